@@ -1,0 +1,214 @@
+// Package accounts holds the rules for people's accounts: email and password
+// validation, bcrypt hashing on a bounded worker pool, and authentication
+// that takes the same time whether or not the account exists.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Password length limits. bcrypt ignores bytes after the 72nd, so longer
+// passwords are refused rather than silently truncated.
+const (
+	MinPasswordLength = 8
+	MaxPasswordBytes  = 72
+	DefaultCost       = 12
+)
+
+// Errors returned to callers, who map them to user-facing text.
+var (
+	// ErrInvalidCredentials covers unknown email, wrong password and
+	// disabled accounts alike, so callers cannot tell them apart.
+	ErrInvalidCredentials = errors.New("accounts: invalid email or password")
+	ErrInvalidEmail       = errors.New("accounts: invalid email address")
+	ErrPasswordTooShort   = fmt.Errorf("accounts: password must be at least %d characters", MinPasswordLength)
+	ErrPasswordTooLong    = fmt.Errorf("accounts: password must be at most %d bytes", MaxPasswordBytes)
+	ErrNameRequired       = errors.New("accounts: name is required")
+	ErrEmailTaken         = errors.New("accounts: an account with this email already exists")
+)
+
+// Service authenticates and creates users.
+type Service struct {
+	store     storage.Users
+	cost      int
+	slots     chan struct{} // bounds concurrent bcrypt work
+	dummyHash []byte
+	now       func() time.Time
+}
+
+// New returns a Service hashing with the given bcrypt cost (DefaultCost when 0).
+func New(store storage.Users, cost int) (*Service, error) {
+	if cost == 0 {
+		cost = DefaultCost
+	}
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("accounts: bcrypt cost %d out of range %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("gatehouse-timing-equaliser"), cost)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: dummy hash: %w", err)
+	}
+	return &Service{
+		store:     store,
+		cost:      cost,
+		slots:     make(chan struct{}, runtime.GOMAXPROCS(0)),
+		dummyHash: dummy,
+		now:       time.Now,
+	}, nil
+}
+
+// NormalizeEmail checks the syntax of a bare address and lower-cases it.
+func NormalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" || !strings.Contains(email, "@") {
+		return "", ErrInvalidEmail
+	}
+	return strings.ToLower(email), nil
+}
+
+// ValidatePassword enforces the length rules.
+func ValidatePassword(password string) error {
+	if len([]rune(password)) < MinPasswordLength {
+		return ErrPasswordTooShort
+	}
+	if len(password) > MaxPasswordBytes {
+		return ErrPasswordTooLong
+	}
+	return nil
+}
+
+// HashPassword validates and bcrypt-hashes a password.
+func (s *Service) HashPassword(ctx context.Context, password string) ([]byte, error) {
+	if err := ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	var hash []byte
+	err := s.withSlot(ctx, func() (err error) {
+		hash, err = bcrypt.GenerateFromPassword([]byte(password), s.cost)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accounts: hash password: %w", err)
+	}
+	return hash, nil
+}
+
+// Authenticate returns the user with this email and password. Unknown
+// emails are checked against a dummy hash so every failure costs one bcrypt
+// comparison. A hash made with a lower cost than configured is upgraded.
+func (s *Service) Authenticate(ctx context.Context, email, password string) (storage.User, error) {
+	normalized, emailErr := NormalizeEmail(email)
+	user, err := storage.User{}, storage.ErrNotFound
+	if emailErr == nil {
+		user, err = s.store.GetUserByEmail(ctx, normalized)
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, fmt.Errorf("accounts: look up user: %w", err)
+	}
+	hash := s.dummyHash
+	if err == nil && len(user.PasswordHash) > 0 {
+		hash = user.PasswordHash
+	}
+	var cmpErr error
+	if slotErr := s.withSlot(ctx, func() error {
+		cmpErr = bcrypt.CompareHashAndPassword(hash, []byte(password))
+		return nil
+	}); slotErr != nil {
+		return storage.User{}, slotErr
+	}
+	if err != nil || len(user.PasswordHash) == 0 || cmpErr != nil || user.Disabled {
+		return storage.User{}, ErrInvalidCredentials
+	}
+	if cost, _ := bcrypt.Cost(hash); cost < s.cost {
+		s.upgradeHash(ctx, user.ID, password)
+	}
+	return user, nil
+}
+
+// upgradeHash rehashes at the configured cost; failure is not fatal since
+// the login itself succeeded, so it is ignored and retried next login.
+func (s *Service) upgradeHash(ctx context.Context, userID, password string) {
+	hash, err := s.HashPassword(ctx, password)
+	if err != nil {
+		return
+	}
+	_ = s.store.UpdateUser(ctx, userID, func(u *storage.User) error {
+		u.PasswordHash = hash
+		u.UpdatedAt = s.now().UTC()
+		return nil
+	})
+}
+
+// NewUser describes an account to create.
+type NewUser struct {
+	Email         string
+	Password      string // empty: no password (upstream-only account)
+	Name          string
+	Roles         []string
+	EmailVerified bool
+}
+
+// CreateUser validates and stores a new user. Roles default to ["user"].
+func (s *Service) CreateUser(ctx context.Context, nu NewUser) (storage.User, error) {
+	email, err := NormalizeEmail(nu.Email)
+	if err != nil {
+		return storage.User{}, err
+	}
+	name := strings.TrimSpace(nu.Name)
+	if name == "" {
+		return storage.User{}, ErrNameRequired
+	}
+	var hash []byte
+	if nu.Password != "" {
+		if hash, err = s.HashPassword(ctx, nu.Password); err != nil {
+			return storage.User{}, err
+		}
+	}
+	roles := nu.Roles
+	if len(roles) == 0 {
+		roles = []string{storage.RoleUser}
+	}
+	now := s.now().UTC()
+	u := storage.User{
+		ID:            uuid.NewString(),
+		Email:         email,
+		EmailVerified: nu.EmailVerified,
+		Name:          name,
+		PasswordHash:  hash,
+		Roles:         slices.Compact(slices.Sorted(slices.Values(roles))),
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return storage.User{}, ErrEmailTaken
+		}
+		return storage.User{}, fmt.Errorf("accounts: create user: %w", err)
+	}
+	return u, nil
+}
+
+// withSlot runs fn while holding one of the bcrypt slots, so a login flood
+// occupies at most GOMAXPROCS cores and other requests keep being served.
+func (s *Service) withSlot(ctx context.Context, fn func() error) error {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.slots }()
+	return fn()
+}

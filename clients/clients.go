@@ -1,0 +1,209 @@
+// Package clients holds the rules for registering OAuth2 clients: which
+// redirect URIs, grant types and scopes are acceptable, and how secrets
+// are generated and hashed. The CLI and the admin API both register
+// clients through it.
+package clients
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Grant types a client may be registered for.
+var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials", "password"}
+
+// Defaults for fields left empty.
+var (
+	DefaultGrantTypes = []string{"authorization_code", "refresh_token"}
+	DefaultScopes     = []string{"openid", "profile", "email", "offline_access"}
+)
+
+// ErrExists is returned when the client id is taken.
+var ErrExists = errors.New("a client with this id already exists")
+
+// Spec describes a client to register.
+type Spec struct {
+	ID                     string
+	Name                   string
+	Secret                 string // empty: generate one (unless Public)
+	Public                 bool
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	Scopes                 []string
+	Audience               []string
+}
+
+// Hasher hashes client secrets (secret.Hasher).
+type Hasher interface {
+	Hash(ctx context.Context, data []byte) ([]byte, error)
+}
+
+// Create validates spec and stores the client. It returns the client and
+// its plain secret, which is shown once and never stored.
+func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now time.Time) (storage.Client, string, error) {
+	if err := spec.normalize(); err != nil {
+		return storage.Client{}, "", err
+	}
+	plain := spec.Secret
+	if !spec.Public && plain == "" {
+		plain = secret.Token(32) // 256 bits
+	}
+	var hash []byte
+	if !spec.Public {
+		var err error
+		if hash, err = h.Hash(ctx, []byte(plain)); err != nil {
+			return storage.Client{}, "", fmt.Errorf("hash client secret: %w", err)
+		}
+	}
+	c := storage.Client{
+		ID:                     spec.ID,
+		Name:                   spec.Name,
+		SecretHash:             hash,
+		Public:                 spec.Public,
+		RedirectURIs:           spec.RedirectURIs,
+		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
+		GrantTypes:             spec.GrantTypes,
+		ResponseTypes:          responseTypes(spec.GrantTypes),
+		Scopes:                 spec.Scopes,
+		Audience:               spec.Audience,
+		CreatedAt:              now.UTC(),
+		UpdatedAt:              now.UTC(),
+	}
+	if err := store.CreateClient(ctx, c); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return storage.Client{}, "", fmt.Errorf("%w: %q", ErrExists, spec.ID)
+		}
+		return storage.Client{}, "", fmt.Errorf("store client: %w", err)
+	}
+	return c, plain, nil
+}
+
+func responseTypes(grants []string) []string {
+	if slices.Contains(grants, "authorization_code") {
+		return []string{"code"}
+	}
+	return []string{}
+}
+
+// normalize applies defaults and checks every field, reporting the first
+// problem in a sentence an operator can act on.
+func (s *Spec) normalize() error {
+	s.ID = strings.TrimSpace(s.ID)
+	if err := validID(s.ID); err != nil {
+		return err
+	}
+	if s.Name == "" {
+		s.Name = s.ID
+	}
+	if s.Public && s.Secret != "" {
+		return errors.New("a public client has no secret: give --secret or --public, not both")
+	}
+	if s.Secret != "" && len(s.Secret) < secret.MinClientSecretLength {
+		return fmt.Errorf("client secret must be at least %d characters (omit it to generate a 256-bit one)", secret.MinClientSecretLength)
+	}
+	if len(s.GrantTypes) == 0 {
+		s.GrantTypes = DefaultGrantTypes
+	}
+	s.GrantTypes = dedupe(s.GrantTypes)
+	for _, g := range s.GrantTypes {
+		if !slices.Contains(GrantTypes, g) {
+			return fmt.Errorf("unknown grant type %q (supported: %s)", g, strings.Join(GrantTypes, ", "))
+		}
+	}
+	if s.Public && slices.Contains(s.GrantTypes, "client_credentials") {
+		return errors.New("a public client cannot use the client_credentials grant")
+	}
+	if slices.Contains(s.GrantTypes, "authorization_code") && len(s.RedirectURIs) == 0 {
+		return errors.New("the authorization_code grant needs at least one redirect URI")
+	}
+	for _, u := range s.RedirectURIs {
+		if err := validRedirectURI(u); err != nil {
+			return fmt.Errorf("redirect URI %q: %w", u, err)
+		}
+	}
+	for _, u := range s.PostLogoutRedirectURIs {
+		if err := validRedirectURI(u); err != nil {
+			return fmt.Errorf("post-logout redirect URI %q: %w", u, err)
+		}
+	}
+	s.RedirectURIs = dedupe(s.RedirectURIs)
+	s.PostLogoutRedirectURIs = dedupe(s.PostLogoutRedirectURIs)
+	if len(s.Scopes) == 0 {
+		s.Scopes = DefaultScopes
+	}
+	s.Scopes = dedupe(s.Scopes)
+	for _, sc := range s.Scopes {
+		if sc == "" || strings.ContainsFunc(sc, func(r rune) bool { return unicode.IsSpace(r) || r == '"' || r == '\\' || r < 0x21 || r > 0x7e }) {
+			return fmt.Errorf("scope %q is not a valid scope token", sc)
+		}
+	}
+	for _, a := range s.Audience {
+		if strings.TrimSpace(a) == "" {
+			return errors.New("audience entries must not be empty")
+		}
+	}
+	return nil
+}
+
+func validID(id string) error {
+	if id == "" {
+		return errors.New("client id is required")
+	}
+	if len(id) > 128 {
+		return errors.New("client id is longer than 128 characters")
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~", r)) {
+			return fmt.Errorf("client id %q may contain only letters, digits and - . _ ~", id)
+		}
+	}
+	return nil
+}
+
+// validRedirectURI accepts absolute URIs without a fragment; plain http
+// only on loopback hosts (OAuth 2.1); custom schemes for native apps.
+func validRedirectURI(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return errors.New("must be an absolute URL")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return errors.New("must not contain a fragment")
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return errors.New("must have a host")
+		}
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return errors.New("http is allowed only for loopback hosts; use https")
+		}
+	case "javascript", "data", "file", "vbscript":
+		return fmt.Errorf("scheme %q is not allowed", u.Scheme)
+	}
+	return nil
+}
+
+func dedupe(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, v := range in {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+// Command gatehouse is the Gatehouse OAuth2 / OpenID Connect server and its
+// admin CLI: serve, migrate, clients, users, keys. It is thin: it loads the
+// configuration, opens storage and calls into the packages that do the work.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `usage: gatehouse [--config FILE] <command> [flags]
+
+commands:
+  serve                 run the server (no config: dev mode on 127.0.0.1:8080, ./gatehouse.db)
+  migrate               create or upgrade the database schema
+  clients create        register a client: --id ID [--secret S | --public] --redirect-uri URI...
+                        --grant-type G... --scope S... [--post-logout-redirect-uri URI] [--name N] [--audience A]
+  clients list          list clients
+  clients delete --id   delete a client with its consents and tokens
+  users create          create a user: --email E --password P --name N [--role user|admin]
+  users list            list users [--search S] [--limit N] [--offset N]
+  keys rotate           publish a new signing key; the old one verifies until its tokens expire
+  keys list             list signing keys
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+}
+
+// env is where the CLI reads GATEHOUSE_* variables.
+type env func(string) (string, bool)
+
+// run executes one CLI invocation and returns the exit code. Admin
+// commands print one JSON object to stdout; errors are one line on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup env) int {
+	configPath, args, err := extractConfig(args)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if configPath == "" {
+		configPath, _ = lookup("GATEHOUSE_CONFIG")
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, configPath, rest, stderr, lookup)
+	case "migrate":
+		return withStore(ctx, configPath, lookup, stdout, stderr, rest, cmdMigrate)
+	case "clients", "users", "keys":
+		if len(rest) == 0 {
+			return fail(stderr, fmt.Errorf("%s: missing subcommand", cmd))
+		}
+		sub, ok := adminCommands[cmd+" "+rest[0]]
+		if !ok {
+			return fail(stderr, fmt.Errorf("unknown command %q", cmd+" "+rest[0]))
+		}
+		return withStore(ctx, configPath, lookup, stdout, stderr, rest[1:], sub)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	return fail(stderr, fmt.Errorf("unknown command %q (run gatehouse help)", cmd))
+}
+
+// extractConfig removes --config FILE (or --config=FILE) from any position.
+func extractConfig(args []string) (string, []string, error) {
+	var path string
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--config" || a == "-config":
+			if i+1 >= len(args) {
+				return "", nil, fmt.Errorf("--config needs a file")
+			}
+			path = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--config="), strings.HasPrefix(a, "-config="):
+			_, path, _ = strings.Cut(a, "=")
+		default:
+			out = append(out, a)
+		}
+	}
+	return path, out, nil
+}
+
+// fail prints a one-line error and returns the failure exit code.
+func fail(stderr io.Writer, err error) int {
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintln(stderr, "gatehouse: "+msg)
+	return 1
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/server"
+)
+
+// loadConfig reads and validates the configuration and, in dev mode,
+// loads or creates the persisted dev secret.
+func loadConfig(path string, lookup env) (server.Config, error) {
+	cfg, err := server.LoadConfig(path, lookup)
+	if err != nil {
+		return server.Config{}, err
+	}
+	if _, err := server.EnsureDevSecret(&cfg); err != nil {
+		return server.Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return server.Config{}, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(strings.ToUpper(level)))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// cmdServe runs the server until ctx is cancelled (SIGINT/SIGTERM), then
+// shuts down gracefully, finishing in-flight requests.
+func cmdServe(ctx context.Context, configPath string, args []string, stderr io.Writer, lookup env) int {
+	if len(args) > 0 {
+		return fail(stderr, fmt.Errorf("serve: unexpected argument %q", args[0]))
+	}
+	cfg, err := loadConfig(configPath, lookup)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	if cfg.Dev {
+		logger.Warn("DEV MODE: not for production: http allowed, low safety margins; secret kept in " + server.SQLitePath(cfg.Database) + ".secret",
+			"issuer", cfg.Issuer, "listen", cfg.Listen, "database", cfg.Database)
+	}
+	store, err := server.OpenStore(ctx, cfg.Database)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer store.Close()
+	srv, err := server.New(ctx, cfg, store, logger)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fail(stderr, fmt.Errorf("listen: %w", err))
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	logger.Info("gatehouse serving", "issuer", cfg.Issuer, "listen", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return fail(stderr, fmt.Errorf("serve: %w", err))
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fail(stderr, fmt.Errorf("shutdown: %w", err))
+	}
+	return 0
+}

@@ -1,0 +1,185 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is Gatehouse's runtime configuration. Every key can be set in the
+// YAML file and overridden by an environment variable GATEHOUSE_<PATH>
+// (nested keys joined by "_", e.g. GATEHOUSE_LIFETIMES_ACCESS_TOKEN); a
+// variable GATEHOUSE_<PATH>_FILE reads the value from a file instead.
+type Config struct {
+	Issuer       string `yaml:"issuer"`
+	Listen       string `yaml:"listen"`
+	Database     string `yaml:"database"`
+	Secret       string `yaml:"secret"`
+	Dev          bool   `yaml:"dev"`
+	LogLevel     string `yaml:"log_level"`
+	TemplatesDir string `yaml:"templates_dir"`
+	StaticDir    string `yaml:"static_dir"`
+	BcryptCost   int    `yaml:"bcrypt_cost"`
+
+	Lifetimes Lifetimes `yaml:"lifetimes"`
+	Keys      KeyConfig `yaml:"keys"`
+}
+
+// Lifetimes of tokens and sessions.
+type Lifetimes struct {
+	AccessToken    Duration `yaml:"access_token"`
+	RefreshToken   Duration `yaml:"refresh_token"`
+	IDToken        Duration `yaml:"id_token"`
+	AuthorizeCode  Duration `yaml:"authorize_code"`
+	BrowserSession Duration `yaml:"browser_session"`
+}
+
+// KeyConfig configures the signing keys.
+type KeyConfig struct {
+	Algorithm       string   `yaml:"algorithm"`
+	PublishAhead    Duration `yaml:"publish_ahead"`
+	RefreshInterval Duration `yaml:"refresh_interval"`
+}
+
+// Duration is a time.Duration written as "15m", "168h" in YAML and env.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use e.g. 15m, 1h, 168h)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// DevListen is where the embedded default serves.
+const DevListen = "127.0.0.1:8080"
+
+// Defaults returns the configuration before file and environment: the
+// embedded development default.
+func Defaults() Config {
+	return Config{
+		Issuer:     "http://" + DevListen,
+		Listen:     DevListen,
+		Database:   "gatehouse.db",
+		LogLevel:   "info",
+		BcryptCost: 12,
+		Lifetimes: Lifetimes{
+			AccessToken:    Duration(15 * time.Minute),
+			RefreshToken:   Duration(7 * 24 * time.Hour),
+			IDToken:        Duration(time.Hour),
+			AuthorizeCode:  Duration(10 * time.Minute),
+			BrowserSession: Duration(24 * time.Hour),
+		},
+		Keys: KeyConfig{
+			Algorithm:       "RS256",
+			PublishAhead:    Duration(5 * time.Minute),
+			RefreshInterval: Duration(time.Minute),
+		},
+	}
+}
+
+// LoadConfig reads the YAML file at path (none when path is ""), then the
+// GATEHOUSE_* environment from lookup (os.LookupEnv when nil). Without a
+// file, dev mode is on unless the environment says otherwise. The result
+// is not validated: call Validate.
+func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	cfg := Defaults()
+	if path == "" {
+		cfg.Dev = true
+	} else {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "GATEHOUSE", lookup); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// applyEnv walks the struct and sets each leaf from GATEHOUSE_<PATH> or
+// GATEHOUSE_<PATH>_FILE.
+func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name := prefix + "_" + strings.ToUpper(key)
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			if err := applyEnv(fv, name, lookup); err != nil {
+				return err
+			}
+			continue
+		}
+		val, ok := lookup(name)
+		if file, fok := lookup(name + "_FILE"); fok && !ok {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("config: %s_FILE: %w", name, err)
+			}
+			val, ok = strings.TrimRight(string(raw), "\r\n"), true
+		}
+		if !ok {
+			continue
+		}
+		if err := setField(fv, val); err != nil {
+			return fmt.Errorf("config: %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func setField(fv reflect.Value, val string) error {
+	switch {
+	case fv.Type() == reflect.TypeOf(Duration(0)):
+		d, err := time.ParseDuration(val)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (use e.g. 15m, 1h, 168h)", val)
+		}
+		fv.SetInt(int64(d))
+	case fv.Kind() == reflect.String:
+		fv.SetString(val)
+	case fv.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", val)
+		}
+		fv.SetBool(b)
+	case fv.Kind() == reflect.Int:
+		n, err := strconv.Atoi(val)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", val)
+		}
+		fv.SetInt(int64(n))
+	default:
+		return fmt.Errorf("unsupported type %s", fv.Type())
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package oauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// ErrorPage renders the friendly HTML error page for errors that must not
+// be redirected to a client (unknown client, unregistered redirect URI).
+type ErrorPage interface {
+	Error(w http.ResponseWriter, r *http.Request, status int, message string)
+}
+
+// ErrorMessages are the fixed texts the authorization endpoint shows.
+type ErrorMessages struct {
+	UnknownClient, BadRedirect, InvalidRequest, Server string
+}
+
+// AuthorizeOptions configure the authorization endpoint.
+type AuthorizeOptions struct {
+	Provider *Provider
+	Store    storage.Store
+	Sessions *session.Manager
+	Pages    ErrorPage
+	Messages ErrorMessages
+	Secret   []byte
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Authorize is the authorization endpoint (GET/POST /oauth2/auth) and the
+// session.Resumer the login and consent pages continue it through.
+type Authorize struct {
+	AuthorizeOptions
+	proofKey []byte
+}
+
+var _ session.Resumer = (*Authorize)(nil)
+
+// loginProofParam carries, from the login step to the consent step, the
+// proof that the person authenticated during this very flow, so a flow
+// with prompt=login does not ask for the password again after consent.
+const loginProofParam = "gatehouse_login"
+
+// NewAuthorize returns the authorization endpoint.
+func NewAuthorize(o AuthorizeOptions) *Authorize {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Authorize{AuthorizeOptions: o, proofKey: secret.Derive(o.Secret, "login-proof")}
+}
+
+// ServeHTTP handles a fresh authorization request.
+func (a *Authorize) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.authorize(w, r, session.Step{})
+}
+
+// Resume continues the authorization request flow (its original query)
+// after a login or consent page.
+func (a *Authorize) Resume(w http.ResponseWriter, r *http.Request, flow string, step session.Step) {
+	q, err := url.ParseQuery(flow)
+	if err != nil {
+		a.Pages.Error(w, r, http.StatusBadRequest, a.Messages.InvalidRequest)
+		return
+	}
+	if proof := q.Get(loginProofParam); proof != "" {
+		q.Del(loginProofParam)
+		if cur, err := a.Sessions.Current(r); err == nil && hmac.Equal([]byte(proof), []byte(a.loginProof(cur.Session.ID, q.Encode()))) {
+			step.Authenticated = true
+		}
+	}
+	q.Del(loginProofParam)
+	r2 := r.Clone(r.Context())
+	r2.Method = http.MethodGet
+	r2.URL = &url.URL{Path: "/oauth2/auth", RawQuery: q.Encode()}
+	r2.Body, r2.ContentLength, r2.Form, r2.PostForm = http.NoBody, 0, nil, nil
+	r2.Header.Del("Content-Type")
+	a.authorize(w, r2, step)
+}
+
+func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step session.Step) {
+	ctx := r.Context()
+	ar, err := a.Provider.NewAuthorizeRequest(ctx, r)
+	if err != nil {
+		a.writeError(ctx, w, r, ar, err)
+		return
+	}
+	form := ar.GetRequestForm()
+	if err := checkCodeRequest(ar); err != nil {
+		a.writeError(ctx, w, r, ar, err)
+		return
+	}
+	flow := form.Encode()
+	prompt := strings.Fields(form.Get("prompt"))
+
+	cur, err := a.Sessions.Current(r)
+	if err != nil && !errors.Is(err, session.ErrNoSession) {
+		a.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	signedIn := err == nil
+	if !signedIn || (!step.Authenticated && (slices.Contains(prompt, "login") || a.tooOld(form, cur.Session))) {
+		if slices.Contains(prompt, "none") {
+			a.writeError(ctx, w, r, ar, fosite.ErrLoginRequired.WithHint("The person must sign in."))
+			return
+		}
+		redirect(w, r, "/login?flow="+url.QueryEscape(flow))
+		return
+	}
+
+	clientID := ar.GetClient().GetID()
+	requested := ar.GetRequestedScopes()
+	switch step.Consent {
+	case session.DecisionDeny:
+		a.writeError(ctx, w, r, ar, fosite.ErrAccessDenied.WithHint("The person denied the request."))
+		return
+	case session.DecisionAllow:
+		if err := a.saveConsent(ctx, cur.User.ID, clientID, requested); err != nil {
+			a.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+	default:
+		covered, err := a.consentCovers(ctx, cur.User.ID, clientID, requested)
+		if err != nil {
+			a.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+		if !covered || slices.Contains(prompt, "consent") {
+			if slices.Contains(prompt, "none") {
+				a.writeError(ctx, w, r, ar, fosite.ErrConsentRequired.WithHint("The person must consent."))
+				return
+			}
+			next := form
+			if step.Authenticated {
+				next = cloneValues(form)
+				next.Set(loginProofParam, a.loginProof(cur.Session.ID, flow))
+			}
+			redirect(w, r, "/consent?flow="+url.QueryEscape(next.Encode()))
+			return
+		}
+	}
+
+	for _, s := range requested {
+		ar.GrantScope(s)
+	}
+	grantAudience(ar)
+	requestedAt := ar.GetRequestedAt()
+	if step.Authenticated && cur.Session.AuthTime.Before(requestedAt) {
+		// The login belongs to this request, even though fosite parsed it
+		// again after the password was checked.
+		requestedAt = cur.Session.AuthTime
+	}
+	sess := newUserSession(cur.User, clientID, ar.GetGrantedScopes(), cur.Session.AuthTime, requestedAt)
+	resp, err := a.Provider.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		a.writeError(ctx, w, r, ar, err)
+		return
+	}
+	a.Provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// checkCodeRequest rejects, before anyone is asked to sign in, clients
+// not registered for the code grant and requests without an S256 PKCE
+// code challenge.
+func checkCodeRequest(ar fosite.AuthorizeRequester) error {
+	if !ar.GetClient().GetGrantTypes().Has("authorization_code") {
+		return fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the authorization_code grant.")
+	}
+	form := ar.GetRequestForm()
+	if form.Get("code_challenge") == "" {
+		return fosite.ErrInvalidRequest.WithHint("PKCE is required: send code_challenge with code_challenge_method=S256.")
+	}
+	if form.Get("code_challenge_method") != "S256" {
+		return fosite.ErrInvalidRequest.WithHint("Only the S256 code_challenge_method is supported.")
+	}
+	return nil
+}
+
+// tooOld reports whether max_age demands a fresh login.
+func (a *Authorize) tooOld(form url.Values, bs storage.BrowserSession) bool {
+	raw := form.Get("max_age")
+	if raw == "" {
+		return false
+	}
+	maxAge, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || maxAge < 0 {
+		return false // fosite has rejected malformed values already
+	}
+	return a.Now().Sub(bs.AuthTime) > time.Duration(maxAge)*time.Second
+}
+
+func (a *Authorize) loginProof(sessionID, flow string) string {
+	mac := hmac.New(sha256.New, a.proofKey)
+	mac.Write([]byte(sessionID + "\x00" + flow))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func (a *Authorize) consentCovers(ctx context.Context, userID, clientID string, scopes []string) (bool, error) {
+	c, err := a.Store.GetConsent(ctx, userID, clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !c.ExpiresAt.IsZero() && !c.ExpiresAt.After(a.Now()) {
+		return false, nil
+	}
+	for _, s := range scopes {
+		if !slices.Contains(c.Scopes, s) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// saveConsent remembers the granted scopes, added to any granted before.
+func (a *Authorize) saveConsent(ctx context.Context, userID, clientID string, scopes []string) error {
+	all := slices.Clone(scopes)
+	if prev, err := a.Store.GetConsent(ctx, userID, clientID); err == nil {
+		all = append(all, prev.Scopes...)
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	slices.Sort(all)
+	return a.Store.SaveConsent(ctx, storage.Consent{
+		UserID:    userID,
+		ClientID:  clientID,
+		Scopes:    slices.Compact(all),
+		GrantedAt: a.Now().UTC(),
+	})
+}
+
+// writeError sends err to the client's redirect URI when fosite validated
+// one, and shows the error page otherwise (never redirecting to an
+// unregistered URI).
+func (a *Authorize) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
+	logError(ctx, a.Logger, "authorization", err)
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if ar != nil && ar.IsRedirectURIValid() {
+		a.Provider.WriteAuthorizeError(ctx, w, ar, err)
+		return
+	}
+	switch {
+	case rfc.ErrorField == fosite.ErrInvalidClient.ErrorField:
+		a.Pages.Error(w, r, http.StatusBadRequest, a.Messages.UnknownClient)
+	case rfc.ErrorField == fosite.ErrServerError.ErrorField:
+		a.Pages.Error(w, r, http.StatusInternalServerError, a.Messages.Server)
+	case ar != nil && ar.GetClient() != nil:
+		a.Pages.Error(w, r, http.StatusBadRequest, a.Messages.BadRedirect)
+	default:
+		a.Pages.Error(w, r, http.StatusBadRequest, a.Messages.InvalidRequest)
+	}
+}
+
+// grantAudience grants the requested audience (fosite has checked it
+// against the client's) or, when none was requested, the client itself:
+// RFC 9068 access tokens always carry an aud.
+func grantAudience(ar fosite.Requester) {
+	if len(ar.GetRequestedAudience()) == 0 {
+		ar.GrantAudience(ar.GetClient().GetID())
+		return
+	}
+	for _, aud := range ar.GetRequestedAudience() {
+		ar.GrantAudience(aud)
+	}
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = slices.Clone(vs)
+	}
+	return c
+}
+
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}

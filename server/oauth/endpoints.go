@@ -1,0 +1,62 @@
+package oauth
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/ory/fosite"
+)
+
+// Introspect is the RFC 7662 introspection endpoint: any authenticated
+// client may ask; the answer consults storage, so revoked tokens are
+// inactive at once.
+type Introspect struct {
+	Provider *Provider
+	Logger   *slog.Logger
+}
+
+// ServeHTTP handles one introspection request.
+func (h *Introspect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if _, _, ok := r.BasicAuth(); !ok {
+		// Only clients authenticating with their secret may introspect,
+		// not any holder of a bearer token.
+		w.Header().Set("WWW-Authenticate", `Basic realm="introspection"`)
+		h.Provider.WriteIntrospectionError(ctx, w, fosite.ErrRequestUnauthorized.WithHint("Authenticate with client_secret_basic."))
+		return
+	}
+	ir, err := h.Provider.NewIntrospectionRequest(ctx, r, NewSession())
+	if err != nil {
+		if !isInactive(err) {
+			logError(ctx, h.Logger, "introspection", err)
+		}
+		h.Provider.WriteIntrospectionError(ctx, w, err)
+		return
+	}
+	h.Provider.WriteIntrospectionResponse(ctx, w, ir)
+}
+
+// isInactive reports errors that mean "the token is not active" rather
+// than a failure worth logging.
+func isInactive(err error) bool {
+	rfc := fosite.ErrorToRFC6749Error(err)
+	return rfc.ErrorField == fosite.ErrInactiveToken.ErrorField || rfc.ErrorField == fosite.ErrRequestUnauthorized.ErrorField ||
+		errors.Is(err, fosite.ErrNotFound) || errors.Is(err, fosite.ErrTokenExpired)
+}
+
+// Revoke is the RFC 7009 revocation endpoint.
+type Revoke struct {
+	Provider *Provider
+	Logger   *slog.Logger
+}
+
+// ServeHTTP handles one revocation request.
+func (h *Revoke) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	err := h.Provider.NewRevocationRequest(ctx, r)
+	if err != nil {
+		logError(ctx, h.Logger, "revocation", err)
+	}
+	h.Provider.WriteRevocationResponse(ctx, w, err)
+}

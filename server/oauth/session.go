@@ -1,0 +1,109 @@
+package oauth
+
+import (
+	"time"
+
+	"github.com/mohae/deepcopy"
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Session is the one fosite session type Gatehouse uses: the OpenID Connect
+// session (ID-token claims, expiry times, subject) plus what goes into
+// RFC 9068 access tokens. It never holds a key id: the signer sets kid from
+// the key that actually signs.
+type Session struct {
+	*openid.DefaultSession
+	// ClientID is the client the tokens were issued to.
+	ClientID string `json:"client_id"`
+	// Roles are the user's roles at issue time (empty for client tokens).
+	Roles []string `json:"roles,omitempty"`
+}
+
+var (
+	_ fosite.Session = (*Session)(nil)
+	_ openid.Session = (*Session)(nil)
+)
+
+// NewSession returns an empty session, ready for fosite to fill.
+func NewSession() *Session {
+	return &Session{DefaultSession: &openid.DefaultSession{
+		Claims:  &jwt.IDTokenClaims{},
+		Headers: &jwt.Headers{},
+	}}
+}
+
+// newUserSession returns the session of tokens issued to user for clientID:
+// the ID-token claims the granted scopes allow, and the roles claim.
+func newUserSession(user storage.User, clientID string, scopes fosite.Arguments, authTime, requestedAt time.Time) *Session {
+	s := NewSession()
+	s.ClientID = clientID
+	s.setUser(user, scopes)
+	s.Claims.AuthTime = authTime.UTC().Truncate(time.Second)
+	s.Claims.RequestedAt = requestedAt.UTC().Truncate(time.Second)
+	return s
+}
+
+// setUser (re)writes every user-derived claim, so refreshed tokens carry
+// the user's current email, name and roles.
+func (s *Session) setUser(user storage.User, scopes fosite.Arguments) {
+	s.Subject = user.ID
+	s.Username = user.Email
+	s.Roles = append([]string{}, user.Roles...)
+	s.Claims.Subject = user.ID
+	extra := map[string]any{"roles": s.Roles}
+	if scopes.Has("email") {
+		extra["email"] = user.Email
+		extra["email_verified"] = user.EmailVerified
+	}
+	if scopes.Has("profile") {
+		extra["name"] = user.Name
+	}
+	s.Claims.Extra = extra
+}
+
+// newClientSession returns the session of a client_credentials token,
+// whose subject is the client itself (RFC 9068 section 2.2).
+func newClientSession(clientID string) *Session {
+	s := NewSession()
+	s.ClientID = clientID
+	s.Subject = clientID
+	return s
+}
+
+// GetJWTClaims returns the access-token claims. fosite mutates the result
+// (With sets exp, scope and aud), so it is built fresh on every call.
+func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
+	extra := map[string]any{"client_id": s.ClientID}
+	if s.Subject != s.ClientID || len(s.Roles) > 0 {
+		extra["roles"] = append([]string{}, s.Roles...)
+	}
+	return &jwt.JWTClaims{
+		Subject: s.Subject,
+		Extra:   extra,
+	}
+}
+
+// GetJWTHeader returns the access-token header: typ at+jwt (RFC 9068).
+func (s *Session) GetJWTHeader() *jwt.Headers {
+	return &jwt.Headers{Extra: map[string]any{"typ": "at+jwt"}}
+}
+
+// GetExtraClaims adds the roles to introspection responses.
+func (s *Session) GetExtraClaims() map[string]any {
+	if len(s.Roles) == 0 {
+		return nil
+	}
+	return map[string]any{"roles": s.Roles}
+}
+
+// Clone returns a deep copy.
+func (s *Session) Clone() fosite.Session {
+	if s == nil {
+		return nil
+	}
+	return deepcopy.Copy(s).(*Session)
+}

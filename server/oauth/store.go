@@ -1,0 +1,224 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/pkce"
+	fositestorage "github.com/ory/fosite/storage"
+
+	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Store is the one adapter between fosite's storage interfaces and
+// storage.Store. Every fosite request is serialised once, by kind and
+// hashed signature; fosite's types go no further than this file.
+type Store struct {
+	db           storage.Store
+	accounts     *accounts.Service
+	codeLifespan time.Duration
+	now          func() time.Time
+}
+
+var (
+	_ fosite.ClientManager                                = (*Store)(nil)
+	_ oauth2.CoreStorage                                  = (*Store)(nil)
+	_ oauth2.TokenRevocationStorage                       = (*Store)(nil)
+	_ oauth2.ResourceOwnerPasswordCredentialsGrantStorage = (*Store)(nil)
+	_ openid.OpenIDConnectRequestStorage                  = (*Store)(nil)
+	_ pkce.PKCERequestStorage                             = (*Store)(nil)
+	_ fositestorage.Transactional                         = (*Store)(nil)
+)
+
+// NewStore returns the fosite storage adapter.
+func NewStore(db storage.Store, acc *accounts.Service, codeLifespan time.Duration) *Store {
+	return &Store{db: db, accounts: acc, codeLifespan: codeLifespan, now: time.Now}
+}
+
+// secretParams are never persisted, whatever fosite's sanitiser keeps.
+var secretParams = []string{
+	"password", "client_secret", "client_assertion", "code", "code_verifier",
+	"refresh_token", "access_token", "token", "assertion",
+}
+
+// storedRequest is the serialised form of a fosite request.
+type storedRequest struct {
+	ID                string          `json:"id"`
+	RequestedAt       time.Time       `json:"requested_at"`
+	ClientID          string          `json:"client_id"`
+	RequestedScope    []string        `json:"requested_scope"`
+	GrantedScope      []string        `json:"granted_scope"`
+	RequestedAudience []string        `json:"requested_audience"`
+	GrantedAudience   []string        `json:"granted_audience"`
+	Form              string          `json:"form"`
+	Session           json.RawMessage `json:"session"`
+}
+
+// GetClient implements fosite.ClientManager.
+func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+	c, err := s.db.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fosite.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("oauth: get client: %w", err)
+	}
+	return toFositeClient(c), nil
+}
+
+// ClientAssertionJWTValid implements fosite.ClientManager. The check is
+// left to SetClientAssertionJWT, which records the jti atomically and
+// fails for a known one; checking here too would race between the calls.
+func (s *Store) ClientAssertionJWTValid(context.Context, string) error { return nil }
+
+// SetClientAssertionJWT implements fosite.ClientManager.
+func (s *Store) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	err := s.db.UseJTI(ctx, secret.SHA256Hex(jti), exp, s.now())
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return fosite.ErrJTIKnown
+	}
+	return err
+}
+
+// create serialises req and stores it as a session of kind under key.
+func (s *Store) create(ctx context.Context, kind storage.TokenKind, key, accessKey string, req fosite.Requester) error {
+	form := url.Values{}
+	for k, v := range req.GetRequestForm() {
+		form[k] = v
+	}
+	for _, k := range secretParams {
+		form.Del(k)
+	}
+	sess, err := json.Marshal(req.GetSession())
+	if err != nil {
+		return fmt.Errorf("oauth: marshal session: %w", err)
+	}
+	data, err := json.Marshal(storedRequest{
+		ID:                req.GetID(),
+		RequestedAt:       req.GetRequestedAt().UTC(),
+		ClientID:          req.GetClient().GetID(),
+		RequestedScope:    req.GetRequestedScopes(),
+		GrantedScope:      req.GetGrantedScopes(),
+		RequestedAudience: req.GetRequestedAudience(),
+		GrantedAudience:   req.GetGrantedAudience(),
+		Form:              form.Encode(),
+		Session:           sess,
+	})
+	if err != nil {
+		return fmt.Errorf("oauth: marshal request: %w", err)
+	}
+	var subject string
+	if req.GetSession() != nil {
+		subject = req.GetSession().GetSubject()
+	}
+	err = s.db.CreateTokenSession(ctx, storage.TokenSession{
+		Kind:            kind,
+		Signature:       secret.SHA256Hex(key),
+		RequestID:       req.GetID(),
+		ClientID:        req.GetClient().GetID(),
+		Subject:         subject,
+		Active:          true,
+		RequestedAt:     req.GetRequestedAt().UTC(),
+		ExpiresAt:       s.expiresAt(kind, req),
+		AccessSignature: accessKey,
+		Data:            data,
+	})
+	return mapErr(err)
+}
+
+// expiresAt is when the row may be garbage-collected.
+func (s *Store) expiresAt(kind storage.TokenKind, req fosite.Requester) time.Time {
+	var exp time.Time
+	if sess := req.GetSession(); sess != nil {
+		switch kind {
+		case storage.KindAccessToken:
+			exp = sess.GetExpiresAt(fosite.AccessToken)
+		case storage.KindRefreshToken:
+			exp = sess.GetExpiresAt(fosite.RefreshToken)
+		default:
+			exp = sess.GetExpiresAt(fosite.AuthorizeCode)
+		}
+	}
+	if exp.IsZero() {
+		// Refresh tokens that never expire, or a missing expiry: keep the
+		// row long enough; the janitor must not delete live grants.
+		if kind == storage.KindRefreshToken {
+			return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		exp = req.GetRequestedAt().Add(s.codeLifespan)
+	}
+	return exp.UTC()
+}
+
+// get loads the session of kind under key into session (which may be nil,
+// as during revocation). An inactive row is returned with inactiveErr.
+func (s *Store) get(ctx context.Context, kind storage.TokenKind, key string, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
+	row, err := s.db.GetTokenSession(ctx, kind, secret.SHA256Hex(key))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fosite.ErrNotFound
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	req, err := s.toRequest(ctx, row.Data, session)
+	if err != nil {
+		return nil, err
+	}
+	if !row.Active {
+		return req, inactiveErr
+	}
+	return req, nil
+}
+
+func (s *Store) toRequest(ctx context.Context, data []byte, session fosite.Session) (*fosite.Request, error) {
+	var sr storedRequest
+	if err := json.Unmarshal(data, &sr); err != nil {
+		return nil, fmt.Errorf("oauth: unmarshal request: %w", err)
+	}
+	if session != nil {
+		if err := json.Unmarshal(sr.Session, session); err != nil {
+			return nil, fmt.Errorf("oauth: unmarshal session: %w", err)
+		}
+	}
+	client, err := s.GetClient(ctx, sr.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(sr.Form)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: parse stored form: %w", err)
+	}
+	return &fosite.Request{
+		ID:                sr.ID,
+		RequestedAt:       sr.RequestedAt,
+		Client:            client,
+		RequestedScope:    sr.RequestedScope,
+		GrantedScope:      sr.GrantedScope,
+		RequestedAudience: sr.RequestedAudience,
+		GrantedAudience:   sr.GrantedAudience,
+		Form:              form,
+		Session:           session,
+	}, nil
+}
+
+// mapErr turns storage errors into the errors fosite understands.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrNotFound):
+		return fosite.ErrNotFound
+	case errors.Is(err, storage.ErrConflict):
+		return fosite.ErrSerializationFailure
+	}
+	return err
+}

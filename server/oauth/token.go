@@ -1,0 +1,133 @@
+package oauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Token is the token endpoint (POST /oauth2/token). fosite runs the grant;
+// this handler fills what fosite leaves to the application: the granted
+// scopes and audience, the user's claims, and the password grant's ID token.
+type Token struct {
+	Provider *Provider
+	Users    interface {
+		GetUser(ctx context.Context, id string) (storage.User, error)
+	}
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// ServeHTTP handles one token request.
+func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if g := r.PostFormValue("grant_type"); g != "" && !slices.Contains(SupportedGrantTypes, g) {
+		t.writeError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", g))
+		return
+	}
+	sess := NewSession()
+	ar, err := t.Provider.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		t.writeError(ctx, w, ar, err)
+		return
+	}
+	clientID := ar.GetClient().GetID()
+	grant := ar.GetGrantTypes()
+	switch {
+	case grant.ExactOne("client_credentials"):
+		sess.ClientID = clientID
+		sess.Subject = clientID
+		grantRequested(ar)
+	case grant.ExactOne("password"):
+		// fosite has checked the password and set the subject.
+		user, err := t.activeUser(ctx, sess.Subject)
+		if err != nil {
+			t.writeError(ctx, w, ar, err)
+			return
+		}
+		grantRequested(ar)
+		now := t.Now().UTC()
+		sess.ClientID = clientID
+		sess.setUser(user, ar.GetGrantedScopes())
+		sess.Claims.AuthTime = now.Truncate(time.Second)
+		sess.Claims.RequestedAt = now.Truncate(time.Second)
+	case grant.ExactOne("refresh_token") && sess.Subject != "" && sess.Subject != sess.ClientID:
+		// Refreshed tokens carry the user's current claims, and a
+		// disabled or deleted user's refresh tokens stop working.
+		user, err := t.activeUser(ctx, sess.Subject)
+		if err != nil {
+			t.writeError(ctx, w, ar, err)
+			return
+		}
+		sess.setUser(user, ar.GetGrantedScopes())
+	}
+
+	resp, err := t.Provider.NewAccessResponse(ctx, ar)
+	if err != nil {
+		t.writeError(ctx, w, ar, err)
+		return
+	}
+	if grant.ExactOne("password") && ar.GetGrantedScopes().Has("openid") {
+		sess.Claims.AccessTokenHash = leftHalfHash(resp.GetAccessToken())
+		idToken, err := t.Provider.oidc.GenerateIDToken(ctx, t.Provider.config.IDTokenLifespan, ar)
+		if err != nil {
+			t.writeError(ctx, w, ar, err)
+			return
+		}
+		resp.SetExtra("id_token", idToken)
+	}
+	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// activeUser loads the token's user; a missing or disabled user is an
+// invalid grant.
+func (t *Token) activeUser(ctx context.Context, id string) (storage.User, error) {
+	u, err := t.Users.GetUser(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		return storage.User{}, fosite.ErrInvalidGrant.WithHint("The user no longer exists or is disabled.")
+	}
+	if err != nil {
+		return storage.User{}, fosite.ErrServerError.WithWrap(err)
+	}
+	return u, nil
+}
+
+// grantRequested grants the requested scopes, which fosite has already
+// checked against the client's, and the audience.
+func grantRequested(ar fosite.AccessRequester) {
+	for _, s := range ar.GetRequestedScopes() {
+		ar.GrantScope(s)
+	}
+	grantAudience(ar)
+}
+
+// leftHalfHash is the OIDC at_hash of an RS256/ES256-signed token.
+func leftHalfHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}
+
+func (t *Token) writeError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
+	logError(ctx, t.Logger, "token request", err)
+	t.Provider.WriteAccessError(ctx, w, ar, err)
+}
+
+// logError logs a protocol error: server errors with their cause at error
+// level, refusals briefly at info. Tokens and secrets are never logged.
+func logError(ctx context.Context, log *slog.Logger, what string, err error) {
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if rfc.CodeField >= 500 {
+		log.ErrorContext(ctx, what+" failed", "error", rfc.ErrorField, "debug", rfc.DebugField, "cause", rfc.Cause())
+		return
+	}
+	log.InfoContext(ctx, what+" refused", "error", rfc.ErrorField, "hint", rfc.HintField)
+}

@@ -1,0 +1,147 @@
+// Package server wires Gatehouse together: server.New builds every handler
+// in one visible list and mounts it on a gorilla/mux router, with the
+// middleware around it. It also holds the runtime configuration.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/server/oauth"
+	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/web"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Server is a ready-to-serve Gatehouse: its HTTP handler and the
+// components the CLI and tests reach into.
+type Server struct {
+	Handler  http.Handler
+	Store    storage.Store
+	Keys     *keys.Manager
+	Accounts *accounts.Service
+	Config   Config
+}
+
+// New builds the server on an open store. cfg must be validated and carry
+// the system secret.
+func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	secret := []byte(cfg.Secret)
+	lt := cfg.Lifetimes
+	secure := isHTTPS(cfg.Issuer)
+
+	km, err := keys.New(ctx, keys.Options{
+		Store:           store,
+		Secret:          secret,
+		Algorithm:       cfg.Keys.Algorithm,
+		RetireAfter:     max(lt.AccessToken.D(), lt.IDToken.D()),
+		PublishAhead:    cfg.Keys.PublishAhead.D(),
+		RefreshInterval: cfg.Keys.RefreshInterval.D(),
+		Logger:          logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: keys: %w", err)
+	}
+	acc, err := accounts.New(store, cfg.BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	renderer, err := web.NewRenderer(cfg.TemplatesDir)
+	if err != nil {
+		return nil, fmt.Errorf("server: templates: %w", err)
+	}
+	static, err := web.StaticFS(cfg.StaticDir)
+	if err != nil {
+		return nil, fmt.Errorf("server: static: %w", err)
+	}
+	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm)
+	if err != nil {
+		return nil, err
+	}
+	sessions := session.NewManager(session.Options{Store: store, Secure: secure, TTL: lt.BrowserSession.D()})
+	provider := oauth.NewProvider(oauth.ProviderOptions{
+		Issuer: cfg.Issuer,
+		Secret: secret,
+		Lifetimes: oauth.Lifetimes{
+			AccessToken:   lt.AccessToken.D(),
+			RefreshToken:  lt.RefreshToken.D(),
+			IDToken:       lt.IDToken.D(),
+			AuthorizeCode: lt.AuthorizeCode.D(),
+		},
+		Store: oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
+		Keys:  km,
+	})
+	authorize := oauth.NewAuthorize(oauth.AuthorizeOptions{
+		Provider: provider,
+		Store:    store,
+		Sessions: sessions,
+		Pages:    renderer,
+		Messages: oauth.ErrorMessages{
+			UnknownClient:  web.MsgUnknownClient,
+			BadRedirect:    web.MsgBadRedirect,
+			InvalidRequest: web.MsgInvalidRequest,
+			Server:         web.MsgServer,
+		},
+		Secret: secret,
+		Logger: logger,
+	})
+	pages := web.New(web.Options{
+		Renderer: renderer,
+		Sessions: sessions,
+		Accounts: acc,
+		Clients:  store,
+		Resumer:  authorize,
+		Secret:   secret,
+		Secure:   secure,
+		Static:   static,
+		Logger:   logger,
+	})
+
+	r := mux.NewRouter()
+	r.Handle(oauth.PathDiscovery, discovery).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(oauth.PathJWKS, &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger}).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(oauth.PathAuthorize, authorize).Methods(http.MethodGet, http.MethodPost)
+	r.Handle(oauth.PathToken, &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now}).Methods(http.MethodPost)
+	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
+	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger}).Methods(http.MethodPost)
+	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodPost)
+	pages.Register(r)
+	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", readyz(store, km)).Methods(http.MethodGet, http.MethodHead)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		renderer.Error(w, req, http.StatusNotFound, web.MsgNotFound)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
+
+	return &Server{
+		Handler:  withMiddleware(r, logger),
+		Store:    store,
+		Keys:     km,
+		Accounts: acc,
+		Config:   cfg,
+	}, nil
+}
+
+// jwksMaxAge lets resource servers cache the JWKS no longer than a
+// rotated-in key is published ahead of signing (at most 5 minutes), so
+// they have it before the first token it signs.
+func jwksMaxAge(cfg Config) int {
+	age := min(cfg.Keys.PublishAhead.D(), 5*time.Minute)
+	return int(age / time.Second)
+}
+
+func isHTTPS(issuer string) bool {
+	u, err := url.Parse(issuer)
+	return err == nil && u.Scheme == "https"
+}

@@ -1,0 +1,149 @@
+// Package session manages signed-in browsers: a server-side row per session
+// whose random id travels in an HttpOnly cookie (only its SHA-256 is
+// stored), and the Step a page hands back to the authorization endpoint.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// CookieName is the browser-session cookie.
+const CookieName = "gatehouse_session"
+
+// ErrNoSession means the request carries no valid session.
+var ErrNoSession = errors.New("session: not signed in")
+
+// Store is what the manager needs from storage.
+type Store interface {
+	storage.BrowserSessions
+	GetUser(ctx context.Context, id string) (storage.User, error)
+}
+
+// Options configure a Manager.
+type Options struct {
+	Store  Store
+	Secure bool          // set the cookie's Secure flag (https issuer)
+	TTL    time.Duration // session lifetime; default 24h
+	Now    func() time.Time
+}
+
+// Manager starts, finds and ends browser sessions.
+type Manager struct {
+	store  Store
+	secure bool
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+// NewManager returns a Manager.
+func NewManager(o Options) *Manager {
+	if o.TTL <= 0 {
+		o.TTL = 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Manager{store: o.Store, secure: o.Secure, ttl: o.TTL, now: o.Now}
+}
+
+// Current is a signed-in browser and its user.
+type Current struct {
+	Session storage.BrowserSession
+	User    storage.User
+}
+
+// Current returns the request's session; ErrNoSession when there is none, it
+// expired, or its user is gone or disabled.
+func (m *Manager) Current(r *http.Request) (Current, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return Current{}, ErrNoSession
+	}
+	bs, err := m.store.GetBrowserSession(r.Context(), secret.SHA256Hex(c.Value), m.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return Current{}, ErrNoSession
+	}
+	if err != nil {
+		return Current{}, fmt.Errorf("session: load: %w", err)
+	}
+	u, err := m.store.GetUser(r.Context(), bs.UserID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		return Current{}, ErrNoSession
+	}
+	if err != nil {
+		return Current{}, fmt.Errorf("session: load user: %w", err)
+	}
+	return Current{Session: bs, User: u}, nil
+}
+
+// Start signs user in on this browser with a fresh session id (replacing
+// any previous session, so a planted id never becomes authenticated).
+func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.User) (storage.BrowserSession, error) {
+	if err := m.End(w, r); err != nil {
+		return storage.BrowserSession{}, err
+	}
+	raw := secret.Token(32)
+	now := m.now().UTC()
+	bs := storage.BrowserSession{
+		ID:        secret.SHA256Hex(raw),
+		UserID:    user.ID,
+		AuthTime:  now,
+		CreatedAt: now,
+		ExpiresAt: now.Add(m.ttl),
+		IP:        clientIP(r),
+		UserAgent: truncate(r.UserAgent(), 256),
+	}
+	if err := m.store.CreateBrowserSession(r.Context(), bs); err != nil {
+		return storage.BrowserSession{}, fmt.Errorf("session: create: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     CookieName,
+		Value:    raw,
+		Path:     "/",
+		Expires:  bs.ExpiresAt,
+		HttpOnly: true,
+		Secure:   m.secure,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return bs, nil
+}
+
+// End deletes the request's session, if any, and clears the cookie.
+func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	if err := m.store.DeleteBrowserSession(r.Context(), secret.SHA256Hex(c.Value)); err != nil {
+		return fmt.Errorf("session: delete: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	for i := len(host) - 1; i >= 0; i-- {
+		if host[i] == ':' {
+			return host[:i]
+		}
+	}
+	return host
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,30 @@
+package session
+
+import "net/http"
+
+// Decision is a person's answer on the consent page.
+type Decision string
+
+// Consent decisions.
+const (
+	DecisionNone  Decision = ""
+	DecisionAllow Decision = "allow"
+	DecisionDeny  Decision = "deny"
+)
+
+// Step tells the authorization endpoint what the person just did on a page,
+// so that prompt=login and prompt=consent are satisfied by this very step
+// rather than by anything the browser could replay.
+type Step struct {
+	// Authenticated: the person entered credentials in this request.
+	Authenticated bool
+	// Consent: the answer given on the consent page in this request.
+	Consent Decision
+}
+
+// Resumer continues a pending authorization request. flow is the original
+// authorization request's query string, carried by the login and consent
+// pages in a hidden field. The authorization endpoint implements it.
+type Resumer interface {
+	Resume(w http.ResponseWriter, r *http.Request, flow string, step Step)
+}

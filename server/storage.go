@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/sqlite"
+)
+
+// OpenStore opens the database a DSN names: "sqlite:///abs/path.db" or a
+// plain file path for SQLite. The schema is migrated on open.
+func OpenStore(ctx context.Context, dsn string) (storage.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, errors.New("database: PostgreSQL is not supported by this build yet; use a SQLite path")
+	case strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite://"):
+		return nil, fmt.Errorf("database: unsupported scheme in %q (use sqlite:///path or a file path)", redactDSN(dsn))
+	}
+	path := SQLitePath(dsn)
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// SQLitePath returns the file path of a SQLite DSN.
+func SQLitePath(dsn string) string {
+	return strings.TrimPrefix(dsn, "sqlite://")
+}
+
+// redactDSN hides any password in a DSN before it reaches an error message.
+func redactDSN(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = "…@" + rest[at+1:]
+	}
+	return scheme + "://" + rest
+}
+
+// EnsureDevSecret gives a dev-mode configuration without a secret one that
+// survives restarts: generated once and kept beside the SQLite database
+// (<database>.secret, mode 0600), so tokens and keys stay valid.
+func EnsureDevSecret(cfg *Config) (path string, err error) {
+	if !cfg.Dev || cfg.Secret != "" {
+		return "", nil
+	}
+	path = SQLitePath(cfg.Database) + ".secret"
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		cfg.Secret = strings.TrimSpace(string(raw))
+		if len(cfg.Secret) < MinSecretLength {
+			return path, fmt.Errorf("dev secret %s is shorter than %d bytes; delete it to generate a new one", path, MinSecretLength)
+		}
+		return path, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return path, fmt.Errorf("dev secret: %w", err)
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return path, fmt.Errorf("dev secret: %w", err)
+		}
+	}
+	cfg.Secret = secret.Token(32)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		// Another process created it first: use theirs.
+		other := Config{Dev: true, Database: cfg.Database}
+		path, err = EnsureDevSecret(&other)
+		cfg.Secret = other.Secret
+		return path, err
+	}
+	if err != nil {
+		return path, fmt.Errorf("dev secret: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(cfg.Secret + "\n"); err != nil {
+		return path, fmt.Errorf("dev secret: %w", err)
+	}
+	return path, nil
+}

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// scopeDescriptions says what each well-known scope lets the client do.
+// Other scopes are shown verbatim.
+var scopeDescriptions = map[string]string{
+	"openid":         "Confirm your identity",
+	"profile":        "Your name",
+	"email":          "Your email address",
+	"offline_access": "Stay signed in to this app (refresh tokens)",
+}
+
+// describeScopes turns a space-separated scope parameter into plain words,
+// in request order, without duplicates.
+func describeScopes(scope string) []string {
+	var out []string
+	seen := make(map[string]bool)
+	for _, s := range strings.Fields(scope) {
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		if d, ok := scopeDescriptions[s]; ok {
+			s = d
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// consentForm serves GET /consent?flow=…: who is asking, for what.
+func (h *Handlers) consentForm(w http.ResponseWriter, r *http.Request) {
+	flow := r.URL.Query().Get("flow")
+	q, ok := parseFlow(flow)
+	if !ok || flow == "" {
+		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
+		return
+	}
+	cur, err := h.sessions.Current(r)
+	if errors.Is(err, session.ErrNoSession) {
+		redirectToLogin(w, r, flow)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, "load session", err)
+		return
+	}
+	clientID := q.Get("client_id")
+	if clientID == "" {
+		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
+		return
+	}
+	client, err := h.clients.GetClient(r.Context(), clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		h.renderer.Error(w, r, http.StatusBadRequest, MsgUnknownClient)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, "load client", err)
+		return
+	}
+	name := client.Name
+	if strings.TrimSpace(name) == "" {
+		name = client.ID
+	}
+	h.renderer.render(w, r, http.StatusOK, tmplConsent, consentPage{
+		ClientName: name,
+		UserEmail:  cur.User.Email,
+		Scopes:     describeScopes(q.Get("scope")),
+		Flow:       flow,
+		CSRFToken:  h.csrf.token(w, r),
+		SwitchURL:  loginURL(flow),
+	})
+}
+
+// consent serves POST /consent: the person's answer, handed to the
+// authorization endpoint.
+func (h *Handlers) consent(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+		return
+	}
+	flow := r.PostForm.Get("flow")
+	if _, ok := parseFlow(flow); !ok || flow == "" {
+		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
+		return
+	}
+	cur, err := h.sessions.Current(r)
+	if errors.Is(err, session.ErrNoSession) {
+		redirectToLogin(w, r, flow)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, "load session", err)
+		return
+	}
+	decision := session.Decision(r.PostForm.Get("decision"))
+	if decision != session.DecisionAllow && decision != session.DecisionDeny {
+		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
+		return
+	}
+	h.logger.InfoContext(r.Context(), "consent", "user", cur.User.ID, "decision", string(decision))
+	h.resumer.Resume(w, r, flow, session.Step{Consent: decision})
+}

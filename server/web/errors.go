@@ -1,0 +1,33 @@
+package web
+
+// Fixed user-facing texts of the error page. Renderer.Error shows only these:
+// internal detail (database errors, file names, panics) goes to the log,
+// never into a response.
+const (
+	MsgInvalidRequest = "The sign-in request was not valid. Please go back to the application and try again."
+	MsgUnknownClient  = "The application that sent you here is not registered with this server."
+	MsgBadRedirect    = "The application sent you here with a return address it has not registered, so we cannot send you back."
+	MsgExpired        = "This sign-in request has expired. Please go back to the application and start again."
+	MsgCSRF           = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
+	MsgServer         = "Something went wrong on our side. Please try again in a moment."
+	MsgNotFound       = "There is no page at this address."
+)
+
+// MsgLoginFailed is the one message of a failed sign-in, whatever the cause
+// (unknown email, wrong password, disabled account).
+const MsgLoginFailed = "Incorrect email or password."
+
+// fixedMessages is the set Renderer.Error accepts.
+var fixedMessages = map[string]bool{
+	MsgInvalidRequest: true,
+	MsgUnknownClient:  true,
+	MsgBadRedirect:    true,
+	MsgExpired:        true,
+	MsgCSRF:           true,
+	MsgServer:         true,
+	MsgNotFound:       true,
+}
+
+// internalErrorText is the body of the plain 500 sent when a page itself
+// fails to render.
+const internalErrorText = "500 Internal Server Error: something went wrong on our side. Please try again in a moment.\n"

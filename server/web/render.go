@@ -1,0 +1,204 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/templates"
+)
+
+// Template file names. layout.html defines "layout"; each page defines
+// "title" and "content" and is rendered through the layout.
+const (
+	tmplLayout   = "layout.html"
+	tmplLogin    = "login.html"
+	tmplConsent  = "consent.html"
+	tmplError    = "error.html"
+	tmplSignedIn = "signed_in.html"
+)
+
+// contentSecurityPolicy is sent with every page.
+//
+// There is deliberately no form-action directive. Chromium and Safari apply
+// form-action not only to a form's action but to every redirect that follows
+// the submission (w3c/webappsec-csp#8), and the login and consent POSTs end
+// in a redirect to the client's redirect_uri. `form-action 'self'` would
+// block that redirect outright; `form-action 'self' http: https:` still
+// blocks native apps using private-use URI schemes (RFC 8252, e.g.
+// com.example.app:/cb) and https callbacks that hop on to such a scheme.
+// A per-request list of schemes cannot cover those hops either. What
+// form-action would add, stopping injected markup from posting a form
+// elsewhere, is already covered: every value goes through html/template
+// escaping and default-src 'none' forbids scripts. form-action does not fall
+// back to default-src, so leaving it out leaves submissions unrestricted.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+
+// Page data, one type per template.
+type (
+	loginPage struct {
+		Email     string // as typed, or login_hint; never the password
+		Flow      string
+		CSRFToken string
+		Error     string
+	}
+	consentPage struct {
+		ClientName string
+		UserEmail  string
+		Scopes     []string // plain-words descriptions
+		Flow       string
+		CSRFToken  string
+		SwitchURL  string // sign in as someone else, keeping the flow
+	}
+	errorPage struct {
+		Status  int
+		Title   string
+		Message string
+	}
+	signedInPage struct {
+		Name  string
+		Email string
+	}
+)
+
+// samples fill every branch of each page in the dry run at start, so that
+// an override referring to a field that does not exist fails start-up.
+var samples = map[string]any{
+	tmplLogin:    loginPage{Email: "a@example.com", Flow: "client_id=x", CSRFToken: "t", Error: MsgLoginFailed},
+	tmplConsent:  consentPage{ClientName: "App", UserEmail: "a@example.com", Scopes: []string{"x"}, Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
+	tmplError:    errorPage{Status: http.StatusBadRequest, Title: "Error", Message: MsgInvalidRequest},
+	tmplSignedIn: signedInPage{Name: "A", Email: "a@example.com"},
+}
+
+// Renderer renders the HTML pages. It is safe for concurrent use.
+type Renderer struct {
+	pages  map[string]*template.Template
+	logger *slog.Logger
+}
+
+// NewRenderer parses every page from dir, or from the embedded templates
+// when dir is empty. A missing or broken template is an error here, at
+// start, rather than on some later request.
+func NewRenderer(dir string) (*Renderer, error) {
+	if dir == "" {
+		return NewRendererFS(templates.FS)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("web: templates directory: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("web: templates directory %s is not a directory", dir)
+	}
+	return NewRendererFS(os.DirFS(dir))
+}
+
+// NewRendererFS parses every page from fsys; see NewRenderer.
+func NewRendererFS(fsys fs.FS) (*Renderer, error) {
+	var missing []string
+	for _, name := range []string{tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn} {
+		if _, err := fs.Stat(fsys, name); err != nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("web: missing template(s): %s", strings.Join(missing, ", "))
+	}
+	layout, err := template.New(tmplLayout).ParseFS(fsys, tmplLayout)
+	if err != nil {
+		return nil, fmt.Errorf("web: parse %s: %w", tmplLayout, err)
+	}
+	if layout.Lookup("layout") == nil {
+		return nil, fmt.Errorf("web: %s does not define \"layout\"", tmplLayout)
+	}
+	r := &Renderer{pages: make(map[string]*template.Template, len(samples)), logger: slog.Default()}
+	for name, sample := range samples {
+		t, err := layout.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("web: clone layout for %s: %w", name, err)
+		}
+		if _, err := t.ParseFS(fsys, name); err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", name, err)
+		}
+		for _, block := range []string{"title", "content"} {
+			if t.Lookup(block) == nil {
+				return nil, fmt.Errorf("web: %s does not define %q", name, block)
+			}
+		}
+		if err := t.ExecuteTemplate(io.Discard, "layout", sample); err != nil {
+			return nil, fmt.Errorf("web: dry run of %s: %w", name, err)
+		}
+		r.pages[name] = t
+	}
+	return r, nil
+}
+
+// WithLogger returns a copy of r that logs render failures to l.
+func (r *Renderer) WithLogger(l *slog.Logger) *Renderer {
+	c := *r
+	if l != nil {
+		c.logger = l
+	}
+	return &c
+}
+
+// Error sends the error page with status and message, which must be one of
+// the Msg constants of this package. Any other text is logged and replaced
+// by MsgServer, so that an error's detail can never reach the page.
+func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, status int, message string) {
+	if !fixedMessages[message] {
+		r.logger.ErrorContext(req.Context(), "web: error page asked to show a non-fixed message; showing the generic one",
+			"status", status, "message", message)
+		message = MsgServer
+	}
+	if status < 400 || status > 599 {
+		status = http.StatusInternalServerError
+	}
+	title := "We could not complete your request"
+	if status >= 500 {
+		title = "Something went wrong"
+	}
+	r.render(w, req, status, tmplError, errorPage{Status: status, Title: title, Message: message})
+}
+
+// render executes page into a buffer and sends it with status. A render
+// failure is logged and becomes a plain fixed-text 500.
+func (r *Renderer) render(w http.ResponseWriter, req *http.Request, status int, page string, data any) {
+	t, ok := r.pages[page]
+	var buf bytes.Buffer
+	err := errors.New("unknown page")
+	if ok {
+		err = t.ExecuteTemplate(&buf, "layout", data)
+	}
+	if err != nil {
+		r.logger.ErrorContext(req.Context(), "web: render page", "page", page, "err", err)
+		setSecurityHeaders(w.Header())
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(internalErrorText)))
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, internalErrorText)
+		return
+	}
+	setSecurityHeaders(w.Header())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// setSecurityHeaders sets the headers every page is sent with.
+func setSecurityHeaders(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}

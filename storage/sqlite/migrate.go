@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// migrationFiles holds the schema as numbered files, NNNN_name.sql, applied
+// in order. A file, once released, never changes: add a new one instead.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads the embedded migrations, ordered by version.
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read migrations: %w", err)
+	}
+	var ms []migration
+	seen := map[int]string{}
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil || version <= 0 || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("sqlite: migration %q: name must be NNNN_name.sql", name)
+		}
+		if other, dup := seen[version]; dup {
+			return nil, fmt.Errorf("sqlite: migrations %q and %q share version %d", other, name, version)
+		}
+		seen[version] = name
+		body, err := fs.ReadFile(migrationFiles, "migrations/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: read migration %q: %w", name, err)
+		}
+		ms = append(ms, migration{version: version, name: name, sql: string(body)})
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("sqlite: no migrations embedded")
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// Migrate applies the migrations the database lacks, all in one immediate
+// transaction: a second process migrating the same file at the same time
+// waits for the write lock, then finds nothing left to do. A database newer
+// than this binary is an error.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	err = storage.InTx(ctx, s, func(ctx context.Context) error {
+		q := s.q(ctx)
+		if _, err := q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER NOT NULL PRIMARY KEY,
+			name       TEXT    NOT NULL,
+			applied_at INTEGER NOT NULL
+		)`); err != nil {
+			return mapErr(err)
+		}
+		var current int
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return mapErr(err)
+		}
+		if latest := ms[len(ms)-1].version; current > latest {
+			return fmt.Errorf("database schema version %d is newer than this binary's %d", current, latest)
+		}
+		for _, m := range ms {
+			if m.version <= current {
+				continue
+			}
+			if _, err := q.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("apply %s: %w", m.name, mapErr(err))
+			}
+			if _, err := q.ExecContext(ctx,
+				`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, toTime(time.Now())); err != nil {
+				return fmt.Errorf("record %s: %w", m.name, mapErr(err))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+// Package sqlite is Gatehouse's embedded storage backend: storage.Store on one
+// SQLite file (github.com/mattn/go-sqlite3, WAL mode).
+//
+// A Store holds two pools on the file: a writer with a single connection,
+// which runs every write and every transaction (BEGIN IMMEDIATE, so a
+// transaction takes the write lock up front instead of failing on a lock
+// upgrade), and a reader pool for reads outside a transaction. Another
+// process (the CLI next to the server) waits up to the busy timeout for the
+// write lock; past it the call fails with storage.ErrConflict.
+//
+// The one rule inside the process: a goroutine that holds a transaction must
+// pass its context to every call, or a write would wait for the writer
+// connection that the transaction itself holds.
+//
+// Times are stored as INTEGER Unix microseconds in UTC; optional times are
+// NULL when zero. String lists are stored as JSON arrays.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// dsnOptions apply to every connection of both pools.
+const dsnOptions = "_txlock=immediate&_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=1&_synchronous=NORMAL"
+
+// Store is storage.Store on a SQLite file. Build it with Open.
+type Store struct {
+	writer *sql.DB // one connection: all writes and transactions
+	reader *sql.DB // reads outside a transaction
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the SQLite database at path and brings its
+// schema up to date. The parent directory must exist.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnOptions
+	writer, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+
+	reader, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.NumCPU())
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+
+	s := &Store{writer: writer, reader: reader}
+	if err := writer.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, mapErr(err))
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.rq(ctx).QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.reader.Close(), s.writer.Close())
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// txKey keys a Store's transaction in a context; keyed by Store so that a
+// context from one Store never leaks its transaction into another.
+type txKey struct{ s *Store }
+
+type txState struct {
+	tx     *sql.Tx
+	nested bool
+}
+
+func (s *Store) txFrom(ctx context.Context) *txState {
+	st, _ := ctx.Value(txKey{s}).(*txState)
+	return st
+}
+
+// q returns where a write runs: the transaction in ctx, else the writer.
+func (s *Store) q(ctx context.Context) querier {
+	if st := s.txFrom(ctx); st != nil {
+		return st.tx
+	}
+	return s.writer
+}
+
+// rq returns where a read runs: the transaction in ctx (which must see its
+// own writes), else the reader pool.
+func (s *Store) rq(ctx context.Context) querier {
+	if st := s.txFrom(ctx); st != nil {
+		return st.tx
+	}
+	return s.reader
+}
+
+// BeginTx starts an immediate transaction on the writer, or joins the one
+// already in ctx (the returned context is then nested).
+func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
+	if st := s.txFrom(ctx); st != nil {
+		return context.WithValue(ctx, txKey{s}, &txState{tx: st.tx, nested: true}), nil
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return ctx, fmt.Errorf("sqlite: begin: %w", mapErr(err))
+	}
+	return context.WithValue(ctx, txKey{s}, &txState{tx: tx}), nil
+}
+
+// Commit commits the transaction in ctx; on a nested context it does nothing.
+func (s *Store) Commit(ctx context.Context) error {
+	st := s.txFrom(ctx)
+	if st == nil {
+		return errors.New("sqlite: commit: no transaction in context")
+	}
+	if st.nested {
+		return nil
+	}
+	if err := st.tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Rollback rolls back the transaction in ctx; on a nested context it does
+// nothing.
+func (s *Store) Rollback(ctx context.Context) error {
+	st := s.txFrom(ctx)
+	if st == nil {
+		return errors.New("sqlite: rollback: no transaction in context")
+	}
+	if st.nested {
+		return nil
+	}
+	if err := st.tx.Rollback(); err != nil {
+		return fmt.Errorf("sqlite: rollback: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr turns driver errors into the storage sentinels, keeping the
+// original error in the chain.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
+	}
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked:
+		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	case se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey:
+		return fmt.Errorf("%w: %w", storage.ErrAlreadyExists, err)
+	case se.ExtendedCode == sqlite3.ErrConstraintForeignKey:
+		// A row refers to a user or client that does not exist.
+		return fmt.Errorf("%w: referenced row: %w", storage.ErrNotFound, err)
+	}
+	return err
+}
+
+// affected returns ErrNotFound (wrapped with what) when res changed no row.
+func affected(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, storage.ErrNotFound)
+	}
+	return nil
+}
+
+// toTime encodes a time as Unix microseconds.
+func toTime(t time.Time) int64 { return t.UnixMicro() }
+
+// toOptTime encodes an optional time: NULL when zero.
+func toOptTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// fromTime decodes Unix microseconds to a UTC time.
+func fromTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// fromOptTime decodes an optional time: the zero time for NULL.
+func fromOptTime(us sql.NullInt64) time.Time {
+	if !us.Valid {
+		return time.Time{}
+	}
+	return fromTime(us.Int64)
+}
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// toList encodes a string list as a JSON array ("[]" for nil).
+func toList(v []string) string {
+	if len(v) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(v) // a []string always marshals
+	return string(b)
+}
+
+// fromList decodes a JSON array; an empty array gives nil.
+func fromList(s string) ([]string, error) {
+	var v []string
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("sqlite: decode list %q: %w", s, err)
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return v, nil
+}
+
+// Listing bounds.
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
+
+// page returns the LIMIT and OFFSET for opts.
+func page(opts storage.ListOptions) (limit, offset int) {
+	limit = opts.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	limit = min(limit, maxLimit)
+	return limit, max(opts.Offset, 0)
+}
+
+// likePattern is a LIKE pattern (ESCAPE '\') matching s as a substring.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// queryAll runs a query on q and scans every row with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	return out, nil
+}

@@ -1,0 +1,272 @@
+// Package storage defines everything Gatehouse persists: users, clients,
+// browser sessions, consents, signing keys and the token sessions fosite
+// needs. Backends (storage/sqlite, later storage/postgres) implement Store and
+// must pass the storagetest conformance suite. This package imports neither
+// fosite nor net/http: server/oauth adapts fosite's interfaces onto it.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped or not); test with errors.Is.
+var (
+	// ErrNotFound: no row matched.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrAlreadyExists: a unique key (id, email, signature) is taken.
+	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrConflict: a transaction lost a serialization or lock conflict and
+	// may be retried by the caller.
+	ErrConflict = errors.New("storage: concurrent update conflict")
+)
+
+// Store is the whole persistence API. Every method runs on the transaction
+// carried by ctx when there is one (see Tx), else on its own. Times come back
+// in UTC, to the microsecond; a zero optional time (Consent.ExpiresAt,
+// Key.RetireAt, TokenSession.ExpiresAt) means "never".
+type Store interface {
+	Tx
+	Users
+	Clients
+	BrowserSessions
+	Consents
+	Keys
+	TokenSessions
+	JTIs
+
+	// Migrate brings the schema to the newest version. Open runs it too.
+	Migrate(ctx context.Context) error
+	// Ping checks that the database answers (readiness).
+	Ping(ctx context.Context) error
+	// GarbageCollect deletes rows that expired before now, at most batch
+	// rows per table per call, and reports how many it deleted.
+	GarbageCollect(ctx context.Context, now time.Time, batch int) (int64, error)
+	// Close releases the database.
+	Close() error
+}
+
+// Tx matches fosite's storage.Transactional: BeginTx returns a context that
+// carries the transaction; Commit and Rollback end it. BeginTx on a context
+// that already carries a transaction joins it: the returned context is marked
+// nested, and Commit or Rollback on a nested context do nothing, leaving the
+// outermost caller to decide.
+type Tx interface {
+	BeginTx(ctx context.Context) (context.Context, error)
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// InTx runs fn in one transaction on s, committing when fn returns nil and
+// rolling back otherwise. When ctx already carries a transaction fn joins it.
+func InTx(ctx context.Context, s Tx, fn func(ctx context.Context) error) error {
+	txCtx, err := s.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(txCtx); err != nil {
+		if rbErr := s.Rollback(txCtx); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	return s.Commit(txCtx)
+}
+
+// Role names built into Gatehouse.
+const (
+	RoleUser  = "user"
+	RoleAdmin = "admin"
+)
+
+// User is a person who can sign in.
+type User struct {
+	ID            string
+	Email         string // lower-case, unique
+	EmailVerified bool
+	Name          string
+	PasswordHash  []byte // bcrypt; empty for users who only sign in upstream
+	Roles         []string
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// ListOptions pages a listing ordered by creation time, then id. Limit 0
+// means a backend default (100); larger limits are capped at 1000.
+type ListOptions struct {
+	Limit  int
+	Offset int
+	Search string // case-insensitive substring of email (users) or id or name (clients)
+}
+
+// Users stores people.
+type Users interface {
+	// CreateUser stores u; ErrAlreadyExists when the id or email is taken.
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserByEmail looks the user up by email, case-insensitively.
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	ListUsers(ctx context.Context, opts ListOptions) ([]User, error)
+	// UpdateUser reads the user, applies fn and writes the result atomically.
+	UpdateUser(ctx context.Context, id string, fn func(*User) error) error
+	// DeleteUser removes the user with its browser sessions and consents.
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// Client is a registered OAuth2 client.
+type Client struct {
+	ID                     string
+	Name                   string
+	SecretHash             []byte // HMAC-SHA256 of the secret; empty for public clients
+	Public                 bool
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	ResponseTypes          []string
+	Scopes                 []string
+	Audience               []string
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// Clients stores OAuth2 clients.
+type Clients interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context, opts ListOptions) ([]Client, error)
+	UpdateClient(ctx context.Context, id string, fn func(*Client) error) error
+	// DeleteClient removes the client with its consents and token sessions.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// BrowserSession is a signed-in browser. ID is the SHA-256 (hex) of the
+// random value in the cookie, never the cookie value itself.
+type BrowserSession struct {
+	ID        string
+	UserID    string
+	AuthTime  time.Time // when the person last entered credentials
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	IP        string
+	UserAgent string
+}
+
+// BrowserSessions stores signed-in browsers.
+type BrowserSessions interface {
+	CreateBrowserSession(ctx context.Context, s BrowserSession) error
+	// GetBrowserSession returns ErrNotFound for unknown or expired sessions.
+	GetBrowserSession(ctx context.Context, id string, now time.Time) (BrowserSession, error)
+	// ListBrowserSessions returns the user's sessions unexpired at now,
+	// oldest first.
+	ListBrowserSessions(ctx context.Context, userID string, now time.Time) ([]BrowserSession, error)
+	DeleteBrowserSession(ctx context.Context, id string) error
+	DeleteUserBrowserSessions(ctx context.Context, userID string) error
+}
+
+// Consent records that a user granted a client some scopes.
+type Consent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	GrantedAt time.Time
+	ExpiresAt time.Time // zero: does not expire
+}
+
+// Consents stores granted consents, one per (user, client).
+type Consents interface {
+	// SaveConsent creates or replaces the consent of (UserID, ClientID).
+	SaveConsent(ctx context.Context, c Consent) error
+	GetConsent(ctx context.Context, userID, clientID string) (Consent, error)
+	ListConsents(ctx context.Context, userID string) ([]Consent, error)
+	DeleteConsent(ctx context.Context, userID, clientID string) error
+}
+
+// Key is a signing key. PrivateKey is encrypted by the keys package; storage
+// treats it as opaque bytes.
+type Key struct {
+	ID         string // the JWK kid
+	Algorithm  string // RS256, ES256, EdDSA
+	PrivateKey []byte // encrypted private key
+	PublicJWK  []byte // JSON of the public JWK
+	CreatedAt  time.Time
+	// SignFrom is when the key starts signing; it is published before.
+	SignFrom time.Time
+	// RetireAt, when set, is when the key leaves the JWKS: after every token
+	// it signed has expired. Zero while the key is current.
+	RetireAt time.Time
+}
+
+// Keys stores signing keys.
+type Keys interface {
+	CreateKey(ctx context.Context, k Key) error
+	// ListKeys returns all keys, oldest SignFrom first.
+	ListKeys(ctx context.Context) ([]Key, error)
+	UpdateKey(ctx context.Context, id string, fn func(*Key) error) error
+	DeleteKey(ctx context.Context, id string) error
+}
+
+// TokenKind names one of fosite's session kinds.
+type TokenKind string
+
+// The token session kinds.
+const (
+	KindAuthorizeCode TokenKind = "authorize_code"
+	KindAccessToken   TokenKind = "access_token"
+	KindRefreshToken  TokenKind = "refresh_token"
+	KindPKCE          TokenKind = "pkce"
+	KindOIDC          TokenKind = "oidc"
+)
+
+// TokenKinds lists every kind, for conformance tests and cleanup.
+var TokenKinds = []TokenKind{KindAuthorizeCode, KindAccessToken, KindRefreshToken, KindPKCE, KindOIDC}
+
+// TokenSession is one serialised fosite request, stored under a hashed
+// signature. Data is opaque to storage.
+type TokenSession struct {
+	Kind            TokenKind
+	Signature       string // hex SHA-256 of the token signature (or code)
+	RequestID       string // shared by every token of one grant ("family")
+	ClientID        string
+	Subject         string
+	Active          bool
+	RequestedAt     time.Time
+	ExpiresAt       time.Time
+	AccessSignature string // refresh tokens: the paired access token's hashed signature
+	Data            []byte
+}
+
+// TokenSessions stores fosite's token sessions.
+type TokenSessions interface {
+	// CreateTokenSession stores s; ErrAlreadyExists on a duplicate signature.
+	CreateTokenSession(ctx context.Context, s TokenSession) error
+	// GetTokenSession returns the session, active or not; ErrNotFound if none.
+	GetTokenSession(ctx context.Context, kind TokenKind, signature string) (TokenSession, error)
+	// DeactivateTokenSession marks one session inactive (used code).
+	// ErrNotFound when no active session matched, so that of two concurrent
+	// uses of one code only the first succeeds.
+	DeactivateTokenSession(ctx context.Context, kind TokenKind, signature string) error
+	// DeleteTokenSession deletes one session; deleting a missing one is not an error.
+	DeleteTokenSession(ctx context.Context, kind TokenKind, signature string) error
+	// DeactivateTokenSessionsByRequest marks every session of the kind and
+	// request inactive.
+	DeactivateTokenSessionsByRequest(ctx context.Context, kind TokenKind, requestID string) error
+	// DeleteTokenSessionsByRequest deletes every session of the kind and request.
+	DeleteTokenSessionsByRequest(ctx context.Context, kind TokenKind, requestID string) error
+	// RotateRefreshToken is the atomic guard of refresh rotation: it
+	// deactivates the active refresh token (requestID, signature) and deletes
+	// the access tokens of requestID. ErrNotFound when no active row matched
+	// (a concurrent rotation won).
+	RotateRefreshToken(ctx context.Context, requestID, signature string) error
+	// RevokeSubjectTokens deactivates refresh tokens and deletes access tokens
+	// of subject, optionally limited to one client ("" means all clients).
+	RevokeSubjectTokens(ctx context.Context, subject, clientID string) error
+}
+
+// JTIs remembers used JWT ids (client assertions) until they expire.
+type JTIs interface {
+	// UseJTI records jti until exp; ErrAlreadyExists when it is already
+	// recorded and unexpired at now.
+	UseJTI(ctx context.Context, jti string, exp, now time.Time) error
+}
