@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,9 +53,9 @@ func loadMigrations() ([]migration, error) {
 		ms = append(ms, migration{version: version, name: name, sql: string(body)})
 	}
 	if len(ms) == 0 {
-		return nil, fmt.Errorf("sqlite: no migrations embedded")
+		return nil, errors.New("sqlite: no migrations embedded")
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	return ms, nil
 }
 

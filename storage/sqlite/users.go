@@ -76,7 +76,7 @@ func (s *Store) ListUsers(ctx context.Context, opts storage.ListOptions) ([]stor
 // UpdateUser reads the user, applies fn and writes the result, in one
 // transaction (joining the one in ctx). fn may not change the id.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*storage.User) error) error {
-	return func(f func(context.Context) error) error { return f(ctx) }(func(ctx context.Context) error {
+	return storage.InTx(ctx, s, func(ctx context.Context) error {
 		u, err := s.GetUser(ctx, id)
 		if err != nil {
 			return err
