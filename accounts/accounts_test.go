@@ -26,7 +26,7 @@ func openStore(t *testing.T) storage.Store {
 
 func TestNormalizeEmail(t *testing.T) {
 	for in, want := range map[string]string{
-		"Ann@Example.COM":   "ann@example.com",
+		"Ann@Example.COM":    "ann@example.com",
 		"  bob@example.org ": "bob@example.org",
 	} {
 		got, err := accounts.NormalizeEmail(in)

@@ -120,6 +120,10 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "GATEHOUSE", lookup); err != nil {
 		return Config{}, err
 	}
+	if cfg.Dev && cfg.Issuer == Defaults().Issuer && cfg.Listen != DevListen {
+		// A dev server moved to another address keeps a matching issuer.
+		cfg.Issuer = "http://" + cfg.Listen
+	}
 	return cfg, nil
 }
 
@@ -139,7 +143,11 @@ func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)
 			continue
 		}
 		val, ok := lookup(name)
-		if file, fok := lookup(name + "_FILE"); fok && !ok {
+		file, fok := lookup(name + "_FILE")
+		if ok && fok {
+			return fmt.Errorf("config: both %s and %s_FILE are set; use one", name, name)
+		}
+		if fok {
 			raw, err := os.ReadFile(file)
 			if err != nil {
 				return fmt.Errorf("config: %s_FILE: %w", name, err)

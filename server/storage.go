@@ -56,6 +56,10 @@ func EnsureDevSecret(cfg *Config) (path string, err error) {
 	if !cfg.Dev || cfg.Secret != "" {
 		return "", nil
 	}
+	if strings.Contains(cfg.Database, "://") && !strings.HasPrefix(cfg.Database, "sqlite://") {
+		// Never turn a server DSN (with its password) into a local path.
+		return "", errors.New("secret: required (set GATEHOUSE_SECRET); dev mode generates one only beside a SQLite database")
+	}
 	path = SQLitePath(cfg.Database) + ".secret"
 	raw, err := os.ReadFile(path)
 	if err == nil {

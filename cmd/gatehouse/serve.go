@@ -25,7 +25,7 @@ func loadConfig(path string, lookup env) (server.Config, error) {
 		return server.Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return server.Config{}, fmt.Errorf("invalid configuration:\n%w", err)
+		return server.Config{}, fmt.Errorf("invalid configuration: %w", err)
 	}
 	return cfg, nil
 }
@@ -48,7 +48,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
 	if cfg.Dev {
-		logger.Warn("DEV MODE: not for production: http allowed, low safety margins; secret kept in " + server.SQLitePath(cfg.Database) + ".secret",
+		logger.Warn("DEV MODE: not for production: http allowed, low safety margins; secret kept in "+server.SQLitePath(cfg.Database)+".secret",
 			"issuer", cfg.Issuer, "listen", cfg.Listen, "database", cfg.Database)
 	}
 	store, err := server.OpenStore(ctx, cfg.Database)
@@ -73,6 +73,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	go srv.RunJanitor(ctx, 10*time.Minute, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	logger.Info("gatehouse serving", "issuer", cfg.Issuer, "listen", ln.Addr().String())

@@ -156,10 +156,7 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step sessi
 		}
 	}
 
-	for _, s := range requested {
-		ar.GrantScope(s)
-	}
-	grantAudience(ar)
+	grantRequested(ar)
 	requestedAt := ar.GetRequestedAt()
 	if step.Authenticated && cur.Session.AuthTime.Before(requestedAt) {
 		// The login belongs to this request, even though fosite parsed it

@@ -103,11 +103,19 @@ func (t *Token) activeUser(ctx context.Context, id string) (storage.User, error)
 
 // grantRequested grants the requested scopes, which fosite has already
 // checked against the client's, and the audience.
-func grantRequested(ar fosite.AccessRequester) {
+func grantRequested(ar fosite.Requester) {
 	for _, s := range ar.GetRequestedScopes() {
-		ar.GrantScope(s)
+		if grantable(ar.GetClient(), s) {
+			ar.GrantScope(s)
+		}
 	}
 	grantAudience(ar)
+}
+
+// grantable leaves out offline_access for clients that may not use the
+// refresh_token grant: the refresh token would be unusable.
+func grantable(c fosite.Client, scope string) bool {
+	return scope != "offline_access" || c.GetGrantTypes().Has("refresh_token")
 }
 
 // leftHalfHash is the OIDC at_hash of an RS256/ES256-signed token.
