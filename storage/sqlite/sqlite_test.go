@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -21,9 +22,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// open opens path for the test and closes it after; a hang fails.
 func open(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), path)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +93,14 @@ func TestTwoStoresOneFile(t *testing.T) {
 	go func() { errs <- write(cli, "cli") }()
 	go func() { errs <- readUntil(cli, "srv") }()
 	go func() { errs <- readUntil(server, "cli") }()
+	hang := time.After(2 * time.Minute)
 	for range 4 {
 		select {
 		case err := <-errs:
 			if err != nil {
 				t.Fatal(err)
 			}
-		case <-time.After(2 * time.Minute):
+		case <-hang:
 			t.Fatal("two stores on one file hung")
 		}
 	}
