@@ -46,16 +46,25 @@ type fixture struct {
 func newFixture(t *testing.T, opts ...servertest.Option) *fixture {
 	t.Helper()
 	env := servertest.Start(t, opts...)
-	id, sec := env.CreateClient(t, clients.Spec{
-		ID:           "app",
+	id, sec := env.CreateClient(t, appLikeSpec("app"))
+	user := env.CreateUser(t, aliceEmail, alicePassword, aliceName, "admin", "user")
+	return &fixture{env: env, clientID: id, secret: sec, user: user}
+}
+
+// appLikeSpec is a confidential client registered for every grant, every
+// user scope and "api:read", redirecting to redirectURI.
+func appLikeSpec(id string) clients.Spec {
+	return clients.Spec{
+		ID:           id,
 		Name:         "Example App",
 		RedirectURIs: []string{redirectURI},
 		GrantTypes:   []string{"authorization_code", "refresh_token", "password", "client_credentials"},
 		Scopes:       append(slices.Clone(allScopes), "api:read"),
-	})
-	user := env.CreateUser(t, aliceEmail, alicePassword, aliceName, "admin", "user")
-	return &fixture{env: env, clientID: id, secret: sec, user: user}
+	}
 }
+
+// tokenWithRefresh is a token x/oauth2 must refresh before use.
+func tokenWithRefresh(rt string) *oauth2.Token { return &oauth2.Token{RefreshToken: rt} }
 
 // config is the x/oauth2 configuration of the "app" client.
 func (f *fixture) config(scopes ...string) *oauth2.Config {
@@ -88,7 +97,7 @@ func (f *fixture) passwordTokens(t *testing.T, scopes ...string) *oauth2.Token {
 // refresh redeems a refresh token with x/oauth2.
 func (f *fixture) refresh(t *testing.T, refreshToken string) (*oauth2.Token, error) {
 	t.Helper()
-	return f.config().TokenSource(t.Context(), &oauth2.Token{RefreshToken: refreshToken}).Token()
+	return f.config().TokenSource(t.Context(), tokenWithRefresh(refreshToken)).Token()
 }
 
 // idToken returns the id_token of a token response ("" when there is none).
@@ -147,6 +156,27 @@ func send(t *testing.T, env *servertest.Env, method, path, contentType string, b
 		}
 	}
 	return r
+}
+
+// postNoFatal is post for other goroutines: it never calls t.Fatal, and
+// reports a transport failure as status 0 with the error as the body.
+func postNoFatal(rawURL string, form url.Values, user, pass string) apiResponse {
+	req, err := http.NewRequest(http.MethodPost, rawURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return apiResponse{Body: []byte(err.Error())}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return apiResponse{Body: []byte(err.Error())}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return apiResponse{Body: []byte(err.Error())}
+	}
+	return apiResponse{Status: resp.StatusCode, Header: resp.Header, Body: raw}
 }
 
 // wantJSONError checks an OAuth2 JSON error answer.

@@ -1,6 +1,8 @@
 package oauth
 
 import (
+	"slices"
+
 	"github.com/ory/fosite"
 
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -21,6 +23,14 @@ func toFositeClient(c storage.Client) *fosite.DefaultClient {
 	if len(responseTypes) == 0 {
 		responseTypes = SupportedResponseTypes
 	}
+	// A client is always an allowed audience of its own tokens: grantAudience
+	// grants the client id when no audience is requested (RFC 9068 needs an
+	// aud), and fosite's refresh handler checks the granted audience against
+	// this list, so without it every refresh fails.
+	audience := c.Audience
+	if !slices.Contains(audience, c.ID) {
+		audience = append(slices.Clone(audience), c.ID)
+	}
 	return &fosite.DefaultClient{
 		ID:            c.ID,
 		Secret:        c.SecretHash,
@@ -28,7 +38,7 @@ func toFositeClient(c storage.Client) *fosite.DefaultClient {
 		GrantTypes:    c.GrantTypes,
 		ResponseTypes: responseTypes,
 		Scopes:        c.Scopes,
-		Audience:      c.Audience,
+		Audience:      audience,
 		Public:        c.Public,
 	}
 }

@@ -62,9 +62,15 @@ func (s *Store) GetRefreshTokenSession(ctx context.Context, signature string, se
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage. Rows
 // are deactivated rather than deleted, so a later replay of the token is
-// still recognised as reuse.
+// still recognised as reuse. fosite calls it only on reuse, for a token that
+// is already inactive, so "no active row" is success: an error here would
+// abort the family revocation that follows.
 func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string) error {
-	return mapErr(s.db.DeactivateTokenSession(ctx, storage.KindRefreshToken, secret.SHA256Hex(signature)))
+	err := s.db.DeactivateTokenSession(ctx, storage.KindRefreshToken, secret.SHA256Hex(signature))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	return mapErr(err)
 }
 
 // RotateRefreshToken implements oauth2.RefreshTokenStorage: the atomic

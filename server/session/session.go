@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -84,10 +85,13 @@ func (m *Manager) Current(r *http.Request) (Current, error) {
 }
 
 // Start signs user in on this browser with a fresh session id (replacing
-// any previous session, so a planted id never becomes authenticated).
-func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.User) (storage.BrowserSession, error) {
+// any previous session, so a planted id never becomes authenticated). It
+// returns r with the new cookie in place of the old one, so whatever
+// handles the rest of this request (the authorization endpoint, resumed
+// after a login) sees the person as signed in.
+func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.User) (*http.Request, error) {
 	if err := m.End(w, r); err != nil {
-		return storage.BrowserSession{}, err
+		return nil, err
 	}
 	raw := secret.Token(32)
 	now := m.now().UTC()
@@ -101,9 +105,9 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 		UserAgent: truncate(r.UserAgent(), 256),
 	}
 	if err := m.store.CreateBrowserSession(r.Context(), bs); err != nil {
-		return storage.BrowserSession{}, fmt.Errorf("session: create: %w", err)
+		return nil, fmt.Errorf("session: create: %w", err)
 	}
-	http.SetCookie(w, &http.Cookie{
+	c := &http.Cookie{
 		Name:     CookieName,
 		Value:    raw,
 		Path:     "/",
@@ -111,8 +115,22 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 		HttpOnly: true,
 		Secure:   m.secure,
 		SameSite: http.SameSiteLaxMode,
-	})
-	return bs, nil
+	}
+	http.SetCookie(w, c)
+	return withCookie(r, c), nil
+}
+
+// withCookie returns a copy of r whose session cookie is c.
+func withCookie(r *http.Request, c *http.Cookie) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.Header.Del("Cookie")
+	for _, old := range r.Cookies() {
+		if old.Name != CookieName {
+			r2.AddCookie(old)
+		}
+	}
+	r2.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	return r2
 }
 
 // End deletes the request's session, if any, and clears the cookie.
@@ -132,11 +150,9 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
 }
 
 func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	for i := len(host) - 1; i >= 0; i-- {
-		if host[i] == ':' {
-			return host[:i]
-		}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
 	}
 	return host
 }

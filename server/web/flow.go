@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-
-	"github.com/gatehouse-id/gatehouse/server/session"
 )
 
 // parseFlow parses a pending authorization request's query. An empty flow
@@ -27,33 +25,4 @@ func loginURL(flow string) string {
 func redirectToLogin(w http.ResponseWriter, r *http.Request, flow string) {
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, loginURL(flow), http.StatusSeeOther)
-}
-
-// withNewSession returns r carrying the session cookie that
-// session.Manager.Start has just set on w. The Resumer finds the person with
-// sessions.Current(r), which reads the request's cookie; without this it
-// would see the browser's old session, or none, in the request that signed
-// the person in.
-func withNewSession(w http.ResponseWriter, r *http.Request) *http.Request {
-	value := ""
-	for _, line := range w.Header().Values("Set-Cookie") {
-		c, err := http.ParseSetCookie(line)
-		if err != nil || c.Name != session.CookieName {
-			continue
-		}
-		value = c.Value // the last one wins, as in the browser; "" when cleared
-	}
-	if value == "" {
-		return r
-	}
-	r2 := r.Clone(r.Context())
-	cookies := r2.Cookies()
-	r2.Header.Del("Cookie")
-	for _, c := range cookies {
-		if c.Name != session.CookieName {
-			r2.AddCookie(c)
-		}
-	}
-	r2.AddCookie(&http.Cookie{Name: session.CookieName, Value: value})
-	return r2
 }
