@@ -102,7 +102,7 @@ func TestValidate(t *testing.T) {
 		{"algorithm empty", func(c *Config) { c.Keys.Algorithm = "" }, []string{"keys.algorithm"}},
 		{"algorithm lower case", func(c *Config) { c.Keys.Algorithm = "rs256" }, []string{"keys.algorithm"}},
 		{"algorithm ES256", func(c *Config) { c.Keys.Algorithm = "ES256" }, nil},
-		{"algorithm EdDSA", func(c *Config) { c.Keys.Algorithm = "EdDSA" }, nil},
+		{"algorithm EdDSA (at_hash unsupported)", func(c *Config) { c.Keys.Algorithm = "EdDSA" }, []string{"keys.algorithm", "EdDSA"}},
 		{"publish_ahead negative", func(c *Config) { c.Keys.PublishAhead = Duration(-time.Second) }, []string{"keys.publish_ahead"}},
 		{"publish_ahead zero", func(c *Config) { c.Keys.PublishAhead = 0 }, nil},
 		{"refresh_interval too short", func(c *Config) { c.Keys.RefreshInterval = Duration(time.Millisecond) }, []string{"keys.refresh_interval"}},
@@ -376,7 +376,7 @@ keys:
 		"GATEHOUSE_DEV":                    "false",
 		"GATEHOUSE_BCRYPT_COST":            "10",
 		"GATEHOUSE_LIFETIMES_ACCESS_TOKEN": "30m",
-		"GATEHOUSE_KEYS_ALGORITHM":         "EdDSA",
+		"GATEHOUSE_KEYS_ALGORITHM":         "ES256",
 		"GATEHOUSE_KEYS_REFRESH_INTERVAL":  "90s",
 	}
 	c, err := LoadConfig(p, envMap(env))
@@ -398,8 +398,8 @@ keys:
 	if c.Lifetimes.AccessToken.D() != 30*time.Minute {
 		t.Errorf("AccessToken = %s, want 30m", c.Lifetimes.AccessToken.D())
 	}
-	if c.Keys.Algorithm != "EdDSA" {
-		t.Errorf("Algorithm = %q, want EdDSA", c.Keys.Algorithm)
+	if c.Keys.Algorithm != "ES256" {
+		t.Errorf("Algorithm = %q, want ES256", c.Keys.Algorithm)
 	}
 	if c.Keys.RefreshInterval.D() != 90*time.Second {
 		t.Errorf("RefreshInterval = %s, want 90s", c.Keys.RefreshInterval.D())

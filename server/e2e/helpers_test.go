@@ -176,7 +176,9 @@ func postNoFatal(rawURL string, form url.Values, user, pass string) apiResponse 
 	if err != nil {
 		return apiResponse{Body: []byte(err.Error())}
 	}
-	return apiResponse{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	r := apiResponse{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	_ = json.Unmarshal(raw, &r.JSON)
+	return r
 }
 
 // wantJSONError checks an OAuth2 JSON error answer.
@@ -267,7 +269,7 @@ type atClaims struct {
 // sub. It returns the claims and the kid.
 func verifyAccessToken(t *testing.T, env *servertest.Env, raw, audience string) (atClaims, string) {
 	t.Helper()
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
 	if err != nil {
 		t.Fatalf("access token is not a signed JWT: %v", err)
 	}

@@ -5,6 +5,7 @@
 package oauth
 
 import (
+	"context"
 	"time"
 
 	"github.com/ory/fosite"
@@ -40,6 +41,7 @@ type Provider struct {
 	fosite.OAuth2Provider
 	config *fosite.Config
 	oidc   *openid.DefaultStrategy
+	signer *Signer
 	store  *Store
 	issuer string
 }
@@ -91,5 +93,14 @@ func NewProvider(o ProviderOptions) *Provider {
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
 	)
-	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, store: o.Store, issuer: o.Issuer}
+	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, issuer: o.Issuer}
+}
+
+// revokeRequest revokes every token of one grant (its request ID): the
+// refresh tokens become inactive and the access tokens are deleted.
+// Failures are logged by the caller's error path; this is best effort on top
+// of a request that is denied anyway.
+func (p *Provider) revokeRequest(ctx context.Context, requestID string) {
+	_ = p.store.RevokeRefreshToken(ctx, requestID)
+	_ = p.store.RevokeAccessToken(ctx, requestID)
 }

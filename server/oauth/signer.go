@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -74,7 +75,7 @@ func (s *Signer) Decode(ctx context.Context, token string) (*jwt.Token, error) {
 		if string(t.Method) != k.Algorithm {
 			return nil, fmt.Errorf("token alg %q does not match key alg %q", t.Method, k.Algorithm)
 		}
-		return k.Key, nil
+		return &jose.JSONWebKey{Key: k.Key, KeyID: k.ID, Algorithm: k.Algorithm}, nil
 	})
 }
 
@@ -87,12 +88,19 @@ func (s *Signer) GetSignature(_ context.Context, token string) (string, error) {
 	return parts[2], nil
 }
 
-// Hash returns SHA-256 of in (at_hash and c_hash for RS256/ES256; fosite
-// uses it with GetSigningMethodLength).
+// Hash returns SHA-256 of in: the at_hash / c_hash hash of RS256 and
+// ES256, the algorithms Gatehouse signs with (fosite computes the code
+// flow's at_hash with SHA-256 too).
 func (s *Signer) Hash(_ context.Context, in []byte) ([]byte, error) {
 	sum := sha256.Sum256(in)
 	return sum[:], nil
 }
 
-// GetSigningMethodLength is the hash size used for at_hash / c_hash.
+// GetSigningMethodLength is the size of Hash's output.
 func (s *Signer) GetSigningMethodLength(context.Context) int { return sha256.Size }
+
+// LeftHalfHash is the OIDC at_hash of token.
+func (s *Signer) LeftHalfHash(ctx context.Context, token string) string {
+	sum, _ := s.Hash(ctx, []byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}

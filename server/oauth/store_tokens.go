@@ -25,8 +25,16 @@ func (s *Store) GetAuthorizeCodeSession(ctx context.Context, code string, sessio
 }
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+// It is the atomic guard of the code exchange: only one request can turn
+// the code inactive; the others get ErrInvalidatedAuthorizeCode, which
+// fosite reports as server_error and the token endpoint turns into
+// invalid_grant.
 func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
-	return mapErr(s.db.DeactivateTokenSession(ctx, storage.KindAuthorizeCode, secret.SHA256Hex(code)))
+	err := s.db.DeactivateTokenSession(ctx, storage.KindAuthorizeCode, secret.SHA256Hex(code))
+	if errors.Is(err, storage.ErrNotFound) {
+		return fosite.ErrInvalidatedAuthorizeCode
+	}
+	return mapErr(err)
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.

@@ -2,8 +2,6 @@ package oauth
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -72,12 +70,24 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	resp, err := t.Provider.NewAccessResponse(ctx, ar)
+	if err != nil && errors.Is(fosite.ErrorToRFC6749Error(err).Cause(), fosite.ErrInvalidatedAuthorizeCode) {
+		// Lost a race with another exchange of the same code (fosite read
+		// the code as active, then found it used): a replay.
+		// RFC 6749 section 4.1.2: deny, and revoke what the code issued.
+		t.Provider.revokeRequest(ctx, ar.GetID())
+		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	}
+	if err != nil && grant.ExactOne("refresh_token") && errors.Is(fosite.ErrorToRFC6749Error(err).Cause(), fosite.ErrNotFound) {
+		// Lost a race with a concurrent refresh of the same token, which
+		// rotated it first: to this request the token is already used.
+		err = fosite.ErrInvalidGrant.WithHint("The refresh token has already been used.")
+	}
 	if err != nil {
 		t.writeError(ctx, w, ar, err)
 		return
 	}
 	if grant.ExactOne("password") && ar.GetGrantedScopes().Has("openid") {
-		sess.Claims.AccessTokenHash = leftHalfHash(resp.GetAccessToken())
+		sess.Claims.AccessTokenHash = t.Provider.signer.LeftHalfHash(ctx, resp.GetAccessToken())
 		idToken, err := t.Provider.oidc.GenerateIDToken(ctx, t.Provider.config.IDTokenLifespan, ar)
 		if err != nil {
 			t.writeError(ctx, w, ar, err)
@@ -116,12 +126,6 @@ func grantRequested(ar fosite.Requester) {
 // refresh_token grant: the refresh token would be unusable.
 func grantable(c fosite.Client, scope string) bool {
 	return scope != "offline_access" || c.GetGrantTypes().Has("refresh_token")
-}
-
-// leftHalfHash is the OIDC at_hash of an RS256/ES256-signed token.
-func leftHalfHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 }
 
 func (t *Token) writeError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
