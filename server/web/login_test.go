@@ -21,7 +21,7 @@ func TestLoginFormRenders(t *testing.T) {
 		`<meta name="viewport"`,
 		`<link rel="stylesheet" href="/static/gatehouse.css">`,
 		`<main`,
-		`<label for="email">`, `id="email" name="email" type="email"`, `autocomplete="email"`,
+		`<label for="email">`, `id="email" name="email" type="email"`, `autocomplete="username"`,
 		`<label for="password">`, `id="password" name="password" type="password"`, `autocomplete="current-password"`,
 		`method="post" action="/login"`,
 	} {
