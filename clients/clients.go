@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/google/uuid"
+
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -162,6 +164,11 @@ func validID(id string) error {
 	}
 	if len(id) > 128 {
 		return errors.New("client id is longer than 128 characters")
+	}
+	if _, err := uuid.Parse(id); err == nil {
+		// User ids are UUIDs and a client-credentials token's subject is
+		// the client id: the two must never collide (RFC 9068 section 5).
+		return fmt.Errorf("client id %q has the form of a user id (a UUID); choose another", id)
 	}
 	for _, r := range id {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~", r)) {

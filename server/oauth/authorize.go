@@ -96,7 +96,12 @@ func (a *Authorize) Resume(w http.ResponseWriter, r *http.Request, flow string, 
 
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step session.Step) {
 	ctx := r.Context()
+	unsupported := stripRequestObjects(r)
 	ar, err := a.Provider.NewAuthorizeRequest(ctx, r)
+	if err == nil && unsupported != nil {
+		// Answer at the redirect URI fosite has now validated.
+		err = unsupported
+	}
 	if err != nil {
 		a.writeError(ctx, w, r, ar, err)
 		return
@@ -170,6 +175,30 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step sessi
 		return
 	}
 	a.Provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// stripRequestObjects removes the OIDC request and request_uri parameters,
+// which Gatehouse does not support, and returns the error to answer with
+// once the client and redirect URI are validated (nil when neither was
+// sent). Left in, fosite would fail on them before validating the redirect
+// URI, and the person would see an error page instead of the client
+// getting request_not_supported (OpenID Connect Core section 6).
+func stripRequestObjects(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return nil // fosite reports the malformed request itself
+	}
+	var err error
+	switch {
+	case r.Form.Has("request"):
+		err = fosite.ErrRequestNotSupported
+	case r.Form.Has("request_uri"):
+		err = fosite.ErrRequestURINotSupported
+	default:
+		return nil
+	}
+	r.Form.Del("request")
+	r.Form.Del("request_uri")
+	return err
 }
 
 // checkCodeRequest rejects, before anyone is asked to sign in, clients

@@ -18,7 +18,7 @@ var (
 // It is deliberately a fosite.DefaultClient, not an OpenIDConnectClient:
 // that interface pins one token-endpoint auth method per client, and
 // Gatehouse accepts both client_secret_basic and client_secret_post.
-func toFositeClient(c storage.Client) *fosite.DefaultClient {
+func toFositeClient(c storage.Client) fosite.Client {
 	responseTypes := c.ResponseTypes
 	if len(responseTypes) == 0 {
 		responseTypes = SupportedResponseTypes
@@ -31,7 +31,7 @@ func toFositeClient(c storage.Client) *fosite.DefaultClient {
 	if !slices.Contains(audience, c.ID) {
 		audience = append(slices.Clone(audience), c.ID)
 	}
-	return &fosite.DefaultClient{
+	return &client{&fosite.DefaultClient{
 		ID:            c.ID,
 		Secret:        c.SecretHash,
 		RedirectURIs:  c.RedirectURIs,
@@ -40,5 +40,21 @@ func toFositeClient(c storage.Client) *fosite.DefaultClient {
 		Scopes:        c.Scopes,
 		Audience:      audience,
 		Public:        c.Public,
-	}
+	}}
+}
+
+// client is a fosite client that also accepts the query and form_post
+// response modes.
+type client struct {
+	*fosite.DefaultClient
+}
+
+var _ fosite.ResponseModeClient = (*client)(nil)
+
+// SupportedResponseModes are the response modes every client may request.
+var SupportedResponseModes = []fosite.ResponseModeType{fosite.ResponseModeQuery, fosite.ResponseModeFormPost}
+
+// GetResponseModes implements fosite.ResponseModeClient.
+func (c *client) GetResponseModes() []fosite.ResponseModeType {
+	return append([]fosite.ResponseModeType{fosite.ResponseModeDefault}, SupportedResponseModes...)
 }

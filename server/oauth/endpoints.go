@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -22,8 +23,7 @@ func (h *Introspect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, _, ok := r.BasicAuth(); !ok {
 		// Only clients authenticating with their secret may introspect,
 		// not any holder of a bearer token.
-		w.Header().Set("WWW-Authenticate", `Basic realm="introspection"`)
-		h.Provider.WriteIntrospectionError(ctx, w, fosite.ErrRequestUnauthorized.WithHint("Authenticate with client_secret_basic."))
+		h.unauthorized(ctx, w, fosite.ErrInvalidClient.WithHint("Authenticate with client_secret_basic."))
 		return
 	}
 	ir, err := h.Provider.NewIntrospectionRequest(ctx, r, NewSession())
@@ -31,10 +31,22 @@ func (h *Introspect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !isInactive(err) {
 			logError(ctx, h.Logger, "introspection", err)
 		}
+		if fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrRequestUnauthorized.ErrorField {
+			// fosite's request_unauthorized is not a registered code;
+			// a failed client authentication is invalid_client.
+			h.unauthorized(ctx, w, fosite.ErrInvalidClient)
+			return
+		}
 		h.Provider.WriteIntrospectionError(ctx, w, err)
 		return
 	}
 	h.Provider.WriteIntrospectionResponse(ctx, w, ir)
+}
+
+// unauthorized answers 401 invalid_client with a Basic challenge.
+func (h *Introspect) unauthorized(ctx context.Context, w http.ResponseWriter, err error) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
+	h.Provider.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), err)
 }
 
 // isInactive reports errors that mean "the token is not active" rather
@@ -57,6 +69,7 @@ func (h *Revoke) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := h.Provider.NewRevocationRequest(ctx, r)
 	if err != nil {
 		logError(ctx, h.Logger, "revocation", err)
+		challengeClient(w, r, err)
 	}
 	h.Provider.WriteRevocationResponse(ctx, w, err)
 }

@@ -19,6 +19,9 @@ type Session struct {
 	*openid.DefaultSession
 	// ClientID is the client the tokens were issued to.
 	ClientID string `json:"client_id"`
+	// User is true for tokens issued to a person, false for a client
+	// acting for itself (client credentials), whose subject is its id.
+	User bool `json:"user,omitempty"`
 	// Roles are the user's roles at issue time (empty for client tokens).
 	Roles []string `json:"roles,omitempty"`
 }
@@ -50,6 +53,7 @@ func newUserSession(user storage.User, clientID string, scopes fosite.Arguments,
 // setUser (re)writes every user-derived claim, so refreshed tokens carry
 // the user's current email, name and roles.
 func (s *Session) setUser(user storage.User, scopes fosite.Arguments) {
+	s.User = true
 	s.Subject = user.ID
 	s.Username = user.Email
 	s.Roles = append([]string{}, user.Roles...)
@@ -78,7 +82,7 @@ func newClientSession(clientID string) *Session {
 // (With sets exp, scope and aud), so it is built fresh on every call.
 func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	extra := map[string]any{"client_id": s.ClientID}
-	if s.Subject != s.ClientID || len(s.Roles) > 0 {
+	if s.User {
 		extra["roles"] = append([]string{}, s.Roles...)
 	}
 	return &jwt.JWTClaims{

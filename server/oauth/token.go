@@ -29,13 +29,19 @@ type Token struct {
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if g := r.PostFormValue("grant_type"); g != "" && !slices.Contains(SupportedGrantTypes, g) {
-		t.writeError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", g))
+		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", g))
 		return
 	}
-	sess := NewSession()
-	ar, err := t.Provider.NewAccessRequest(ctx, r, sess)
+	ar, err := t.Provider.NewAccessRequest(ctx, r, NewSession())
 	if err != nil {
-		t.writeError(ctx, w, ar, err)
+		t.writeError(ctx, w, r, ar, err)
+		return
+	}
+	// The session fosite carries on: ours for new grants, the stored one
+	// (a copy) for code exchanges and refreshes.
+	sess, ok := ar.GetSession().(*Session)
+	if !ok {
+		t.writeError(ctx, w, r, ar, fosite.ErrServerError.WithDebugf("unexpected session type %T", ar.GetSession()))
 		return
 	}
 	clientID := ar.GetClient().GetID()
@@ -49,7 +55,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// fosite has checked the password and set the subject.
 		user, err := t.activeUser(ctx, sess.Subject)
 		if err != nil {
-			t.writeError(ctx, w, ar, err)
+			t.writeError(ctx, w, r, ar, err)
 			return
 		}
 		grantRequested(ar)
@@ -58,12 +64,12 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sess.setUser(user, ar.GetGrantedScopes())
 		sess.Claims.AuthTime = now.Truncate(time.Second)
 		sess.Claims.RequestedAt = now.Truncate(time.Second)
-	case grant.ExactOne("refresh_token") && sess.Subject != "" && sess.Subject != sess.ClientID:
+	case grant.ExactOne("refresh_token") && sess.User:
 		// Refreshed tokens carry the user's current claims, and a
 		// disabled or deleted user's refresh tokens stop working.
 		user, err := t.activeUser(ctx, sess.Subject)
 		if err != nil {
-			t.writeError(ctx, w, ar, err)
+			t.writeError(ctx, w, r, ar, err)
 			return
 		}
 		sess.setUser(user, ar.GetGrantedScopes())
@@ -83,14 +89,14 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = fosite.ErrInvalidGrant.WithHint("The refresh token has already been used.")
 	}
 	if err != nil {
-		t.writeError(ctx, w, ar, err)
+		t.writeError(ctx, w, r, ar, err)
 		return
 	}
 	if grant.ExactOne("password") && ar.GetGrantedScopes().Has("openid") {
 		sess.Claims.AccessTokenHash = t.Provider.signer.LeftHalfHash(ctx, resp.GetAccessToken())
 		idToken, err := t.Provider.oidc.GenerateIDToken(ctx, t.Provider.config.IDTokenLifespan, ar)
 		if err != nil {
-			t.writeError(ctx, w, ar, err)
+			t.writeError(ctx, w, r, ar, err)
 			return
 		}
 		resp.SetExtra("id_token", idToken)
@@ -128,9 +134,20 @@ func grantable(c fosite.Client, scope string) bool {
 	return scope != "offline_access" || c.GetGrantTypes().Has("refresh_token")
 }
 
-func (t *Token) writeError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
+func (t *Token) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
 	logError(ctx, t.Logger, "token request", err)
+	challengeClient(w, r, err)
 	t.Provider.WriteAccessError(ctx, w, ar, err)
+}
+
+// challengeClient adds the WWW-Authenticate header RFC 6749 section 5.2
+// requires on a 401 invalid_client answer to a request that authenticated
+// with the Authorization header.
+func challengeClient(w http.ResponseWriter, r *http.Request, err error) {
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if rfc.CodeField == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
+	}
 }
 
 // logError logs a protocol error: server errors with their cause at error

@@ -28,7 +28,7 @@ type UserInfo struct {
 // ServeHTTP answers one userinfo request.
 func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	token := fosite.AccessTokenFromRequest(r)
+	token := bearerToken(r)
 	if token == "" {
 		h.challenge(w, http.StatusUnauthorized, "", "")
 		return
@@ -40,6 +40,10 @@ func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			logError(ctx, h.Logger, "userinfo", err)
 		}
 		h.challenge(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
+		return
+	}
+	if !sess.User {
+		h.challenge(w, http.StatusUnauthorized, "invalid_token", "The access token was not issued to a person.")
 		return
 	}
 	if !ar.GetGrantedScopes().Has("openid") {
@@ -84,4 +88,20 @@ func (h *UserInfo) challenge(w http.ResponseWriter, status int, code, descriptio
 		code = "invalid_token"
 	}
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
+}
+
+// bearerToken reads the access token from the Authorization header or,
+// for a form POST, the access_token body parameter (RFC 6750 sections 2.1
+// and 2.2). Never from the query string: URLs end up in logs.
+func bearerToken(r *http.Request) string {
+	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(token)
+	}
+	if r.Method == http.MethodPost {
+		ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+		if strings.TrimSpace(ct) == "application/x-www-form-urlencoded" && r.ParseForm() == nil {
+			return r.PostForm.Get("access_token")
+		}
+	}
+	return ""
 }

@@ -52,7 +52,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "authenticate", err)
 		return
 	}
-	r, err = h.sessions.Start(w, r, user)
+	signedIn, err := h.sessions.Start(w, r, user)
 	if err != nil {
 		h.serverError(w, r, "start session", err)
 		return
@@ -62,7 +62,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 		h.renderer.render(w, r, http.StatusOK, tmplSignedIn, signedInPage{Name: user.Name, Email: user.Email})
 		return
 	}
-	h.resumer.Resume(w, r, flow, session.Step{Authenticated: true})
+	h.resumer.Resume(w, signedIn, flow, session.Step{Authenticated: true})
 }
 
 // logFailedLogin records a failed sign-in. The email is logged only when it
