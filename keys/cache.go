@@ -81,8 +81,14 @@ func compareRetireAt(a, b time.Time) int {
 // SignFrom yet, which only happens right after the first key was created by
 // a node whose clock runs ahead, it falls back to the unretired key with the
 // earliest SignFrom. nil when every key is retired. entries must be sorted.
+//
+// A key that a rotation has not retired (RetireAt zero) wins over retiring
+// ones whatever their SignFrom: when two processes rotate with skewed
+// clocks, the retiring key may carry the later SignFrom, and letting it
+// sign would put tokens in the world signed by a key about to leave the
+// JWKS.
 func current(entries []*entry, now time.Time) *entry {
-	var cur, first *entry
+	var cur, open, first *entry
 	for _, e := range entries {
 		if e.retired(now) {
 			continue
@@ -92,12 +98,18 @@ func current(entries []*entry, now time.Time) *entry {
 		}
 		if !e.key.SignFrom.After(now) {
 			cur = e
+			if e.key.RetireAt.IsZero() {
+				open = e
+			}
 		}
 	}
-	if cur == nil {
-		return first
+	switch {
+	case open != nil:
+		return open
+	case cur != nil:
+		return cur
 	}
-	return cur
+	return first
 }
 
 // snapshot is an immutable view of the published keys, replaced as a whole.

@@ -397,3 +397,38 @@ func TestRotateSameInstant(t *testing.T) {
 		t.Fatalf("List = %+v", list)
 	}
 }
+
+// TestRotateSkewedClocks: when a process whose clock runs behind rotates
+// after one whose clock runs ahead, the key it creates (the only one not
+// retiring) signs, not the retiring key with the later SignFrom, which
+// would leave the JWKS while its tokens are still valid.
+func TestRotateSkewedClocks(t *testing.T) {
+	ctx := context.Background()
+	store := newMemStore()
+	behind := newClock()
+	ahead := newClock()
+	ahead.Advance(10 * time.Minute)
+	a := newManager(t, store, behind, nil)
+	b := newManager(t, store, ahead, nil)
+
+	fromB, err := b.Rotate(ctx) // SignFrom = behind + 10m
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromA, err := a.Rotate(ctx) // SignFrom = behind: earlier than B's key
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range map[string]*keys.Manager{"behind": a, "ahead": b} {
+		sk, err := m.Signing(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sk.ID != fromA.ID {
+			t.Errorf("%s node signs with %q, want the unretired key %q (not %q)", name, sk.ID, fromA.ID, fromB.ID)
+		}
+	}
+}
