@@ -127,21 +127,10 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 	return cfg, nil
 }
 
-// applyEnv walks the struct and sets each leaf from GATEHOUSE_<PATH> or
+// applyEnv sets each leaf of v from GATEHOUSE_<PATH> or
 // GATEHOUSE_<PATH>_FILE.
 func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)) error {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		name := prefix + "_" + strings.ToUpper(key)
-		fv := v.Field(i)
-		if fv.Kind() == reflect.Struct {
-			if err := applyEnv(fv, name, lookup); err != nil {
-				return err
-			}
-			continue
-		}
+	return eachLeaf(v, prefix, func(name string, fv reflect.Value) error {
 		val, ok := lookup(name)
 		file, fok := lookup(name + "_FILE")
 		if ok && fok {
@@ -155,10 +144,31 @@ func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)
 			val, ok = strings.TrimRight(string(raw), "\r\n"), true
 		}
 		if !ok {
-			continue
+			return nil
 		}
 		if err := setField(fv, val); err != nil {
 			return fmt.Errorf("config: %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// eachLeaf calls fn with the environment name of every leaf field of the
+// struct v (prefix + "_" + the upper-cased yaml path).
+func eachLeaf(v reflect.Value, prefix string, fn func(name string, fv reflect.Value) error) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		name := prefix + "_" + strings.ToUpper(key)
+		fv := v.Field(i)
+		var err error
+		if fv.Kind() == reflect.Struct {
+			err = eachLeaf(fv, name, fn)
+		} else {
+			err = fn(name, fv)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -190,4 +200,22 @@ func setField(fv reflect.Value, val string) error {
 		return fmt.Errorf("unsupported type %s", fv.Type())
 	}
 	return nil
+}
+
+// UnknownEnv returns the GATEHOUSE_* names in environ (KEY=value lines)
+// that set no configuration key: most likely a misspelt one.
+func UnknownEnv(environ []string) []string {
+	known := map[string]bool{"GATEHOUSE_CONFIG": true}
+	_ = eachLeaf(reflect.ValueOf(&Config{}).Elem(), "GATEHOUSE", func(name string, _ reflect.Value) error {
+		known[name], known[name+"_FILE"] = true, true
+		return nil
+	})
+	var unknown []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "GATEHOUSE_") && !known[name] && !strings.HasPrefix(name, "GATEHOUSE_TEST_") {
+			unknown = append(unknown, name)
+		}
+	}
+	return unknown
 }

@@ -105,6 +105,7 @@ func TestValidate(t *testing.T) {
 		{"algorithm EdDSA (at_hash unsupported)", func(c *Config) { c.Keys.Algorithm = "EdDSA" }, []string{"keys.algorithm", "EdDSA"}},
 		{"publish_ahead negative", func(c *Config) { c.Keys.PublishAhead = Duration(-time.Second) }, []string{"keys.publish_ahead"}},
 		{"publish_ahead zero", func(c *Config) { c.Keys.PublishAhead = 0 }, nil},
+		{"publish_ahead below refresh_interval", func(c *Config) { c.Keys.PublishAhead = Duration(30 * time.Second) }, []string{"keys.publish_ahead", "refresh_interval"}},
 		{"refresh_interval too short", func(c *Config) { c.Keys.RefreshInterval = Duration(time.Millisecond) }, []string{"keys.refresh_interval"}},
 
 		// Lifetimes.
@@ -712,5 +713,16 @@ func TestLoadConfigDevIssuerFollowsListen(t *testing.T) {
 	c, err = LoadConfig("", envMap(map[string]string{"GATEHOUSE_LISTEN": "127.0.0.1:9090", "GATEHOUSE_ISSUER": "http://localhost:9090"}))
 	if err != nil || c.Issuer != "http://localhost:9090" {
 		t.Fatalf("explicit issuer overridden: %q, %v", c.Issuer, err)
+	}
+}
+
+func TestUnknownEnv(t *testing.T) {
+	got := UnknownEnv([]string{
+		"GATEHOUSE_ISSUER=x", "GATEHOUSE_SECRET_FILE=/s", "GATEHOUSE_LIFETIMES_ACCESS_TOKEN=1m",
+		"GATEHOUSE_CONFIG=/c", "GATEHOUSE_TEST_POSTGRES=x", "PATH=/bin",
+		"GATEHOUSE_LIFETIME_ACCESS_TOKEN=1m", "GATEHOUSE_ISUER=x",
+	})
+	if !reflect.DeepEqual(got, []string{"GATEHOUSE_LIFETIME_ACCESS_TOKEN", "GATEHOUSE_ISUER"}) {
+		t.Fatalf("UnknownEnv = %v", got)
 	}
 }

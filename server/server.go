@@ -41,15 +41,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	lt := cfg.Lifetimes
 	secure := isHTTPS(cfg.Issuer)
 
-	km, err := keys.New(ctx, keys.Options{
-		Store:           store,
-		Secret:          secret,
-		Algorithm:       cfg.Keys.Algorithm,
-		RetireAfter:     max(lt.AccessToken.D(), lt.IDToken.D()),
-		PublishAhead:    cfg.Keys.PublishAhead.D(),
-		RefreshInterval: cfg.Keys.RefreshInterval.D(),
-		Logger:          logger,
-	})
+	km, err := keys.New(ctx, KeyOptions(cfg, store, logger))
 	if err != nil {
 		return nil, fmt.Errorf("server: keys: %w", err)
 	}
@@ -133,12 +125,29 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	}, nil
 }
 
-// jwksMaxAge lets resource servers cache the JWKS no longer than a
-// rotated-in key is published ahead of signing (at most 5 minutes), so
-// they have it before the first token it signs.
+// KeyOptions are the key manager's options for cfg: the server and the
+// CLI manage keys alike. Keys stay published after they stop signing for
+// as long as the longest token they signed lives.
+func KeyOptions(cfg Config, store storage.Store, logger *slog.Logger) keys.Options {
+	lt := cfg.Lifetimes
+	return keys.Options{
+		Store:           store,
+		Secret:          []byte(cfg.Secret),
+		Algorithm:       cfg.Keys.Algorithm,
+		RetireAfter:     max(lt.AccessToken.D(), lt.IDToken.D()),
+		PublishAhead:    cfg.Keys.PublishAhead.D(),
+		RefreshInterval: cfg.Keys.RefreshInterval.D(),
+		Logger:          logger,
+	}
+}
+
+// jwksMaxAge bounds how long resource servers cache the JWKS so that they
+// refetch it before a rotated-in key signs: a node learns of a rotation up
+// to refresh_interval late, which leaves publish_ahead - refresh_interval
+// of the key's lead (capped at 5 minutes).
 func jwksMaxAge(cfg Config) int {
-	age := min(cfg.Keys.PublishAhead.D(), 5*time.Minute)
-	return int(age / time.Second)
+	age := min(cfg.Keys.PublishAhead.D()-cfg.Keys.RefreshInterval.D(), 5*time.Minute)
+	return int(max(age, 0) / time.Second)
 }
 
 func isHTTPS(issuer string) bool {

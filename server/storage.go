@@ -21,7 +21,7 @@ func OpenStore(ctx context.Context, dsn string) (storage.Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return nil, errors.New("database: PostgreSQL is not supported by this build yet; use a SQLite path")
 	case strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite://"):
-		return nil, fmt.Errorf("database: unsupported scheme in %q (use sqlite:///path or a file path)", redactDSN(dsn))
+		return nil, fmt.Errorf("database: unsupported scheme in %q (use sqlite:///path or a file path)", RedactDSN(dsn))
 	}
 	path := SQLitePath(dsn)
 	if dir := filepath.Dir(path); dir != "." {
@@ -37,8 +37,8 @@ func SQLitePath(dsn string) string {
 	return strings.TrimPrefix(dsn, "sqlite://")
 }
 
-// redactDSN hides any password in a DSN before it reaches an error message.
-func redactDSN(dsn string) string {
+// RedactDSN hides any password in a DSN before it reaches an error message.
+func RedactDSN(dsn string) string {
 	scheme, rest, ok := strings.Cut(dsn, "://")
 	if !ok {
 		return dsn

@@ -79,6 +79,9 @@ func (c *Config) Validate() error {
 		check(false, "keys.algorithm: %q is not RS256 or ES256", c.Keys.Algorithm)
 	}
 	check(c.Keys.PublishAhead.D() >= 0, "keys.publish_ahead: must not be negative")
+	check(c.Keys.PublishAhead.D() == 0 || c.Keys.PublishAhead.D() >= c.Keys.RefreshInterval.D(),
+		"keys.publish_ahead: %s is shorter than keys.refresh_interval (%s): other nodes would sign with a key before they publish it (use 0 to sign at once)",
+		c.Keys.PublishAhead.D(), c.Keys.RefreshInterval.D())
 	check(c.Keys.RefreshInterval.D() >= time.Second, "keys.refresh_interval: %s is shorter than 1s", c.Keys.RefreshInterval.D())
 
 	return errors.Join(errs...)

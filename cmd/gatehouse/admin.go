@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +41,7 @@ var adminCommands = map[string]adminFunc{
 // withStore loads the configuration, opens (and migrates) the database,
 // runs fn and prints its result as one JSON object.
 func withStore(ctx context.Context, configPath string, lookup env, stdout, stderr io.Writer, args []string, fn adminFunc) int {
-	cfg, err := loadConfig(configPath, lookup)
+	cfg, _, err := loadConfig(configPath, lookup)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -49,7 +50,13 @@ func withStore(ctx context.Context, configPath string, lookup env, stdout, stder
 		return fail(stderr, err)
 	}
 	defer store.Close()
-	out, err := fn(ctx, deps{cfg: cfg, store: store}, args)
+	d := deps{cfg: cfg, store: store}
+	// Loading the signing keys proves the secret is the server's: a CLI
+	// run with another secret would write clients nobody can authenticate.
+	if _, err := keyManager(ctx, d); err != nil {
+		return fail(stderr, err)
+	}
+	out, err := fn(ctx, d, args)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -211,7 +218,7 @@ func cmdUsersCreate(ctx context.Context, d deps, args []string) (any, error) {
 			return nil, fmt.Errorf("users create: unknown role %q (user or admin)", r)
 		}
 	}
-	if len(roles) > 0 && !contains(roles, storage.RoleUser) {
+	if len(roles) > 0 && !slices.Contains(roles, storage.RoleUser) {
 		roles = append(roles, storage.RoleUser)
 	}
 	nu.Roles = roles
@@ -253,16 +260,7 @@ func listFlags(fs *flag.FlagSet) *storage.ListOptions {
 }
 
 func keyManager(ctx context.Context, d deps) (*keys.Manager, error) {
-	lt := d.cfg.Lifetimes
-	return keys.New(ctx, keys.Options{
-		Store:           d.store,
-		Secret:          []byte(d.cfg.Secret),
-		Algorithm:       d.cfg.Keys.Algorithm,
-		RetireAfter:     max(lt.AccessToken.D(), lt.IDToken.D()),
-		PublishAhead:    d.cfg.Keys.PublishAhead.D(),
-		RefreshInterval: d.cfg.Keys.RefreshInterval.D(),
-		Logger:          slog.New(slog.DiscardHandler),
-	})
+	return keys.New(ctx, server.KeyOptions(d.cfg, d.store, slog.New(slog.DiscardHandler)))
 }
 
 func cmdKeysRotate(ctx context.Context, d deps, args []string) (any, error) {
@@ -294,15 +292,6 @@ func cmdKeysList(ctx context.Context, d deps, args []string) (any, error) {
 // strip removes the "accounts: " package prefix from user-facing errors.
 func strip(err error) error {
 	return errors.New(strings.TrimPrefix(err.Error(), "accounts: "))
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func nonNil(s []string) []string {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -51,6 +52,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }) {
+		fmt.Fprint(stdout, usage) // before any config is read or database touched
+		return 0
+	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
@@ -66,9 +71,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 			return fail(stderr, fmt.Errorf("unknown command %q", cmd+" "+rest[0]))
 		}
 		return withStore(ctx, configPath, lookup, stdout, stderr, rest[1:], sub)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
 	}
 	return fail(stderr, fmt.Errorf("unknown command %q (run gatehouse help)", cmd))
 }

@@ -648,3 +648,28 @@ func TestServeRejectsArguments(t *testing.T) {
 	c := newCLI(t)
 	c.fails("unexpected argument", "serve", "now")
 }
+
+// TestWrongSecretRefused: an admin command run with another secret than
+// the one the database's keys were made with fails clearly instead of
+// writing clients the server cannot authenticate.
+func TestWrongSecretRefused(t *testing.T) {
+	c := newCLI(t)
+	c.ok("migrate") // creates the first signing key under testSecret
+	c.env["GATEHOUSE_SECRET"] = strings.Repeat("z", 32)
+	c.fails("system secret", "clients", "create", "--id", "svc", "--grant-type", "client_credentials")
+	delete(c.env, "GATEHOUSE_SECRET")
+	c.ok("clients", "create", "--id", "svc", "--grant-type", "client_credentials")
+}
+
+// TestHelpTouchesNothing: --help prints the usage and exits 0 without
+// reading the configuration or creating a database.
+func TestHelpTouchesNothing(t *testing.T) {
+	c := newCLI(t)
+	code, stdout, stderr := c.raw("clients", "create", "--help", "--config", c.config)
+	if code != 0 || !strings.Contains(stdout, "usage: gatehouse") || stderr != "" {
+		t.Fatalf("--help: exit %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "gatehouse.db")); !os.IsNotExist(err) {
+		t.Fatalf("--help created the database (stat err %v)", err)
+	}
+}

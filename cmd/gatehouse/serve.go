@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -15,19 +16,21 @@ import (
 )
 
 // loadConfig reads and validates the configuration and, in dev mode,
-// loads or creates the persisted dev secret.
-func loadConfig(path string, lookup env) (server.Config, error) {
+// loads or creates the persisted dev secret, whose path it returns ("" when
+// the secret came from the configuration).
+func loadConfig(path string, lookup env) (server.Config, string, error) {
 	cfg, err := server.LoadConfig(path, lookup)
 	if err != nil {
-		return server.Config{}, err
+		return server.Config{}, "", err
 	}
-	if _, err := server.EnsureDevSecret(&cfg); err != nil {
-		return server.Config{}, err
+	secretPath, err := server.EnsureDevSecret(&cfg)
+	if err != nil {
+		return server.Config{}, "", err
 	}
 	if err := cfg.Validate(); err != nil {
-		return server.Config{}, fmt.Errorf("invalid configuration: %w", err)
+		return server.Config{}, "", fmt.Errorf("invalid configuration: %w", err)
 	}
-	return cfg, nil
+	return cfg, secretPath, nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -42,14 +45,20 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 	if len(args) > 0 {
 		return fail(stderr, fmt.Errorf("serve: unexpected argument %q", args[0]))
 	}
-	cfg, err := loadConfig(configPath, lookup)
+	cfg, secretPath, err := loadConfig(configPath, lookup)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
 	if cfg.Dev {
-		logger.Warn("DEV MODE: not for production: http allowed, low safety margins; secret kept in "+server.SQLitePath(cfg.Database)+".secret",
-			"issuer", cfg.Issuer, "listen", cfg.Listen, "database", cfg.Database)
+		msg := "DEV MODE: not for production (http issuer allowed, secret may be generated)"
+		if secretPath != "" {
+			msg += "; generated secret kept in " + secretPath
+		}
+		logger.Warn(msg, "issuer", cfg.Issuer, "listen", cfg.Listen, "database", server.RedactDSN(cfg.Database))
+	}
+	for _, name := range server.UnknownEnv(os.Environ()) {
+		logger.Warn("unknown GATEHOUSE_ environment variable ignored (misspelt key?)", "name", name)
 	}
 	store, err := server.OpenStore(ctx, cfg.Database)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 func TestDiscovery(t *testing.T) {
 	t.Parallel()
 	opts := []servertest.Option{servertest.WithConfig(func(c *server.Config) {
-		c.Keys.PublishAhead = server.Duration(2 * time.Minute) // the JWKS max-age follows it
+		c.Keys.PublishAhead = server.Duration(2 * time.Minute) // the JWKS max-age is publish_ahead - refresh_interval
 	})}
 	if runtime.GOOS == "linux" {
 		// All of 127.0.0.0/8 is loopback on Linux: exercise WithHost, which
@@ -79,8 +79,8 @@ func TestDiscovery(t *testing.T) {
 
 	set, jr := jwks(t, env)
 	cc := jr.Header.Get("Cache-Control")
-	if m := regexp.MustCompile(`\bmax-age=(\d+)\b`).FindStringSubmatch(cc); m == nil || m[1] != "120" {
-		t.Errorf("JWKS Cache-Control %q, want max-age=120", cc)
+	if m := regexp.MustCompile(`\bmax-age=(\d+)\b`).FindStringSubmatch(cc); m == nil || m[1] != "60" {
+		t.Errorf("JWKS Cache-Control %q, want max-age=60 (publish_ahead 2m - refresh_interval 1m)", cc)
 	}
 	if len(set.Keys) == 0 {
 		t.Fatalf("JWKS is empty")
