@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"reflect"
 	"strconv"
@@ -121,8 +122,14 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 		return Config{}, err
 	}
 	if cfg.Dev && cfg.Issuer == Defaults().Issuer && cfg.Listen != DevListen {
-		// A dev server moved to another address keeps a matching issuer.
-		cfg.Issuer = "http://" + cfg.Listen
+		// A dev server moved to another address keeps a matching issuer;
+		// a wildcard listen host is reached through loopback.
+		if host, port, err := net.SplitHostPort(cfg.Listen); err == nil {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				host = "127.0.0.1"
+			}
+			cfg.Issuer = "http://" + net.JoinHostPort(host, port)
+		}
 	}
 	return cfg, nil
 }

@@ -726,3 +726,17 @@ func TestUnknownEnv(t *testing.T) {
 		t.Fatalf("UnknownEnv = %v", got)
 	}
 }
+
+func TestLoadConfigDevIssuerWildcardListen(t *testing.T) {
+	for listen, want := range map[string]string{":9091": "http://127.0.0.1:9091", "0.0.0.0:9092": "http://127.0.0.1:9092", "[::]:9093": "http://127.0.0.1:9093"} {
+		c, err := LoadConfig("", envMap(map[string]string{"GATEHOUSE_LISTEN": listen}))
+		if err != nil || c.Issuer != want {
+			t.Errorf("listen %q: issuer %q, %v; want %q", listen, c.Issuer, err, want)
+		}
+	}
+	c := Defaults()
+	c.Dev, c.Issuer = true, "http://127.0.0.1:0"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "issuer") {
+		t.Errorf("issuer with port 0 validated: %v", err)
+	}
+}

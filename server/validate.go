@@ -31,6 +31,8 @@ func (c *Config) Validate() error {
 		check(false, "issuer: required")
 	case err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
 		check(false, "issuer: %q is not an absolute http(s) URL", c.Issuer)
+	case u.Hostname() == "" || u.Port() == "0":
+		check(false, "issuer: %q has no usable host and port", c.Issuer)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		check(false, "issuer: %q must not have a query, fragment or user info", c.Issuer)
 	case u.Scheme == "http" && !c.Dev && !isLoopback(u.Hostname()):

@@ -149,4 +149,4 @@ func (s *Store) BeginTX(ctx context.Context) (context.Context, error) { return s
 func (s *Store) Commit(ctx context.Context) error { return mapErr(s.db.Commit(ctx)) }
 
 // Rollback implements fosite's storage.Transactional.
-func (s *Store) Rollback(ctx context.Context) error { return s.db.Rollback(ctx) }
+func (s *Store) Rollback(ctx context.Context) error { return mapErr(s.db.Rollback(ctx)) }

@@ -7,7 +7,6 @@ const (
 	MsgInvalidRequest = "The sign-in request was not valid. Please go back to the application and try again."
 	MsgUnknownClient  = "The application that sent you here is not registered with this server."
 	MsgBadRedirect    = "The application sent you here with a return address it has not registered, so we cannot send you back."
-	MsgExpired        = "This sign-in request has expired. Please go back to the application and start again."
 	MsgCSRF           = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
 	MsgServer         = "Something went wrong on our side. Please try again in a moment."
 	MsgNotFound       = "There is no page at this address."
@@ -22,7 +21,6 @@ var fixedMessages = map[string]bool{
 	MsgInvalidRequest: true,
 	MsgUnknownClient:  true,
 	MsgBadRedirect:    true,
-	MsgExpired:        true,
 	MsgCSRF:           true,
 	MsgServer:         true,
 	MsgNotFound:       true,

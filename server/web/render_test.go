@@ -97,7 +97,7 @@ func TestErrorShowsOnlyFixedMessages(t *testing.T) {
 		status2 int
 	}{
 		{"bad redirect", http.StatusBadRequest, MsgBadRedirect, MsgBadRedirect, http.StatusBadRequest},
-		{"expired", http.StatusBadRequest, MsgExpired, MsgExpired, http.StatusBadRequest},
+		{"not found", http.StatusNotFound, MsgNotFound, MsgNotFound, http.StatusNotFound},
 		{"internal detail", http.StatusBadRequest, "sql: no rows at store.go:12", MsgServer, http.StatusBadRequest},
 		{"non-error status", http.StatusOK, MsgInvalidRequest, MsgInvalidRequest, http.StatusInternalServerError},
 	}
@@ -208,8 +208,8 @@ func TestRendererOverrideDir(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := httptest.NewRecorder()
-		r.Error(w, httptest.NewRequest(http.MethodGet, "/", nil), http.StatusBadRequest, MsgExpired)
-		if !strings.Contains(w.Body.String(), `<p class="custom">`+esc(MsgExpired)) {
+		r.Error(w, httptest.NewRequest(http.MethodGet, "/", nil), http.StatusBadRequest, MsgNotFound)
+		if !strings.Contains(w.Body.String(), `<p class="custom">`+esc(MsgNotFound)) {
 			t.Errorf("override not rendered:\n%s", w.Body.String())
 		}
 	})

@@ -100,9 +100,25 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*storage.Cl
 	})
 }
 
+// deleteBatch bounds the rows one cleanup statement deletes.
+const deleteBatch = 1000
+
 // DeleteClient removes the client; its consents and token sessions go with
 // it.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	// Delete the client's token sessions in bounded batches first, each its
+	// own short write, so a client with millions of tokens does not hold
+	// the write lock for seconds; the cascade then removes the rest.
+	for {
+		res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM token_sessions WHERE rowid IN
+			(SELECT rowid FROM token_sessions WHERE client_id = ? LIMIT ?)`, id, deleteBatch)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete client %q tokens: %w", id, mapErr(err))
+		}
+		if n, _ := res.RowsAffected(); n < deleteBatch {
+			break
+		}
+	}
 	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete client %q: %w", id, mapErr(err))

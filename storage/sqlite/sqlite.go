@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 
 	"github.com/mattn/go-sqlite3"
@@ -46,6 +47,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
+	// Create the file owner-only before SQLite does (it would use the
+	// umask): it holds password hashes and token sessions. SQLite gives
+	// the -wal and -shm files the database file's permissions.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	f.Close()
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnOptions
 	writer, err := sql.Open("sqlite3", dsn)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -197,4 +198,27 @@ func retry(fn func() error) error {
 		}
 	}
 	return err
+}
+
+// TestFileOwnerOnly: a new database file is readable by its owner only:
+// it holds password hashes and token sessions.
+func TestFileOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "perm.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if os.IsNotExist(err) && p != path {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no group or other access", filepath.Base(p), perm)
+		}
+	}
 }
