@@ -149,3 +149,37 @@ func TestResponseModes(t *testing.T) {
 		t.Fatalf("form_post: %d %s", resp.StatusCode, page)
 	}
 }
+
+// TestPagesValidateFlow: the login and consent pages refuse a flow the
+// authorization endpoint would refuse, before showing or asking anything:
+// no consent page listing scopes the client may not have, no password
+// taken for a forged request.
+func TestPagesValidateFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	b := f.env.NewBrowser(t)
+	b.AuthCodeFlow(t, f.config("openid"), aliceEmail, alicePassword) // signed in
+
+	_, opts := pkce()
+	good, err := url.Parse(f.config("openid").AuthCodeURL("state-123456789", opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := good.Query()
+	q.Set("scope", "openid delete_all_your_files")
+	forged := q.Encode()
+
+	resp := b.Get(t, f.env.URL+"/consent?flow="+url.QueryEscape(forged))
+	if body := string(servertest.ReadBody(t, resp)); resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "delete_all_your_files") {
+		t.Errorf("consent with a forged scope: %d, page mentions the scope: %v", resp.StatusCode, strings.Contains(body, "delete_all_your_files"))
+	}
+	for _, flow := range []string{forged, "garbage", "client_id=nobody&response_type=code"} {
+		resp := f.env.NewBrowser(t).Get(t, f.env.URL+"/login?flow="+url.QueryEscape(flow))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("login page for flow %q: %d, want 400", flow, resp.StatusCode)
+		}
+	}
+	if resp := b.Get(t, f.env.URL+"/consent?flow="+url.QueryEscape(good.RawQuery)); resp.StatusCode != http.StatusOK {
+		t.Errorf("consent page for a valid flow: %d", resp.StatusCode)
+	}
+}

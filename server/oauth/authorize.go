@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -74,24 +75,60 @@ func (a *Authorize) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Resume continues the authorization request flow (its original query)
 // after a login or consent page.
 func (a *Authorize) Resume(w http.ResponseWriter, r *http.Request, flow string, step session.Step) {
-	q, err := url.ParseQuery(flow)
+	r2, proven, err := a.flowRequest(r, flow)
 	if err != nil {
 		a.Pages.Error(w, r, http.StatusBadRequest, a.Messages.InvalidRequest)
 		return
 	}
-	if proof := q.Get(loginProofParam); proof != "" {
-		q.Del(loginProofParam)
-		if cur, err := a.Sessions.Current(r); err == nil && hmac.Equal([]byte(proof), []byte(a.loginProof(cur.Session.ID, q.Encode()))) {
-			step.Authenticated = true
-		}
+	step.Authenticated = step.Authenticated || proven
+	a.authorize(w, r2, step)
+}
+
+// Check implements session.Resumer: it validates flow the way authorize
+// does, without signing anyone in or issuing anything.
+func (a *Authorize) Check(r *http.Request, flow string) (session.Flow, error) {
+	r2, _, err := a.flowRequest(r, flow)
+	if err != nil {
+		return session.Flow{}, err
 	}
+	if err := stripRequestObjects(r2); err != nil {
+		return session.Flow{}, err
+	}
+	ar, err := a.Provider.NewAuthorizeRequest(r2.Context(), r2)
+	if err == nil {
+		err = checkCodeRequest(ar)
+	}
+	if err != nil {
+		return session.Flow{}, err
+	}
+	return session.Flow{
+		ClientID:  ar.GetClient().GetID(),
+		Scopes:    ar.GetRequestedScopes(),
+		LoginHint: ar.GetRequestForm().Get("login_hint"),
+	}, nil
+}
+
+// flowRequest rebuilds the original authorization request from flow as a
+// GET on the authorization endpoint, and reports whether flow carries a
+// valid proof that the person signed in during this flow.
+func (a *Authorize) flowRequest(r *http.Request, flow string) (*http.Request, bool, error) {
+	q, err := url.ParseQuery(flow)
+	if err != nil {
+		return nil, false, fmt.Errorf("oauth: malformed flow: %w", err)
+	}
+	proof := q.Get(loginProofParam)
 	q.Del(loginProofParam)
+	proven := false
+	if proof != "" {
+		cur, err := a.Sessions.Current(r)
+		proven = err == nil && hmac.Equal([]byte(proof), []byte(a.loginProof(cur.Session.ID, q.Encode())))
+	}
 	r2 := r.Clone(r.Context())
 	r2.Method = http.MethodGet
-	r2.URL = &url.URL{Path: "/oauth2/auth", RawQuery: q.Encode()}
+	r2.URL = &url.URL{Path: PathAuthorize, RawQuery: q.Encode()}
 	r2.Body, r2.ContentLength, r2.Form, r2.PostForm = http.NoBody, 0, nil, nil
 	r2.Header.Del("Content-Type")
-	a.authorize(w, r2, step)
+	return r2, proven, nil
 }
 
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step session.Step) {

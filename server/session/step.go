@@ -22,9 +22,22 @@ type Step struct {
 	Consent Decision
 }
 
+// Flow is what the pages show of a pending authorization request, as the
+// authorization endpoint validated it.
+type Flow struct {
+	ClientID  string
+	Scopes    []string // requested, each allowed for the client
+	LoginHint string
+}
+
 // Resumer continues a pending authorization request. flow is the original
 // authorization request's query string, carried by the login and consent
 // pages in a hidden field. The authorization endpoint implements it.
 type Resumer interface {
+	// Check validates flow as the authorization endpoint would (client,
+	// redirect URI, scopes, PKCE) without acting on it, so a page never
+	// shows or asks for anything on the strength of a forged flow.
+	Check(r *http.Request, flow string) (Flow, error)
+	// Resume continues the request after the person's step.
 	Resume(w http.ResponseWriter, r *http.Request, flow string, step Step)
 }

@@ -18,12 +18,12 @@ var scopeDescriptions = map[string]string{
 	"offline_access": "Stay signed in to this app (refresh tokens)",
 }
 
-// describeScopes turns a space-separated scope parameter into plain words,
-// in request order, without duplicates.
-func describeScopes(scope string) []string {
+// describeScopes turns scopes into plain words, in request order, without
+// duplicates.
+func describeScopes(scopes []string) []string {
 	var out []string
 	seen := make(map[string]bool)
-	for _, s := range strings.Fields(scope) {
+	for _, s := range scopes {
 		if seen[s] {
 			continue
 		}
@@ -39,8 +39,7 @@ func describeScopes(scope string) []string {
 // consentForm serves GET /consent?flow=…: who is asking, for what.
 func (h *Handlers) consentForm(w http.ResponseWriter, r *http.Request) {
 	flow := r.URL.Query().Get("flow")
-	q, ok := parseFlow(flow)
-	if !ok || flow == "" {
+	if flow == "" {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
 		return
 	}
@@ -53,12 +52,11 @@ func (h *Handlers) consentForm(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "load session", err)
 		return
 	}
-	clientID := q.Get("client_id")
-	if clientID == "" {
-		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
+	f, ok := h.checkFlow(w, r, flow)
+	if !ok {
 		return
 	}
-	client, err := h.clients.GetClient(r.Context(), clientID)
+	client, err := h.clients.GetClient(r.Context(), f.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgUnknownClient)
 		return
@@ -74,7 +72,7 @@ func (h *Handlers) consentForm(w http.ResponseWriter, r *http.Request) {
 	h.renderer.render(w, r, http.StatusOK, tmplConsent, consentPage{
 		ClientName: name,
 		UserEmail:  cur.User.Email,
-		Scopes:     describeScopes(q.Get("scope")),
+		Scopes:     describeScopes(f.Scopes),
 		Flow:       flow,
 		CSRFToken:  h.csrf.token(w, r),
 		SwitchURL:  loginURL(flow),
@@ -88,7 +86,7 @@ func (h *Handlers) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flow := r.PostForm.Get("flow")
-	if _, ok := parseFlow(flow); !ok || flow == "" {
+	if flow == "" {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
 		return
 	}

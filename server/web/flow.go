@@ -3,13 +3,25 @@ package web
 import (
 	"net/http"
 	"net/url"
+
+	"github.com/gatehouse-id/gatehouse/server/session"
 )
 
-// parseFlow parses a pending authorization request's query. An empty flow
-// parses to no values.
-func parseFlow(flow string) (url.Values, bool) {
-	q, err := url.ParseQuery(flow)
-	return q, err == nil
+// checkFlow validates a pending authorization request through the
+// authorization endpoint before a page acts on it; an empty flow (a login
+// without an application) is valid. On failure it has answered with the
+// error page.
+func (h *Handlers) checkFlow(w http.ResponseWriter, r *http.Request, flow string) (session.Flow, bool) {
+	if flow == "" {
+		return session.Flow{}, true
+	}
+	f, err := h.resumer.Check(r, flow)
+	if err != nil {
+		h.logger.InfoContext(r.Context(), "page refused an invalid flow", "error", err)
+		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
+		return session.Flow{}, false
+	}
+	return f, true
 }
 
 // loginURL is the login page continuing flow.

@@ -12,13 +12,12 @@ import (
 // flow's login_hint.
 func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) {
 	flow := r.URL.Query().Get("flow")
-	q, ok := parseFlow(flow)
+	f, ok := h.checkFlow(w, r, flow)
 	if !ok {
-		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
 		return
 	}
 	h.renderer.render(w, r, http.StatusOK, tmplLogin, loginPage{
-		Email:     q.Get("login_hint"),
+		Email:     f.LoginHint,
 		Flow:      flow,
 		CSRFToken: h.csrf.token(w, r),
 	})
@@ -32,8 +31,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flow := r.PostForm.Get("flow")
-	if _, ok := parseFlow(flow); !ok {
-		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
+	if _, ok := h.checkFlow(w, r, flow); !ok {
 		return
 	}
 	email := r.PostForm.Get("email")

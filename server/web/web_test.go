@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"html"
 	"io"
 	"log/slog"
@@ -61,6 +62,19 @@ type fakeResumer struct {
 	sessions *session.Manager
 	mu       sync.Mutex
 	calls    []resumeCall
+}
+
+// Check accepts any well-formed flow naming a client, as a stand-in for the
+// authorization endpoint's validation (which server/e2e tests for real).
+func (f *fakeResumer) Check(_ *http.Request, flow string) (session.Flow, error) {
+	q, err := url.ParseQuery(flow)
+	if err != nil {
+		return session.Flow{}, err
+	}
+	if q.Get("client_id") == "" {
+		return session.Flow{}, errors.New("fake: no client_id")
+	}
+	return session.Flow{ClientID: q.Get("client_id"), Scopes: strings.Fields(q.Get("scope")), LoginHint: q.Get("login_hint")}, nil
 }
 
 func (f *fakeResumer) Resume(w http.ResponseWriter, r *http.Request, flow string, step session.Step) {
