@@ -43,7 +43,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 
 	km, err := keys.New(ctx, KeyOptions(cfg, store, logger))
 	if err != nil {
-		return nil, fmt.Errorf("server: keys: %w", err)
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	acc, err := accounts.New(store, cfg.BcryptCost)
 	if err != nil {

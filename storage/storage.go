@@ -111,7 +111,8 @@ type Users interface {
 	ListUsers(ctx context.Context, opts ListOptions) ([]User, error)
 	// UpdateUser reads the user, applies fn and writes the result atomically.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) error
-	// DeleteUser removes the user with its browser sessions and consents.
+	// DeleteUser removes the user with its browser sessions, consents and
+	// token sessions (those whose subject is the user).
 	DeleteUser(ctx context.Context, id string) error
 }
 

@@ -101,9 +101,19 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*storage.User
 
 // DeleteUser removes the user; its browser sessions and consents go with it.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("sqlite: delete user %q: %w", id, mapErr(err))
-	}
-	return affected(res, fmt.Sprintf("sqlite: delete user %q", id))
+	return storage.InTx(ctx, s, func(ctx context.Context) error {
+		res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete user %q: %w", id, mapErr(err))
+		}
+		if err := affected(res, fmt.Sprintf("sqlite: delete user %q", id)); err != nil {
+			return err
+		}
+		// Token sessions reference clients, not users: delete the user's
+		// by subject, so no grant outlives its person.
+		if _, err := s.q(ctx).ExecContext(ctx, `DELETE FROM token_sessions WHERE subject = ?`, id); err != nil {
+			return fmt.Errorf("sqlite: delete user %q tokens: %w", id, mapErr(err))
+		}
+		return nil
+	})
 }

@@ -174,8 +174,13 @@ var userTests = []test{
 		for _, uid := range []string{"u1", "u2"} {
 			must(t, s.CreateBrowserSession(ctx, newBrowserSession("bs-"+uid, uid)))
 			must(t, s.SaveConsent(ctx, newConsent(uid, "c1")))
+			mkToken(t, s, storage.KindRefreshToken, "rt-"+uid, "req-"+uid, "c1", uid)
 		}
 		must(t, s.DeleteUser(ctx, "u1"))
+		_, err0 := s.GetTokenSession(ctx, storage.KindRefreshToken, "rt-u1")
+		wantErr(t, err0, storage.ErrNotFound)
+		_, err0 = s.GetTokenSession(ctx, storage.KindRefreshToken, "rt-u2")
+		must(t, err0)
 		_, err := s.GetBrowserSession(ctx, "bs-u1", t0)
 		wantErr(t, err, storage.ErrNotFound)
 		_, err = s.GetConsent(ctx, "u1", "c1")
