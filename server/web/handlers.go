@@ -92,9 +92,15 @@ func New(o Options) *Handlers {
 // Register mounts the pages on r.
 func (h *Handlers) Register(r *mux.Router) {
 	r.HandleFunc("/login", h.loginForm).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/login", h.login).Methods(http.MethodPost)
+	// Cross-origin form posts are refused outright (Sec-Fetch-Site /
+	// Origin), on top of the CSRF token every form carries.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.renderer.Error(w, r, http.StatusForbidden, MsgCSRF)
+	}))
+	r.Handle("/login", cop.Handler(http.HandlerFunc(h.login))).Methods(http.MethodPost)
 	r.HandleFunc("/consent", h.consentForm).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/consent", h.consent).Methods(http.MethodPost)
+	r.Handle("/consent", cop.Handler(http.HandlerFunc(h.consent))).Methods(http.MethodPost)
 	r.PathPrefix("/static/").Handler(h.staticHandler()).Methods(http.MethodGet, http.MethodHead)
 }
 

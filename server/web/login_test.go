@@ -244,3 +244,23 @@ func TestLoginBodyLimit(t *testing.T) {
 		t.Errorf("Resume called %d times", n)
 	}
 }
+
+// TestCrossOriginPostRefused: a login POST a browser marks as cross-site
+// is refused with the friendly 403 page even with a valid CSRF token.
+func TestCrossOriginPostRefused(t *testing.T) {
+	e := newEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/login")
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader(url.Values{
+		"email": {"x@example.com"}, "password": {"whatever1"}, CSRFField: {token},
+	}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, body := e.do(c, req)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, esc(MsgCSRF)) {
+		t.Fatalf("cross-site POST: %d %s", resp.StatusCode, body)
+	}
+}
