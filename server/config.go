@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -53,11 +54,12 @@ type KeyConfig struct {
 // Duration is a time.Duration written as "15m", "168h" in YAML and env.
 type Duration time.Duration
 
-// UnmarshalYAML parses a Go duration string.
+// UnmarshalYAML parses a Go duration string. A bad one is a *yaml.TypeError,
+// which lets the decoder go on and report every problem of the file.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use e.g. 15m, 1h, 168h)", n.Line, n.Value)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (use e.g. 15m, 1h, 168h)", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil
@@ -96,15 +98,44 @@ func Defaults() Config {
 	}
 }
 
+// Problems are configuration errors that still leave a Config worth
+// validating, so that Load reports every problem at once.
+type Problems []error
+
+func (p Problems) Error() string { return errors.Join(p...).Error() }
+
+// Load is LoadConfig, then the dev secret (EnsureDevSecret), then Validate,
+// with every problem of the three reported together. It returns the dev
+// secret's path when one was used.
+func Load(path string, lookup func(string) (string, bool)) (Config, string, error) {
+	cfg, err := LoadConfig(path, lookup)
+	var problems Problems
+	if err != nil && !errors.As(err, &problems) {
+		return Config{}, "", err
+	}
+	secretPath, err := EnsureDevSecret(&cfg)
+	if err != nil {
+		return Config{}, "", err
+	}
+	all := append([]error(problems), cfg.Validate())
+	if err := errors.Join(all...); err != nil {
+		return Config{}, "", fmt.Errorf("invalid configuration: %w", err)
+	}
+	return cfg, secretPath, nil
+}
+
 // LoadConfig reads the YAML file at path (none when path is ""), then the
 // GATEHOUSE_* environment from lookup (os.LookupEnv when nil). Without a
 // file, dev mode is on unless the environment says otherwise. The result
-// is not validated: call Validate.
+// is not validated: call Validate, or use Load. Unknown keys and bad values
+// come back as Problems with the rest of the configuration loaded; an
+// unreadable or malformed file is a plain error.
 func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
 	cfg := Defaults()
+	var problems Problems
 	if path == "" {
 		cfg.Dev = true
 	} else {
@@ -114,13 +145,18 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(raw))
 		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		var typeErr *yaml.TypeError
+		switch err := dec.Decode(&cfg); {
+		case err == nil, errors.Is(err, io.EOF):
+		case errors.As(err, &typeErr):
+			for _, e := range typeErr.Errors {
+				problems = append(problems, fmt.Errorf("config %s: %s", path, friendlyYAML(e)))
+			}
+		default:
 			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
-	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "GATEHOUSE", lookup); err != nil {
-		return Config{}, err
-	}
+	problems = append(problems, applyEnv(reflect.ValueOf(&cfg).Elem(), "GATEHOUSE", lookup)...)
 	if cfg.Dev && cfg.Issuer == Defaults().Issuer && cfg.Listen != DevListen {
 		// A dev server moved to another address keeps a matching issuer;
 		// a wildcard listen host is reached through loopback.
@@ -131,22 +167,39 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 			cfg.Issuer = "http://" + net.JoinHostPort(host, port)
 		}
 	}
+	if problems != nil {
+		return cfg, problems
+	}
 	return cfg, nil
 }
 
+var unknownFieldRE = regexp.MustCompile(`^(line \d+): field (\S+) not found in type server\.\w+$`)
+
+// friendlyYAML rewords the decoder's unknown-field message, which names
+// Go types, in terms of the file.
+func friendlyYAML(msg string) string {
+	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s: unknown key %q", m[1], m[2])
+	}
+	return msg
+}
+
 // applyEnv sets each leaf of v from GATEHOUSE_<PATH> or
-// GATEHOUSE_<PATH>_FILE.
-func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)) error {
-	return eachLeaf(v, prefix, func(name string, fv reflect.Value) error {
+// GATEHOUSE_<PATH>_FILE, and returns every problem it met.
+func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)) Problems {
+	var problems Problems
+	_ = eachLeaf(v, prefix, func(name string, fv reflect.Value) error {
 		val, ok := lookup(name)
 		file, fok := lookup(name + "_FILE")
 		if ok && fok {
-			return fmt.Errorf("config: both %s and %s_FILE are set; use one", name, name)
+			problems = append(problems, fmt.Errorf("config: both %s and %s_FILE are set; use one", name, name))
+			return nil
 		}
 		if fok {
 			raw, err := os.ReadFile(file)
 			if err != nil {
-				return fmt.Errorf("config: %s_FILE: %w", name, err)
+				problems = append(problems, fmt.Errorf("config: %s_FILE: %w", name, err))
+				return nil
 			}
 			val, ok = strings.TrimRight(string(raw), "\r\n"), true
 		}
@@ -154,10 +207,11 @@ func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)
 			return nil
 		}
 		if err := setField(fv, val); err != nil {
-			return fmt.Errorf("config: %s: %w", name, err)
+			problems = append(problems, fmt.Errorf("config: %s: %w", name, err))
 		}
 		return nil
 	})
+	return problems
 }
 
 // eachLeaf calls fn with the environment name of every leaf field of the

@@ -740,3 +740,18 @@ func TestLoadConfigDevIssuerWildcardListen(t *testing.T) {
 		t.Errorf("issuer with port 0 validated: %v", err)
 	}
 }
+
+// TestLoadReportsEverything: file problems (unknown key, bad duration),
+// environment problems and validation problems come back in one error.
+func TestLoadReportsEverything(t *testing.T) {
+	p := writeFile(t, "gatehouse.yaml", "issuer: https://id.example.com\nsecret: short\nisuer: x\nlifetimes:\n  access_token: 15 minutes\n")
+	_, _, err := Load(p, envMap(map[string]string{"GATEHOUSE_DEV": "maybe"}))
+	if err == nil {
+		t.Fatal("Load accepted a broken configuration")
+	}
+	for _, want := range []string{`unknown key "isuer"`, "line 3", `"15 minutes" is not a duration`, "GATEHOUSE_DEV", "secret: must be at least 32 bytes"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not report %q:\n%v", want, err)
+		}
+	}
+}

@@ -41,7 +41,7 @@ var adminCommands = map[string]adminFunc{
 // withStore loads the configuration, opens (and migrates) the database,
 // runs fn and prints its result as one JSON object.
 func withStore(ctx context.Context, configPath string, lookup env, stdout, stderr io.Writer, args []string, fn adminFunc) int {
-	cfg, _, err := loadConfig(configPath, lookup)
+	cfg, _, err := server.Load(configPath, lookup)
 	if err != nil {
 		return fail(stderr, err)
 	}

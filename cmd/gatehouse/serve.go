@@ -15,24 +15,6 @@ import (
 	"github.com/gatehouse-id/gatehouse/server"
 )
 
-// loadConfig reads and validates the configuration and, in dev mode,
-// loads or creates the persisted dev secret, whose path it returns ("" when
-// the secret came from the configuration).
-func loadConfig(path string, lookup env) (server.Config, string, error) {
-	cfg, err := server.LoadConfig(path, lookup)
-	if err != nil {
-		return server.Config{}, "", err
-	}
-	secretPath, err := server.EnsureDevSecret(&cfg)
-	if err != nil {
-		return server.Config{}, "", err
-	}
-	if err := cfg.Validate(); err != nil {
-		return server.Config{}, "", fmt.Errorf("invalid configuration: %w", err)
-	}
-	return cfg, secretPath, nil
-}
-
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(strings.ToUpper(level)))
@@ -45,7 +27,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 	if len(args) > 0 {
 		return fail(stderr, fmt.Errorf("serve: unexpected argument %q", args[0]))
 	}
-	cfg, secretPath, err := loadConfig(configPath, lookup)
+	cfg, secretPath, err := server.Load(configPath, lookup)
 	if err != nil {
 		return fail(stderr, err)
 	}
