@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -75,9 +76,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetMaxIdleConns(n)
 
 	s := &Store{writer: writer, reader: reader}
-	if err := writer.PingContext(ctx); err != nil {
+	if err := connect(ctx, writer); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, mapErr(err))
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
@@ -217,4 +218,23 @@ func affected(res sql.Result, what string) error {
 		return fmt.Errorf("%s: %w", what, storage.ErrNotFound)
 	}
 	return nil
+}
+
+// connect opens the first connection. Switching a new database file to WAL
+// needs an exclusive lock that SQLite does not wait for, so when two
+// processes (the server and the CLI) open a fresh file at once, one may see
+// "database is locked": it retries for up to ten seconds.
+func connect(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := mapErr(db.PingContext(ctx))
+		if err == nil || !errors.Is(err, storage.ErrConflict) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
