@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/server/servertest"
@@ -117,4 +118,23 @@ func jsonStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestDiscoveryResponseModes: every advertised response mode works, and
+// fragment (not advertised) is refused.
+func TestDiscoveryResponseModes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := send(t, f.env, http.MethodGet, "/.well-known/openid-configuration", "", nil, nil)
+	modes, _ := r.JSON["response_modes_supported"].([]any)
+	if len(modes) != 2 || modes[0] != "query" || modes[1] != "form_post" {
+		t.Fatalf("response_modes_supported %v, want [query form_post]", modes)
+	}
+	b := f.env.NewBrowser(t)
+	b.AuthCodeFlow(t, f.config("openid"), aliceEmail, alicePassword)
+	u, _ := f.authURL(t, []string{"openid"}, oauth2.SetAuthURLParam("response_mode", "fragment"))
+	resp := b.Authorize(t, u)
+	if loc := resp.Header.Get("Location"); !strings.Contains(loc, "unsupported_response_mode") {
+		t.Fatalf("response_mode=fragment: %d %q", resp.StatusCode, loc)
+	}
 }

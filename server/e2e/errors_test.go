@@ -103,7 +103,7 @@ func TestAuthorizeRequestErrors(t *testing.T) {
 
 	t.Run("state shorter than 8 characters", func(t *testing.T) {
 		resp := f.env.NewBrowser(t).Authorize(t, f.config("openid").AuthCodeURL("short", opts...))
-		wantClientError(t, resp, "invalid_state", "short")
+		wantClientError(t, resp, "invalid_request", "short")
 	})
 
 	t.Run("response_type token", func(t *testing.T) {

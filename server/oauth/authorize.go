@@ -190,8 +190,15 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step sessi
 // one, and shows the error page otherwise (never redirecting to an
 // unregistered URI).
 func (a *Authorize) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
-	logError(ctx, a.Logger, "authorization", err)
 	rfc := fosite.ErrorToRFC6749Error(err)
+	switch rfc.ErrorField {
+	case "invalid_state", fosite.ErrInsufficientEntropy.ErrorField:
+		// fosite's own codes for a short state or nonce; RFC 6749 section
+		// 4.1.2.1 has invalid_request for them.
+		err = fosite.ErrInvalidRequest.WithHint(rfc.HintField)
+		rfc = fosite.ErrorToRFC6749Error(err)
+	}
+	logError(ctx, a.Logger, "authorization", err)
 	if ar != nil && ar.IsRedirectURIValid() {
 		a.Provider.WriteAuthorizeError(ctx, w, ar, err)
 		return

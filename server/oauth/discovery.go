@@ -42,7 +42,7 @@ func NewDiscovery(issuer, signingAlg string) (*Discovery, error) {
 		"revocation_endpoint":                           issuer + PathRevoke,
 		"scopes_supported":                              SupportedScopes,
 		"response_types_supported":                      SupportedResponseTypes,
-		"response_modes_supported":                      []string{"query", "fragment", "form_post"},
+		"response_modes_supported":                      SupportedResponseModes,
 		"grant_types_supported":                         SupportedGrantTypes,
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{signingAlg},

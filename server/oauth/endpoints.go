@@ -66,7 +66,19 @@ type Revoke struct {
 // ServeHTTP handles one revocation request.
 func (h *Revoke) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	err := h.Provider.NewRevocationRequest(ctx, r)
+	var err error
+	if perr := r.ParseForm(); perr != nil {
+		err = fosite.ErrInvalidRequest.WithHint("The request body could not be parsed.").WithWrap(perr)
+	}
+	if err == nil {
+		err = checkSingleValues(r.PostForm)
+	}
+	if err == nil {
+		err = checkClientAuth(r)
+	}
+	if err == nil {
+		err = h.Provider.NewRevocationRequest(ctx, r)
+	}
 	if err != nil {
 		logError(ctx, h.Logger, "revocation", err)
 		challengeClient(w, r, err)

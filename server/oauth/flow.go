@@ -4,11 +4,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ory/fosite"
@@ -77,7 +79,40 @@ func checkCodeRequest(ar fosite.AuthorizeRequester) error {
 	if form.Get("code_challenge_method") != "S256" {
 		return fosite.ErrInvalidRequest.WithHint("Only the S256 code_challenge_method is supported.")
 	}
+	if c := form.Get("code_challenge"); len(c) != 43 || strings.Trim(c, base64URLAlphabet) != "" {
+		// RFC 7636 section 4.2: an S256 challenge is the 43-character
+		// base64url SHA-256 of the verifier; anything else could never be
+		// redeemed.
+		return fosite.ErrInvalidRequest.WithHint("The code_challenge is not a base64url-encoded SHA-256 hash.")
+	}
+	if err := checkSingleValues(form); err != nil {
+		return err
+	}
+	if n := form.Get("nonce"); n != "" && len(n) < fosite.MinParameterEntropy {
+		// Refused here, not at the code exchange after the person has
+		// signed in and consented.
+		return fosite.ErrInvalidRequest.WithHintf("The nonce must be at least %d characters.", fosite.MinParameterEntropy)
+	}
+	if hint := form.Get("id_token_hint"); hint != "" && isAccessToken(hint) {
+		return fosite.ErrInvalidRequest.WithHint("The id_token_hint is an access token, not an ID token.")
+	}
 	return nil
+}
+
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// isAccessToken reports whether a compact JWT's header says typ at+jwt
+// (RFC 9068 section 4: never accept one where an ID token is expected).
+func isAccessToken(token string) bool {
+	header, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(header)
+	if err != nil {
+		return false
+	}
+	var h struct {
+		Typ string `json:"typ"`
+	}
+	return json.Unmarshal(raw, &h) == nil && strings.EqualFold(strings.TrimPrefix(strings.ToLower(h.Typ), "application/"), "at+jwt")
 }
 
 // tooOld reports whether max_age demands a fresh login.

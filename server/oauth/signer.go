@@ -37,6 +37,9 @@ func (s *Signer) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.
 	if err != nil {
 		return "", "", fmt.Errorf("oauth: signing key: %w", err)
 	}
+	if scope, ok := claims["scope"].(string); ok && scope == "" {
+		delete(claims, "scope") // nothing granted: no claim rather than ""
+	}
 	alg := jose.SignatureAlgorithm(k.Algorithm)
 	tok := jwt.NewWithClaims(alg, claims)
 	for name, v := range header.ToMap() {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ory/fosite"
@@ -28,8 +29,16 @@ type Token struct {
 // ServeHTTP handles one token request.
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if g := r.PostFormValue("grant_type"); g != "" && !slices.Contains(SupportedGrantTypes, g) {
-		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", g))
+	g := r.PostFormValue("grant_type") // parses the body
+	precheck := checkSingleValues(r.PostForm)
+	if precheck == nil && g != "" && !slices.Contains(SupportedGrantTypes, g) {
+		precheck = fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", g)
+	}
+	if precheck == nil && r.PostForm != nil {
+		precheck = checkClientAuth(r)
+	}
+	if precheck != nil {
+		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), precheck)
 		return
 	}
 	ar, err := t.Provider.NewAccessRequest(ctx, r, NewSession())
@@ -64,7 +73,19 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sess.setUser(user, ar.GetGrantedScopes())
 		sess.Claims.AuthTime = now.Truncate(time.Second)
 		sess.Claims.RequestedAt = now.Truncate(time.Second)
-	case grant.ExactOne("refresh_token") && sess.User:
+	case grant.ExactOne("refresh_token"):
+		// RFC 6749 section 6: no scope beyond the original grant. A
+		// narrower one is answered with the full grant, which the
+		// response's scope says (section 3.3).
+		for _, s := range strings.Fields(r.PostForm.Get("scope")) {
+			if !ar.GetGrantedScopes().Has(s) {
+				t.writeError(ctx, w, r, ar, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s))
+				return
+			}
+		}
+		if !sess.User {
+			break
+		}
 		// Refreshed tokens carry the user's current claims, and a
 		// disabled or deleted user's refresh tokens stop working.
 		user, err := t.activeUser(ctx, sess.Subject)
@@ -100,6 +121,13 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		resp.SetExtra("id_token", idToken)
+	}
+	if len(ar.GetGrantedScopes()) == 0 {
+		// No scope granted: leave the parameter out rather than send ""
+		// (RFC 6749 section 3.3 scope tokens are never empty).
+		if ar, ok := resp.(*fosite.AccessResponse); ok {
+			delete(ar.Extra, "scope")
+		}
 	}
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 }

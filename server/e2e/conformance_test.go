@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestAuthorizeParameterChecks: requests the code could never be redeemed
+// for, or that break RFC 6749 / 7636 / 9068 rules, are refused at the
+// authorization endpoint, before anyone signs in.
+func TestAuthorizeParameterChecks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	at := f.passwordTokens(t, "openid").AccessToken
+	base := func() url.Values {
+		u, _ := f.authURL(t, []string{"openid"})
+		parsed, _ := url.Parse(u)
+		return parsed.Query()
+	}
+	cases := map[string]func(q url.Values){
+		"short challenge":         func(q url.Values) { q.Set("code_challenge", "short") },
+		"challenge bad alphabet":  func(q url.Values) { q.Set("code_challenge", strings.Repeat("*", 43)) },
+		"duplicate scope":         func(q url.Values) { q.Add("scope", "openid") },
+		"short nonce":             func(q url.Values) { q.Set("nonce", "abc") },
+		"access token as id hint": func(q url.Values) { q.Set("id_token_hint", at) },
+	}
+	for name, edit := range cases {
+		t.Run(name, func(t *testing.T) {
+			q := base()
+			edit(q)
+			resp := f.env.NewBrowser(t).Authorize(t, f.env.URL+"/oauth2/auth?"+q.Encode())
+			wantClientError(t, resp, "invalid_request", "state-123456789")
+		})
+	}
+}
+
+// TestTokenClientAuthChecks: one authentication method only, a malformed
+// Basic header is a failed authentication (401), and parameters appear
+// once (RFC 6749 sections 2.3, 3.2, 5.2).
+func TestTokenClientAuthChecks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cc := url.Values{"grant_type": {"client_credentials"}}
+
+	withSecret := url.Values{"grant_type": {"client_credentials"}, "client_secret": {f.secret}}
+	wantJSONError(t, post(t, f.env, "/oauth2/token", withSecret, f.clientID, f.secret), http.StatusBadRequest, "invalid_request")
+
+	otherID := url.Values{"grant_type": {"client_credentials"}, "client_id": {"someone-else"}}
+	wantJSONError(t, post(t, f.env, "/oauth2/token", otherID, f.clientID, f.secret), http.StatusBadRequest, "invalid_request")
+
+	dup := url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read", "openid"}}
+	wantJSONError(t, post(t, f.env, "/oauth2/token", dup, f.clientID, f.secret), http.StatusBadRequest, "invalid_request")
+
+	r := send(t, f.env, http.MethodPost, "/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(cc.Encode()),
+		func(req *http.Request) { req.Header.Set("Authorization", "Basic !!!not-base64") })
+	wantJSONError(t, r, http.StatusUnauthorized, "invalid_client")
+	if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("malformed Basic: WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
+	}
+
+	wantJSONError(t, post(t, f.env, "/oauth2/revoke", url.Values{"token": {"x"}}, "", ""), http.StatusUnauthorized, "invalid_client")
+
+	// The same client authenticating once, with a matching client_id in
+	// the body, is fine.
+	same := url.Values{"grant_type": {"client_credentials"}, "client_id": {f.clientID}}
+	if r := post(t, f.env, "/oauth2/token", same, f.clientID, f.secret); r.Status != http.StatusOK {
+		t.Errorf("Basic plus the same client_id: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestRefreshScope: a refresh may not widen the grant (invalid_scope); a
+// narrower request is answered with the grant, which the response's scope
+// states.
+func TestRefreshScope(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := f.passwordTokens(t, "openid", "email", "offline_access")
+	wider := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "scope": {"openid email profile"}}
+	wantJSONError(t, post(t, f.env, "/oauth2/token", wider, f.clientID, f.secret), http.StatusBadRequest, "invalid_scope")
+
+	narrower := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "scope": {"openid"}}
+	r := post(t, f.env, "/oauth2/token", narrower, f.clientID, f.secret)
+	if r.Status != http.StatusOK || !sameSet(r.JSON["scope"].(string), []string{"openid", "email", "offline_access"}) {
+		t.Fatalf("narrower refresh: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestEmptyScopeOmitted: a token granted no scope has no scope parameter
+// or claim rather than an empty one.
+func TestEmptyScopeOmitted(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := post(t, f.env, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, f.clientID, f.secret)
+	if r.Status != http.StatusOK {
+		t.Fatalf("client credentials: %d %s", r.Status, r.Body)
+	}
+	if _, ok := r.JSON["scope"]; ok {
+		t.Errorf("response has scope %q", r.JSON["scope"])
+	}
+	parts := strings.Split(r.JSON["access_token"].(string), ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := claims["scope"]; ok {
+		t.Errorf("access token has scope claim %q", s)
+	}
+}

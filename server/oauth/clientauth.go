@@ -1,0 +1,51 @@
+package oauth
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ory/fosite"
+)
+
+// checkClientAuth enforces at the token and revocation endpoints what
+// fosite lets through: a well-formed HTTP Basic header (a malformed one is
+// a failed client authentication, 401), one authentication method only
+// (RFC 6749 section 2.3), and some client identification at all. r's form
+// must be parsed.
+func checkClientAuth(r *http.Request) error {
+	header := r.Header.Get("Authorization")
+	formID := r.PostForm.Get("client_id")
+	if scheme, _, _ := strings.Cut(header, " "); strings.EqualFold(scheme, "Basic") {
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			return fosite.ErrInvalidClient.WithHint("The Authorization header is not valid HTTP Basic authentication.")
+		}
+		uid, err := url.QueryUnescape(id)
+		if _, serr := url.QueryUnescape(secret); err != nil || serr != nil {
+			return fosite.ErrInvalidClient.WithHint("The HTTP Basic credentials are not form-encoded correctly.")
+		}
+		if r.PostForm.Has("client_secret") || r.PostForm.Has("client_assertion") {
+			return fosite.ErrInvalidRequest.WithHint("The client used more than one authentication method.")
+		}
+		if formID != "" && formID != uid {
+			return fosite.ErrInvalidRequest.WithHint("The client_id in the body does not match the HTTP Basic credentials.")
+		}
+		return nil
+	}
+	if formID == "" {
+		return fosite.ErrInvalidClient.WithHint("The client did not authenticate: use HTTP Basic, client_secret_post, or client_id for a public client.")
+	}
+	return nil
+}
+
+// checkSingleValues rejects a request that repeats a parameter (RFC 6749
+// section 3.1: parameters must not be included more than once).
+func checkSingleValues(form url.Values) error {
+	for name, values := range form {
+		if len(values) > 1 {
+			return fosite.ErrInvalidRequest.WithHintf("The parameter %q is included more than once.", name)
+		}
+	}
+	return nil
+}
