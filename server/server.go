@@ -103,18 +103,18 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	r := mux.NewRouter()
 	r.Handle(oauth.PathDiscovery, discovery).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(oauth.PathJWKS, &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger}).Methods(http.MethodGet, http.MethodHead)
-	r.Handle(oauth.PathAuthorize, authorize).Methods(http.MethodGet, http.MethodPost)
+	r.Handle(oauth.PathAuthorize, authorize).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 	r.Handle(oauth.PathToken, &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now}).Methods(http.MethodPost)
 	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
 	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger}).Methods(http.MethodPost)
-	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodPost)
+	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 	pages.Register(r)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", readyz(store, km)).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		renderer.Error(w, req, http.StatusNotFound, web.MsgNotFound)
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
+	r.MethodNotAllowedHandler = methodNotAllowed(r)
 
 	return &Server{
 		Handler:  withMiddleware(r, logger),

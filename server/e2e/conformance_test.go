@@ -114,3 +114,54 @@ func TestEmptyScopeOmitted(t *testing.T) {
 		t.Errorf("access token has scope claim %q", s)
 	}
 }
+
+// TestMethodNotAllowed: a 405 names the allowed methods (RFC 9110 section
+// 15.5.6), and HEAD works wherever GET does.
+func TestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := send(t, f.env, http.MethodGet, "/oauth2/token", "", nil, nil)
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+		t.Errorf("GET /oauth2/token: %d Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+	r = send(t, f.env, http.MethodDelete, "/userinfo", "", nil, nil)
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("DELETE /userinfo: %d Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+	if r := send(t, f.env, http.MethodHead, "/.well-known/jwks.json", "", nil, nil); r.Status != http.StatusOK {
+		t.Errorf("HEAD jwks: %d", r.Status)
+	}
+}
+
+// TestUserInfoTokenMethods: a token sent in both the header and the body is
+// refused (RFC 6750 section 2); no token at all gets a bare challenge with
+// no error code (section 3.1).
+func TestUserInfoTokenMethods(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := f.passwordTokens(t, "openid")
+	r := send(t, f.env, http.MethodPost, "/userinfo", "application/x-www-form-urlencoded",
+		strings.NewReader(url.Values{"access_token": {tok.AccessToken}}.Encode()),
+		func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+tok.AccessToken) })
+	wantJSONError(t, r, http.StatusBadRequest, "invalid_request")
+
+	r = send(t, f.env, http.MethodGet, "/userinfo", "", nil, nil)
+	if r.Status != http.StatusUnauthorized || strings.Contains(r.Header.Get("WWW-Authenticate"), "error=") || r.JSON["error"] != nil {
+		t.Errorf("no token: %d %q %s", r.Status, r.Header.Get("WWW-Authenticate"), r.Body)
+	}
+}
+
+// TestIntrospectRefreshTokenExpiry: introspecting a refresh token reports
+// the refresh token's own expiry, not its access token's.
+func TestIntrospectRefreshTokenExpiry(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := f.passwordTokens(t, "openid", "offline_access")
+	at, rt := f.introspect(t, tok.AccessToken), f.introspect(t, tok.RefreshToken)
+	atExp, _ := at["exp"].(float64)
+	rtExp, _ := rt["exp"].(float64)
+	lt := f.env.Config.Lifetimes
+	if want := (lt.RefreshToken.D() - lt.AccessToken.D()).Seconds(); rtExp-atExp < want-60 {
+		t.Errorf("refresh token exp %v, access token exp %v: want the refresh token's 7-day expiry", rtExp, atExp)
+	}
+}

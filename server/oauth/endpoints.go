@@ -40,6 +40,13 @@ func (h *Introspect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Provider.WriteIntrospectionError(ctx, w, err)
 		return
 	}
+	if ir.GetTokenUse() == fosite.RefreshToken {
+		// fosite reports exp from the access-token expiry whatever the
+		// token; a refresh token's own expiry is what RFC 7662 asks for.
+		// The session is this response's private copy.
+		sess := ir.GetAccessRequester().GetSession()
+		sess.SetExpiresAt(fosite.AccessToken, sess.GetExpiresAt(fosite.RefreshToken))
+	}
 	h.Provider.WriteIntrospectionResponse(ctx, w, ir)
 }
 

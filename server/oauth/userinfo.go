@@ -28,7 +28,11 @@ type UserInfo struct {
 // ServeHTTP answers one userinfo request.
 func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	token := bearerToken(r)
+	token, err := bearerToken(r)
+	if err != nil {
+		h.challenge(w, http.StatusBadRequest, "invalid_request", "Send the access token one way, not in both the header and the body.")
+		return
+	}
 	if token == "" {
 		h.challenge(w, http.StatusUnauthorized, "", "")
 		return
@@ -85,23 +89,32 @@ func (h *UserInfo) challenge(w http.ResponseWriter, status int, code, descriptio
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	if code == "" {
-		code = "invalid_token"
+		// No credentials at all: RFC 6750 section 3.1 sends no error code.
+		_, _ = w.Write([]byte("{}\n"))
+		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
 }
 
+var errTwoTokens = errors.New("oauth: access token sent both in the header and the body")
+
 // bearerToken reads the access token from the Authorization header or,
 // for a form POST, the access_token body parameter (RFC 6750 sections 2.1
-// and 2.2). Never from the query string: URLs end up in logs.
-func bearerToken(r *http.Request) string {
+// and 2.2); never from the query string, since URLs end up in logs. Using
+// both methods at once is an error (section 2).
+func bearerToken(r *http.Request) (string, error) {
+	var header, body string
 	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-		return strings.TrimSpace(token)
+		header = strings.TrimSpace(token)
 	}
 	if r.Method == http.MethodPost {
 		ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
 		if strings.TrimSpace(ct) == "application/x-www-form-urlencoded" && r.ParseForm() == nil {
-			return r.PostForm.Get("access_token")
+			body = r.PostForm.Get("access_token")
 		}
 	}
-	return ""
+	if header != "" && body != "" {
+		return "", errTwoTokens
+	}
+	return header + body, nil
 }
