@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // janitorBatch bounds each delete so the janitor never holds the database
@@ -21,20 +23,27 @@ func (s *Server) RunJanitor(ctx context.Context, every time.Duration, logger *sl
 			return
 		case <-t.C:
 		}
-		var total int64
-		for ctx.Err() == nil {
-			n, err := s.Store.GarbageCollect(ctx, time.Now(), janitorBatch)
-			if err != nil {
-				logger.WarnContext(ctx, "janitor: garbage collection failed", "error", err)
-				break
-			}
-			total += n
-			if n == 0 {
-				break
-			}
+		n, err := CollectGarbage(ctx, s.Store, time.Now())
+		if err != nil {
+			logger.WarnContext(ctx, "janitor: garbage collection failed", "error", err)
 		}
-		if total > 0 {
-			logger.InfoContext(ctx, "janitor: deleted expired rows", "rows", total)
+		if n > 0 {
+			logger.InfoContext(ctx, "janitor: deleted expired rows", "rows", n)
 		}
 	}
+}
+
+// CollectGarbage deletes every row that expired before now, one bounded
+// batch at a time so the database is never held for long, and reports how
+// many rows went.
+func CollectGarbage(ctx context.Context, store storage.Store, now time.Time) (int64, error) {
+	var total int64
+	for ctx.Err() == nil {
+		n, err := store.GarbageCollect(ctx, now, janitorBatch)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+	return total, ctx.Err()
 }

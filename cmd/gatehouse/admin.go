@@ -38,6 +38,17 @@ var adminCommands = map[string]adminFunc{
 	"keys list":      cmdKeysList,
 }
 
+func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
+	if len(args) > 0 {
+		return nil, fmt.Errorf("janitor: unexpected argument %q", args[0])
+	}
+	n, err := server.CollectGarbage(ctx, d.store, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("janitor: %w", err)
+	}
+	return map[string]any{"deleted": n}, nil
+}
+
 // withStore loads the configuration, opens (and migrates) the database,
 // runs fn and prints its result as one JSON object.
 func withStore(ctx context.Context, configPath string, lookup env, stdout, stderr io.Writer, args []string, fn adminFunc) int {

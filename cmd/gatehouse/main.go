@@ -27,6 +27,8 @@ commands:
   users list            list users [--search S] [--limit N] [--offset N]
   keys rotate           publish a new signing key; the old one verifies until its tokens expire
   keys list             list signing keys
+  janitor               delete expired codes, tokens, sessions and retired keys now
+                        (serve also does it every 10 minutes)
 `
 
 func main() {
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		return cmdServe(ctx, configPath, rest, stderr, lookup)
 	case "migrate":
 		return withStore(ctx, configPath, lookup, stdout, stderr, rest, cmdMigrate)
+	case "janitor":
+		return withStore(ctx, configPath, lookup, stdout, stderr, rest, cmdJanitor)
 	case "clients", "users", "keys":
 		if len(rest) == 0 {
 			return fail(stderr, fmt.Errorf("%s: missing subcommand", cmd))

@@ -15,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/server"
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 const testSecret = "0123456789abcdef0123456789abcdef"
@@ -671,5 +674,34 @@ func TestHelpTouchesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(c.dir, "gatehouse.db")); !os.IsNotExist(err) {
 		t.Fatalf("--help created the database (stat err %v)", err)
+	}
+}
+
+// TestJanitor: the janitor command deletes expired rows and reports how
+// many; a second run finds nothing.
+func TestJanitor(t *testing.T) {
+	c := newCLI(t)
+	c.ok("migrate")
+	store, err := server.OpenStore(context.Background(), filepath.Join(c.dir, "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	past := time.Now().Add(-time.Hour)
+	if err := store.CreateUser(ctx, storage.User{ID: "u1", Email: "u1@example.com", Name: "U", CreatedAt: past, UpdatedAt: past}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		err := store.CreateBrowserSession(ctx, storage.BrowserSession{ID: fmt.Sprint("s", i), UserID: "u1", AuthTime: past, CreatedAt: past, ExpiresAt: past.Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	if got := c.ok("janitor"); got["deleted"] != float64(3) {
+		t.Fatalf("janitor: %v, want 3 deleted", got)
+	}
+	if got := c.ok("janitor"); got["deleted"] != float64(0) {
+		t.Fatalf("second janitor: %v, want 0 deleted", got)
 	}
 }
