@@ -9,10 +9,13 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gatehouse-id/gatehouse/keys"
 )
 
-// MinSecretLength is the shortest system secret accepted outside dev mode.
-const MinSecretLength = 32
+// MinSecretLength is the shortest system secret accepted: the key
+// manager's own minimum, since the secret encrypts the signing keys.
+const MinSecretLength = keys.MinSecretLength
 
 // Validate checks the whole configuration and reports every problem at
 // once, one per line. In dev mode a missing secret is allowed (Serve

@@ -86,13 +86,7 @@ func (a *Authorize) Check(r *http.Request, flow string) (session.Flow, error) {
 	if err != nil {
 		return session.Flow{}, err
 	}
-	if err := stripRequestObjects(r2); err != nil {
-		return session.Flow{}, err
-	}
-	ar, err := a.Provider.NewAuthorizeRequest(r2.Context(), r2)
-	if err == nil {
-		err = checkCodeRequest(ar)
-	}
+	ar, err := a.parseRequest(r2)
 	if err != nil {
 		return session.Flow{}, err
 	}
@@ -103,23 +97,30 @@ func (a *Authorize) Check(r *http.Request, flow string) (session.Flow, error) {
 	}, nil
 }
 
+// parseRequest validates an authorization request with fosite and our own
+// up-front checks. On error ar may still be returned, for writeError to
+// decide whether the redirect URI can carry the answer.
+func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, error) {
+	unsupported := stripRequestObjects(r)
+	ar, err := a.Provider.NewAuthorizeRequest(r.Context(), r)
+	switch {
+	case err != nil:
+		return ar, err
+	case unsupported != nil:
+		// Answer at the redirect URI fosite has now validated.
+		return ar, unsupported
+	}
+	return ar, checkCodeRequest(ar)
+}
+
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step session.Step) {
 	ctx := r.Context()
-	unsupported := stripRequestObjects(r)
-	ar, err := a.Provider.NewAuthorizeRequest(ctx, r)
-	if err == nil && unsupported != nil {
-		// Answer at the redirect URI fosite has now validated.
-		err = unsupported
-	}
+	ar, err := a.parseRequest(r)
 	if err != nil {
 		a.writeError(ctx, w, r, ar, err)
 		return
 	}
 	form := ar.GetRequestForm()
-	if err := checkCodeRequest(ar); err != nil {
-		a.writeError(ctx, w, r, ar, err)
-		return
-	}
 	flow := form.Encode()
 	prompt := strings.Fields(form.Get("prompt"))
 

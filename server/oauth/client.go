@@ -5,12 +5,13 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // Grant types and response types Gatehouse supports.
 var (
-	SupportedGrantTypes    = []string{"authorization_code", "refresh_token", "client_credentials", "password"}
+	SupportedGrantTypes    = clients.GrantTypes
 	SupportedResponseTypes = []string{"code"}
 )
 

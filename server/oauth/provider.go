@@ -6,6 +6,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ory/fosite"
@@ -98,9 +99,6 @@ func NewProvider(o ProviderOptions) *Provider {
 
 // revokeRequest revokes every token of one grant (its request ID): the
 // refresh tokens become inactive and the access tokens are deleted.
-// Failures are logged by the caller's error path; this is best effort on top
-// of a request that is denied anyway.
-func (p *Provider) revokeRequest(ctx context.Context, requestID string) {
-	_ = p.store.RevokeRefreshToken(ctx, requestID)
-	_ = p.store.RevokeAccessToken(ctx, requestID)
+func (p *Provider) revokeRequest(ctx context.Context, requestID string) error {
+	return errors.Join(p.store.RevokeRefreshToken(ctx, requestID), p.store.RevokeAccessToken(ctx, requestID))
 }

@@ -101,7 +101,9 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Lost a race with another exchange of the same code (fosite read
 		// the code as active, then found it used): a replay.
 		// RFC 6749 section 4.1.2: deny, and revoke what the code issued.
-		t.Provider.revokeRequest(ctx, ar.GetID())
+		if rerr := t.Provider.revokeRequest(ctx, ar.GetID()); rerr != nil {
+			t.Logger.ErrorContext(ctx, "revoke the tokens of a replayed code", "error", rerr)
+		}
 		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
 	}
 	if err != nil && grant.ExactOne("refresh_token") && errors.Is(fosite.ErrorToRFC6749Error(err).Cause(), fosite.ErrNotFound) {
