@@ -33,6 +33,113 @@ type Config struct {
 
 	Lifetimes Lifetimes `yaml:"lifetimes"`
 	Keys      KeyConfig `yaml:"keys"`
+
+	Registration RegistrationConfig `yaml:"registration"`
+	Mail         MailConfig         `yaml:"mail"`
+	Branding     BrandingConfig     `yaml:"branding"`
+	// Providers are the upstream identity providers (federation). A
+	// provider's client secret can also come from
+	// GATEHOUSE_PROVIDERS_<ID>_CLIENT_SECRET (or _FILE).
+	Providers []ProviderConfig `yaml:"providers"`
+	RateLimit RateLimitConfig  `yaml:"ratelimit"`
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For names the client.
+	TrustedProxies []string      `yaml:"trusted_proxies"`
+	CORS           CORSConfig    `yaml:"cors"`
+	TLS            TLSConfig     `yaml:"tls"`
+	Audit          AuditConfig   `yaml:"audit"`
+	DatabasePool   PoolConfig    `yaml:"database_pool"`
+	Janitor        JanitorConfig `yaml:"janitor"`
+}
+
+// RegistrationConfig controls self-service sign-up.
+type RegistrationConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// RequireVerifiedEmail keeps new accounts from signing in until they
+	// followed the verification link.
+	RequireVerifiedEmail bool `yaml:"require_verified_email"`
+	// CommonPasswords refuses passwords from the embedded list of the most
+	// common ones.
+	CommonPasswords bool `yaml:"common_passwords"`
+}
+
+// MailConfig selects how mail goes out: driver "smtp" or "file" (each
+// message an .eml file in Dir).
+type MailConfig struct {
+	Driver   string `yaml:"driver"`
+	Dir      string `yaml:"dir"`
+	From     string `yaml:"from"`
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// StartTLS is "mandatory" (default), "opportunistic" or "off".
+	StartTLS string `yaml:"starttls"`
+}
+
+// BrandingConfig is what the pages show of the product.
+type BrandingConfig struct {
+	ProductName  string `yaml:"product_name"`
+	LogoURL      string `yaml:"logo_url"`
+	PrimaryColor string `yaml:"primary_color"`
+}
+
+// ProviderConfig is one upstream identity provider.
+type ProviderConfig struct {
+	ID           string   `yaml:"id"`
+	Type         string   `yaml:"type"` // oidc, google, github
+	Name         string   `yaml:"name"` // the button text
+	ClientID     string   `yaml:"client_id"`
+	ClientSecret string   `yaml:"client_secret"`
+	Scopes       []string `yaml:"scopes"`
+	Issuer       string   `yaml:"issuer"`        // oidc
+	HostedDomain string   `yaml:"hosted_domain"` // google: only accounts of this domain
+	AuthURL      string   `yaml:"auth_url"`      // github enterprise
+	TokenURL     string   `yaml:"token_url"`     // github enterprise
+	APIURL       string   `yaml:"api_url"`       // github enterprise
+}
+
+// RateLimitConfig bounds login attempts against brute force.
+type RateLimitConfig struct {
+	// RedisURL, when set, keeps the counters in Redis so nodes share them;
+	// otherwise they live in the database.
+	RedisURL string   `yaml:"redis_url"`
+	Window   Duration `yaml:"window"`
+	// AccountFailures is how many failed logins an account may have per window.
+	AccountFailures int `yaml:"account_failures"`
+	// IPAttempts is how many attempts one client IP may make per window.
+	IPAttempts int `yaml:"ip_attempts"`
+}
+
+// CORSConfig lists the origins allowed to call the browser-facing API
+// endpoints (token, userinfo, JWKS, discovery, revoke).
+type CORSConfig struct {
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// TLSConfig serves HTTPS directly when both files are set (reloaded on
+// SIGHUP).
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// AuditConfig controls the stored audit log.
+type AuditConfig struct {
+	Retention Duration `yaml:"retention"`
+}
+
+// PoolConfig sizes the PostgreSQL connection pool.
+type PoolConfig struct {
+	MaxConns       int      `yaml:"max_conns"`
+	MinConns       int      `yaml:"min_conns"`
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+	MaxConnLife    Duration `yaml:"max_conn_lifetime"`
+}
+
+// JanitorConfig schedules the background cleanup.
+type JanitorConfig struct {
+	Interval Duration `yaml:"interval"`
 }
 
 // Lifetimes of tokens and sessions.
@@ -42,6 +149,10 @@ type Lifetimes struct {
 	IDToken        Duration `yaml:"id_token"`
 	AuthorizeCode  Duration `yaml:"authorize_code"`
 	BrowserSession Duration `yaml:"browser_session"`
+	// PasswordReset and EmailVerification are the lifetimes of the links
+	// mailed to people.
+	PasswordReset     Duration `yaml:"password_reset"`
+	EmailVerification Duration `yaml:"email_verification"`
 }
 
 // KeyConfig configures the signing keys.
@@ -84,17 +195,30 @@ func Defaults() Config {
 		LogLevel:   "info",
 		BcryptCost: 12,
 		Lifetimes: Lifetimes{
-			AccessToken:    Duration(15 * time.Minute),
-			RefreshToken:   Duration(7 * 24 * time.Hour),
-			IDToken:        Duration(time.Hour),
-			AuthorizeCode:  Duration(10 * time.Minute),
-			BrowserSession: Duration(24 * time.Hour),
+			AccessToken:       Duration(15 * time.Minute),
+			RefreshToken:      Duration(7 * 24 * time.Hour),
+			IDToken:           Duration(time.Hour),
+			AuthorizeCode:     Duration(10 * time.Minute),
+			BrowserSession:    Duration(24 * time.Hour),
+			PasswordReset:     Duration(time.Hour),
+			EmailVerification: Duration(48 * time.Hour),
 		},
 		Keys: KeyConfig{
 			Algorithm:       "RS256",
 			PublishAhead:    Duration(5 * time.Minute),
 			RefreshInterval: Duration(time.Minute),
 		},
+		Registration: RegistrationConfig{Enabled: true, CommonPasswords: true},
+		Mail:         MailConfig{Driver: "file", Dir: "mail", Port: 587, StartTLS: "mandatory"},
+		Branding:     BrandingConfig{ProductName: "Gatehouse", PrimaryColor: "#2f5bea"},
+		RateLimit: RateLimitConfig{
+			Window:          Duration(15 * time.Minute),
+			AccountFailures: 5,
+			IPAttempts:      100,
+		},
+		Audit:        AuditConfig{Retention: Duration(90 * 24 * time.Hour)},
+		DatabasePool: PoolConfig{MaxConns: 20, ConnectTimeout: Duration(5 * time.Second), MaxConnLife: Duration(time.Hour)},
+		Janitor:      JanitorConfig{Interval: Duration(5 * time.Minute)},
 	}
 }
 
@@ -157,6 +281,7 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 		}
 	}
 	problems = append(problems, applyEnv(reflect.ValueOf(&cfg).Elem(), "GATEHOUSE", lookup)...)
+	problems = append(problems, applyProviderSecrets(&cfg, lookup)...)
 	if cfg.Dev && cfg.Issuer == Defaults().Issuer && cfg.Listen != DevListen {
 		// A dev server moved to another address keeps a matching issuer;
 		// a wildcard listen host is reached through loopback.
@@ -223,6 +348,9 @@ func eachLeaf(v reflect.Value, prefix string, fn func(name string, fv reflect.Va
 		name := prefix + "_" + strings.ToUpper(key)
 		fv := v.Field(i)
 		var err error
+		if fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct {
+			continue // lists of sections (providers) come from the file
+		}
 		if fv.Kind() == reflect.Struct {
 			err = eachLeaf(fv, name, fn)
 		} else {
@@ -245,6 +373,14 @@ func setField(fv reflect.Value, val string) error {
 		fv.SetInt(int64(d))
 	case fv.Kind() == reflect.String:
 		fv.SetString(val)
+	case fv.Type() == reflect.TypeOf([]string(nil)):
+		var list []string
+		for _, item := range strings.Split(val, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		fv.Set(reflect.ValueOf(list))
 	case fv.Kind() == reflect.Bool:
 		b, err := strconv.ParseBool(val)
 		if err != nil {
@@ -274,7 +410,9 @@ func UnknownEnv(environ []string) []string {
 	var unknown []string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "GATEHOUSE_") && !known[name] && !strings.HasPrefix(name, "GATEHOUSE_TEST_") {
+		perProvider := strings.HasPrefix(name, "GATEHOUSE_PROVIDERS_") &&
+			(strings.HasSuffix(name, "_CLIENT_SECRET") || strings.HasSuffix(name, "_CLIENT_SECRET_FILE"))
+		if strings.HasPrefix(name, "GATEHOUSE_") && !known[name] && !perProvider && !strings.HasPrefix(name, "GATEHOUSE_TEST_") {
 			unknown = append(unknown, name)
 		}
 	}

@@ -120,8 +120,32 @@ func TestValidate(t *testing.T) {
 			c.Lifetimes = Lifetimes{
 				AccessToken: Duration(time.Minute), RefreshToken: Duration(time.Minute), IDToken: Duration(time.Minute),
 				AuthorizeCode: Duration(10 * time.Second), BrowserSession: Duration(time.Minute),
+				PasswordReset: Duration(time.Minute), EmailVerification: Duration(time.Minute),
 			}
 		}, nil},
+
+		// Feature sections.
+		{"mail driver unknown", func(c *Config) { c.Mail.Driver = "sendmail" }, []string{"mail.driver"}},
+		{"mail smtp without host", func(c *Config) { c.Mail.Driver = "smtp"; c.Mail.From = "a@b.example" }, []string{"mail.host"}},
+		{"mail smtp complete", func(c *Config) {
+			c.Mail = MailConfig{Driver: "smtp", Host: "smtp.example", Port: 25, From: "Gatehouse <a@b.example>", StartTLS: "off"}
+		}, nil},
+		{"mail bad from", func(c *Config) { c.Mail.From = "not an address" }, []string{"mail.from"}},
+		{"branding colour injection", func(c *Config) { c.Branding.PrimaryColor = "red;}</style>" }, []string{"branding.primary_color"}},
+		{"branding logo javascript", func(c *Config) { c.Branding.LogoURL = "javascript:alert(1)" }, []string{"branding.logo_url"}},
+		{"branding logo path", func(c *Config) { c.Branding.LogoURL = "/static/logo.svg" }, nil},
+		{"provider ok", func(c *Config) {
+			c.Providers = []ProviderConfig{{ID: "corp", Type: "oidc", Issuer: "https://sso.example", ClientID: "a", ClientSecret: "b"}}
+		}, nil},
+		{"provider problems", func(c *Config) {
+			c.Providers = []ProviderConfig{{ID: "Bad ID", Type: "saml"}, {ID: "gh", Type: "github", ClientID: "x", ClientSecret: "y", HostedDomain: "a.example"}, {ID: "gh", Type: "oidc", Issuer: "http://sso.example", ClientID: "x", ClientSecret: "y"}}
+		}, []string{"providers[Bad ID].id", "providers[Bad ID].type", "client_secret", "GATEHOUSE_PROVIDERS_BAD ID_CLIENT_SECRET", "hosted_domain", "used twice", "providers[gh].issuer"}},
+		{"ratelimit zero", func(c *Config) { c.RateLimit.AccountFailures = 0; c.RateLimit.RedisURL = "http://x" }, []string{"ratelimit.account_failures", "ratelimit.redis_url"}},
+		{"trusted proxy bad", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, []string{"trusted_proxies: \"proxy.local\""}},
+		{"cors origin with path", func(c *Config) { c.CORS.AllowedOrigins = []string{"https://app.example", "https://app.example/x", "*"} }, []string{"\"https://app.example/x\"", "\"*\""}},
+		{"tls half", func(c *Config) { c.TLS.CertFile = "/nonexistent/cert.pem" }, []string{"tls: set both", "tls.cert_file"}},
+		{"audit retention short", func(c *Config) { c.Audit.Retention = Duration(time.Minute) }, []string{"audit.retention"}},
+		{"pool min above max", func(c *Config) { c.DatabasePool.MinConns = 50 }, []string{"database_pool.min_conns"}},
 
 		// bcrypt cost.
 		{"bcrypt cost 4 outside dev", func(c *Config) { c.BcryptCost = 4 }, []string{"bcrypt_cost"}},
@@ -724,6 +748,30 @@ func TestUnknownEnv(t *testing.T) {
 	})
 	if !reflect.DeepEqual(got, []string{"GATEHOUSE_LIFETIME_ACCESS_TOKEN", "GATEHOUSE_ISUER"}) {
 		t.Fatalf("UnknownEnv = %v", got)
+	}
+}
+
+func TestLoadConfigListsAndProviderSecrets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	raw := "providers:\n  - id: corp-sso\n    type: oidc\n    issuer: https://sso.example\n    client_id: gh\n    client_secret: from-file\n"
+	if err := os.WriteFile(path, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path, envMap(map[string]string{
+		"GATEHOUSE_CORS_ALLOWED_ORIGINS":             "https://a.example, https://b.example,",
+		"GATEHOUSE_PROVIDERS_CORP_SSO_CLIENT_SECRET": "from-env",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.CORS.AllowedOrigins, []string{"https://a.example", "https://b.example"}) {
+		t.Errorf("origins = %q", c.CORS.AllowedOrigins)
+	}
+	if len(c.Providers) != 1 || c.Providers[0].ClientSecret != "from-env" {
+		t.Errorf("providers = %+v", c.Providers)
+	}
+	if u := UnknownEnv([]string{"GATEHOUSE_PROVIDERS_CORP_SSO_CLIENT_SECRET=x", "GATEHOUSE_PROVIDERS_X=y"}); !reflect.DeepEqual(u, []string{"GATEHOUSE_PROVIDERS_X"}) {
+		t.Errorf("UnknownEnv = %v", u)
 	}
 }
 

@@ -14,7 +14,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/web"
@@ -28,6 +30,7 @@ type Server struct {
 	Store    storage.Store
 	Keys     *keys.Manager
 	Accounts *accounts.Service
+	Audit    *audit.Recorder
 	Config   Config
 }
 
@@ -41,6 +44,11 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	lt := cfg.Lifetimes
 	secure := isHTTPS(cfg.Issuer)
 
+	resolver, err := clientip.NewResolver(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	auditLog := audit.New(store, logger)
 	km, err := keys.New(ctx, KeyOptions(cfg, store, logger))
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -117,10 +125,11 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	r.MethodNotAllowedHandler = methodNotAllowed(r)
 
 	return &Server{
-		Handler:  withMiddleware(r, logger),
+		Handler:  withMiddleware(resolver.Middleware(r), logger),
 		Store:    store,
 		Keys:     km,
 		Accounts: acc,
+		Audit:    auditLog,
 		Config:   cfg,
 	}, nil
 }

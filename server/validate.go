@@ -88,6 +88,7 @@ func (c *Config) Validate() error {
 		"keys.publish_ahead: %s is shorter than keys.refresh_interval (%s): other nodes would sign with a key before they publish it (use 0 to sign at once)",
 		c.Keys.PublishAhead.D(), c.Keys.RefreshInterval.D())
 	check(c.Keys.RefreshInterval.D() >= time.Second, "keys.refresh_interval: %s is shorter than 1s", c.Keys.RefreshInterval.D())
+	c.validateFeatures(check)
 
 	return errors.Join(errs...)
 }

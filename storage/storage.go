@@ -35,13 +35,20 @@ type Store interface {
 	Keys
 	TokenSessions
 	JTIs
+	Identities
+	OneTimeTokens
+	AuditEvents
+	RateCounters
 
 	// Migrate brings the schema to the newest version. Open runs it too.
 	Migrate(ctx context.Context) error
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
-	// GarbageCollect deletes rows that expired before now, at most batch
-	// rows per table per call, and reports how many it deleted.
+	// GarbageCollect deletes rows that expired before now (token and
+	// browser sessions, JTIs, retired keys, expired consents, one-time
+	// tokens and rate counters), at most batch rows per table per call,
+	// and reports how many it deleted. Audit events have their own
+	// retention: DeleteAuditEventsBefore.
 	GarbageCollect(ctx context.Context, now time.Time, batch int) (int64, error)
 	// Close releases the database.
 	Close() error
@@ -111,8 +118,9 @@ type Users interface {
 	ListUsers(ctx context.Context, opts ListOptions) ([]User, error)
 	// UpdateUser reads the user, applies fn and writes the result atomically.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) error
-	// DeleteUser removes the user with its browser sessions, consents and
-	// token sessions (those whose subject is the user).
+	// DeleteUser removes the user with its browser sessions, consents,
+	// identities, one-time tokens and token sessions (those whose subject
+	// is the user).
 	DeleteUser(ctx context.Context, id string) error
 }
 

@@ -101,6 +101,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	cfg.Secret = secret.Token(32)
 	cfg.Dev = true
 	cfg.BcryptCost = 4
+	cfg.Mail.Dir = filepath.Join(t.TempDir(), "mail")
 	cfg.Keys.PublishAhead = 0
 	for _, f := range o.config {
 		f(&cfg)

@@ -14,10 +14,13 @@ var gcTargets = []struct{ table, dead string }{
 	{"jtis", "expires_at < ?"},
 	{"keys", "retire_at IS NOT NULL AND retire_at < ?"},
 	{"consents", "expires_at IS NOT NULL AND expires_at < ?"},
+	{"one_time_tokens", "expires_at < ?"},
+	{"rate_counters", "expires_at < ?"},
 }
 
-// GarbageCollect deletes expired token sessions, browser sessions and JTIs,
-// keys retired and consents expired before now, at most batch rows per table,
+// GarbageCollect deletes expired token sessions, browser sessions, JTIs,
+// one-time tokens and rate counters, keys retired and consents expired
+// before now, at most batch rows per table,
 // and reports how many rows it deleted. Each table's delete is one short
 // statement, so the write lock is never held for long.
 func (s *Store) GarbageCollect(ctx context.Context, now time.Time, batch int) (int64, error) {

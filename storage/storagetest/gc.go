@@ -31,7 +31,7 @@ func testGarbageCollect(t *testing.T, s storage.Store) {
 	for i := range 4 {
 		mkClient(t, s, fmt.Sprintf("c%d", i))
 	}
-	const deadTokens, deadSessions, deadJTIs, deadKeys, deadConsents = 5, 3, 3, 2, 2
+	const deadTokens, deadSessions, deadJTIs, deadKeys, deadConsents, deadOneTime, deadCounters = 5, 3, 3, 2, 2, 2, 3
 	must(t, storage.InTx(ctx, s, func(ctx context.Context) error {
 		for i := range deadTokens + 3 {
 			ts := newToken(storage.TokenKinds[i%len(storage.TokenKinds)], fmt.Sprintf("t%d", i), "req", "c0", "u1")
@@ -80,14 +80,33 @@ func testGarbageCollect(t *testing.T, s storage.Store) {
 				return err
 			}
 		}
+		for i := range deadOneTime + 1 {
+			ot := newOneTime(fmt.Sprintf("ot%d", i), storage.PurposePasswordReset, "u1")
+			ot.ExpiresAt = past
+			if i == deadOneTime {
+				ot.ExpiresAt = future
+			}
+			if err := s.CreateOneTimeToken(ctx, ot); err != nil {
+				return err
+			}
+		}
+		for i := range deadCounters + 1 {
+			start, window := past.Add(-time.Minute), time.Minute
+			if i == deadCounters {
+				window = 3 * time.Minute
+			}
+			if _, _, err := s.IncrementCounter(ctx, fmt.Sprintf("rc%d", i), window, start); err != nil {
+				return err
+			}
+		}
 		return nil
 	}))
 
 	const batch = 2
 	n, err := s.GarbageCollect(ctx, now, batch)
 	must(t, err)
-	if n != 5*batch { // every table has at least batch dead rows
-		t.Fatalf("first call deleted %d rows, want %d (batch %d in each of 5 tables)", n, 5*batch, batch)
+	if n != 7*batch { // every table has at least batch dead rows
+		t.Fatalf("first call deleted %d rows, want %d (batch %d in each of 7 tables)", n, 7*batch, batch)
 	}
 	total := n
 	for calls := 0; n > 0; calls++ {
@@ -98,7 +117,7 @@ func testGarbageCollect(t *testing.T, s storage.Store) {
 		must(t, err)
 		total += n
 	}
-	if want := int64(deadTokens + deadSessions + deadJTIs + deadKeys + deadConsents); total != want {
+	if want := int64(deadTokens + deadSessions + deadJTIs + deadKeys + deadConsents + deadOneTime + deadCounters); total != want {
 		t.Fatalf("deleted %d rows in all, want %d", total, want)
 	}
 
@@ -125,5 +144,11 @@ func testGarbageCollect(t *testing.T, s storage.Store) {
 	must(t, err)
 	if len(consents) != 2 || consents[0].ClientID != "c2" || consents[1].ClientID != "c3" {
 		t.Errorf("consents left: %+v", consents)
+	}
+	if _, err := s.GetOneTimeToken(ctx, storage.PurposePasswordReset, fmt.Sprintf("ot%d", deadOneTime), now); err != nil {
+		t.Errorf("the live one-time token was collected: %v", err)
+	}
+	if c, _, err := s.GetCounter(ctx, fmt.Sprintf("rc%d", deadCounters), now); err != nil || c != 1 {
+		t.Errorf("the live rate counter was collected: %d, %v", c, err)
 	}
 }

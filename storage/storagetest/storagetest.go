@@ -33,6 +33,10 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Keys", keyTests},
 		{"TokenSessions", tokenTests},
 		{"JTIs", jtiTests},
+		{"Identities", identityTests},
+		{"OneTimeTokens", oneTimeTests},
+		{"AuditEvents", auditTests},
+		{"RateCounters", counterTests},
 		{"Tx", txTests},
 		{"GarbageCollect", gcTests},
 	}

@@ -1,0 +1,156 @@
+// Package audit records security events: each one is written as a
+// structured JSON log line (log/slog, message "audit") and stored through
+// storage.AuditEvents for the admin API. Events carry who, what, from where
+// and the outcome; never a password, token or secret.
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/server/clientip"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Event types.
+const (
+	LoginSuccess           = "login.success"
+	LoginFailure           = "login.failure"
+	Lockout                = "login.lockout" // rate limit reached
+	Logout                 = "logout"
+	Registered             = "user.registered"
+	EmailVerified          = "user.email_verified"
+	PasswordResetRequested = "password_reset.requested"
+	PasswordResetCompleted = "password_reset.completed"
+	PasswordChanged        = "user.password_changed"
+	ProfileUpdated         = "user.profile_updated"
+	RolesChanged           = "user.roles_changed"
+	UserCreated            = "user.created"
+	UserDisabled           = "user.disabled"
+	UserEnabled            = "user.enabled"
+	UserDeleted            = "user.deleted"
+	SessionRevoked         = "session.revoked"
+	ConsentGranted         = "consent.granted"
+	ConsentRevoked         = "consent.revoked"
+	PermissionDenied       = "permission.denied"
+	TokenIssued            = "token.issued" // Details["grant_type"]
+	TokenRefreshed         = "token.refreshed"
+	TokenRevoked           = "token.revoked"
+	RefreshReuse           = "token.reuse_detected"
+	UpstreamLogin          = "upstream.login"   // Details["provider"]
+	UpstreamFailure        = "upstream.failure" // Details["provider"], ["reason"]
+	IdentityLinked         = "identity.linked"
+	IdentityUnlinked       = "identity.unlinked"
+	ClientCreated          = "client.created"
+	ClientUpdated          = "client.updated"
+	ClientDeleted          = "client.deleted"
+	ClientSecretRotated    = "client.secret_rotated"
+	KeyRotated             = "key.rotated"
+)
+
+// Outcomes.
+const (
+	Success = "success"
+	Failure = "failure"
+	Denied  = "denied"
+)
+
+// Recorder logs and stores events. A nil *Recorder records nothing.
+type Recorder struct {
+	store  storage.AuditEvents
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a recorder that stores events in store (none when nil) and
+// logs them to logger (slog.Default when nil).
+func New(store storage.AuditEvents, logger *slog.Logger) *Recorder {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Recorder{store: store, logger: logger, now: time.Now}
+}
+
+// WithClock returns a copy of r that stamps events with now.
+func (r *Recorder) WithClock(now func() time.Time) *Recorder {
+	c := *r
+	c.now = now
+	return &c
+}
+
+// Record logs and stores e, stamping its time when unset. A storage
+// failure is logged, never returned: a request does not fail because its
+// audit row could not be written, and the log line is still there.
+func (r *Recorder) Record(ctx context.Context, e storage.AuditEvent) {
+	if r == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = r.now().UTC()
+	}
+	if e.Outcome == "" {
+		e.Outcome = Success
+	}
+	attrs := []slog.Attr{
+		slog.String("type", e.Type),
+		slog.String("outcome", e.Outcome),
+	}
+	for _, kv := range [][2]string{{"user_id", e.UserID}, {"client_id", e.ClientID}, {"ip", e.IP}, {"user_agent", e.UserAgent}} {
+		if kv[1] != "" {
+			attrs = append(attrs, slog.String(kv[0], kv[1]))
+		}
+	}
+	if len(e.Details) > 0 {
+		d := make([]any, 0, len(e.Details))
+		for k, v := range e.Details {
+			d = append(d, slog.String(k, v))
+		}
+		attrs = append(attrs, slog.Group("details", d...))
+	}
+	level := slog.LevelInfo
+	if e.Outcome != Success {
+		level = slog.LevelWarn
+	}
+	r.logger.LogAttrs(ctx, level, "audit", slog.Group("audit", attrsToAny(attrs)...))
+	if r.store == nil {
+		return
+	}
+	if err := r.store.AppendAuditEvent(context.WithoutCancel(ctx), e); err != nil {
+		r.logger.ErrorContext(ctx, "audit: store event", "type", e.Type, "error", err)
+	}
+}
+
+// FromRequest returns an event of type typ with the request's client IP
+// (as resolved by clientip.Middleware) and user agent filled in.
+func FromRequest(req *http.Request, typ string) storage.AuditEvent {
+	return storage.AuditEvent{
+		Type:      typ,
+		IP:        clientip.FromRequest(req),
+		UserAgent: truncate(req.UserAgent(), 256),
+	}
+}
+
+// RecordRequest records an event of typ for req with the given user,
+// client, outcome and details.
+func (r *Recorder) RecordRequest(req *http.Request, typ, outcome, userID, clientID string, details map[string]string) {
+	e := FromRequest(req, typ)
+	e.Outcome, e.UserID, e.ClientID, e.Details = outcome, userID, clientID, details
+	r.Record(req.Context(), e)
+}
+
+func attrsToAny(attrs []slog.Attr) []any {
+	out := make([]any, len(attrs))
+	for i, a := range attrs {
+		out[i] = a
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,65 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/sqlite"
+)
+
+func TestRecordLogsAndStores(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var buf bytes.Buffer
+	when := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+	rec := audit.New(store, slog.New(slog.NewJSONHandler(&buf, nil))).WithClock(func() time.Time { return when })
+
+	req := httptest.NewRequest("POST", "/login", nil)
+	req.RemoteAddr = "198.51.100.7:1234"
+	req.Header.Set("User-Agent", "Mozilla/5.0 test")
+	rec.RecordRequest(req, audit.LoginFailure, audit.Failure, "u1", "app", map[string]string{"reason": "invalid_credentials"})
+
+	var line struct {
+		Level string
+		Msg   string
+		Audit struct {
+			Type, Outcome, IP string
+			UserID            string `json:"user_id"`
+			ClientID          string `json:"client_id"`
+			UserAgent         string `json:"user_agent"`
+			Details           map[string]string
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log line %q: %v", buf.String(), err)
+	}
+	a := line.Audit
+	if line.Msg != "audit" || line.Level != "WARN" || a.Type != audit.LoginFailure || a.Outcome != audit.Failure ||
+		a.IP != "198.51.100.7" || a.UserAgent != "Mozilla/5.0 test" || a.Details["reason"] != "invalid_credentials" {
+		t.Fatalf("log line: %s", buf.String())
+	}
+
+	got, err := store.ListAuditEvents(ctx, storage.AuditFilter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("stored: %v, %v", got, err)
+	}
+	e := got[0]
+	if !e.Time.Equal(when) || e.Type != audit.LoginFailure || e.UserID != "u1" || e.ClientID != "app" || e.IP != "198.51.100.7" {
+		t.Fatalf("stored event: %+v", e)
+	}
+
+	var nilRec *audit.Recorder
+	nilRec.Record(ctx, storage.AuditEvent{Type: "x"}) // must not panic
+}

@@ -1,0 +1,99 @@
+// Package clientip finds the address of the client behind a request: the
+// connection's peer, or, when that peer is a configured trusted proxy, the
+// nearest untrusted address in X-Forwarded-For. Middleware resolves it once
+// and puts it in the request context for rate limits and the audit log.
+package clientip
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Resolver resolves client IPs. The zero value trusts no proxy.
+type Resolver struct {
+	trusted []netip.Prefix
+}
+
+// NewResolver trusts the given IPs and CIDR ranges as reverse proxies.
+func NewResolver(trusted []string) (*Resolver, error) {
+	r := &Resolver{}
+	for _, t := range trusted {
+		if p, err := netip.ParsePrefix(t); err == nil {
+			r.trusted = append(r.trusted, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(t)
+		if err != nil {
+			return nil, fmt.Errorf("clientip: %q is not an IP address or CIDR range", t)
+		}
+		a = a.Unmap()
+		r.trusted = append(r.trusted, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return r, nil
+}
+
+func (r *Resolver) isTrusted(a netip.Addr) bool {
+	for _, p := range r.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolve returns the client IP of req. X-Forwarded-For is read right to
+// left, and only while each hop is a trusted proxy, so a client cannot
+// choose its address by sending the header itself.
+func (r *Resolver) Resolve(req *http.Request) string {
+	peer := remoteAddr(req)
+	a, err := netip.ParseAddr(peer)
+	if err != nil || !r.isTrusted(a.Unmap()) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(req.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		ha, err := netip.ParseAddr(h)
+		if err != nil {
+			return a.String() // a malformed hop: stop at the last trusted one
+		}
+		a = ha.Unmap()
+		if !r.isTrusted(a) {
+			return a.String()
+		}
+	}
+	return a.String()
+}
+
+// Middleware stores the resolved client IP in each request's context.
+func (r *Resolver) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), ctxKey{}, r.Resolve(req))))
+	})
+}
+
+type ctxKey struct{}
+
+// FromRequest returns the client IP that Middleware resolved for req, or
+// the connection's peer when no middleware ran.
+func FromRequest(req *http.Request) string {
+	if ip, ok := req.Context().Value(ctxKey{}).(string); ok {
+		return ip
+	}
+	return remoteAddr(req)
+}
+
+func remoteAddr(req *http.Request) string {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		return req.RemoteAddr
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().String()
+	}
+	return host
+}
