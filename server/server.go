@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,7 +17,9 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server/clientip"
+	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/web"
@@ -32,6 +35,11 @@ type Server struct {
 	Accounts *accounts.Service
 	Audit    *audit.Recorder
 	Config   Config
+	// Limiter enforces the login rate limits; Metrics are the Prometheus
+	// metrics (served at /metrics, or by the CLI on metrics_listen).
+	Limiter *ratelimit.Limiter
+	Metrics *metrics.Metrics
+	closer  io.Closer
 }
 
 // New builds the server on an open store. cfg must be validated and carry
@@ -57,6 +65,12 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	mets := metrics.New(dbStats(store))
+	limiter, closer, err := newLimiter(cfg, store, auditLog, mets, logger)
+	if err != nil {
+		return nil, err
+	}
+	acc.LimitLogins(limiter)
 	renderer, err := web.NewRenderer(cfg.TemplatesDir)
 	if err != nil {
 		return nil, fmt.Errorf("server: templates: %w", err)
@@ -106,31 +120,39 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Secure:   secure,
 		Static:   static,
 		Logger:   logger,
+		Limiter:  limiter,
 	})
 
 	r := mux.NewRouter()
+	r.Use(metrics.Route)
 	r.Handle(oauth.PathDiscovery, discovery).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(oauth.PathJWKS, &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger}).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(oauth.PathAuthorize, authorize).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
-	r.Handle(oauth.PathToken, &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now}).Methods(http.MethodPost)
+	r.Handle(oauth.PathToken, &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets}).Methods(http.MethodPost)
 	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
-	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger}).Methods(http.MethodPost)
+	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog}).Methods(http.MethodPost)
 	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 	pages.Register(r)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", readyz(store, km)).Methods(http.MethodGet, http.MethodHead)
+	if cfg.MetricsListen == "" {
+		r.Handle("/metrics", mets.Handler()).Methods(http.MethodGet, http.MethodHead)
+	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		renderer.Error(w, req, http.StatusNotFound, web.MsgNotFound)
 	})
 	r.MethodNotAllowedHandler = methodNotAllowed(r)
 
 	return &Server{
-		Handler:  withMiddleware(resolver.Middleware(r), logger),
+		Handler:  withMiddleware(mets.Middleware(resolver.Middleware(withHSTS(withCORS(r, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != ""))), logger),
 		Store:    store,
 		Keys:     km,
 		Accounts: acc,
 		Audit:    auditLog,
 		Config:   cfg,
+		Limiter:  limiter,
+		Metrics:  mets,
+		closer:   closer,
 	}, nil
 }
 

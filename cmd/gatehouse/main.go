@@ -27,8 +27,9 @@ commands:
   users list            list users [--search S] [--limit N] [--offset N]
   keys rotate           publish a new signing key; the old one verifies until its tokens expire
   keys list             list signing keys
-  janitor               delete expired codes, tokens, sessions and retired keys now
-                        (serve also does it every 10 minutes)
+  janitor               delete expired codes, tokens, sessions, reset tokens, rate counters,
+                        retired keys and audit events past audit.retention now
+                        (serve also does it every janitor.interval)
 `
 
 func main() {

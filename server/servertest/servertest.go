@@ -127,6 +127,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		ln.Close()
 		t.Fatalf("servertest: server.New: %v", err)
 	}
+	t.Cleanup(func() { _ = srv.Close() })
 
 	ts := httptest.NewUnstartedServer(srv.Handler)
 	ts.Listener.Close()

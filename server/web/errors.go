@@ -16,6 +16,9 @@ const (
 // (unknown email, wrong password, disabled account).
 const MsgLoginFailed = "Incorrect email or password."
 
+// MsgTooManyAttempts answers an attempt refused by the rate limits (429).
+const MsgTooManyAttempts = "Too many attempts. For your security, please wait a few minutes before trying again."
+
 // fixedMessages is the set Renderer.Error accepts.
 var fixedMessages = map[string]bool{
 	MsgInvalidRequest: true,
@@ -24,6 +27,8 @@ var fixedMessages = map[string]bool{
 	MsgCSRF:           true,
 	MsgServer:         true,
 	MsgNotFound:       true,
+
+	MsgTooManyAttempts: true, // rate limits (ratelimit.go)
 }
 
 // internalErrorText is the body of the plain 500 sent when a page itself

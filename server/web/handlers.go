@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -38,6 +39,10 @@ type Options struct {
 	// embedded ones. See StaticFS.
 	Static fs.FS
 	Logger *slog.Logger
+	// Limiter bounds attempts per client IP on registration and
+	// forgot-password (see Handlers.allow); nil allows everything. The
+	// login limits are enforced by Accounts.Authenticate.
+	Limiter *ratelimit.Limiter
 }
 
 // Handlers serves the login and consent pages and the static assets.
@@ -50,6 +55,7 @@ type Handlers struct {
 	csrf     *csrf
 	static   fs.FS
 	logger   *slog.Logger
+	limiter  *ratelimit.Limiter
 }
 
 // New returns Handlers. It panics when a required dependency is missing:
@@ -86,6 +92,7 @@ func New(o Options) *Handlers {
 		csrf:     newCSRF(o.Secret, o.Secure),
 		static:   static,
 		logger:   logger,
+		limiter:  o.Limiter,
 	}
 }
 

@@ -46,6 +46,16 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	if errors.Is(err, accounts.ErrRateLimited) {
+		setRetryAfter(w, err)
+		h.renderer.render(w, r, http.StatusTooManyRequests, tmplLogin, loginPage{
+			Email:     email,
+			Flow:      flow,
+			CSRFToken: h.csrf.token(w, r),
+			Error:     MsgTooManyAttempts,
+		})
+		return
+	}
 	if err != nil {
 		h.serverError(w, r, "authenticate", err)
 		return
