@@ -122,37 +122,48 @@ func (l *Limiter) SetClock(now func() time.Time) {
 
 func (l *Limiter) clock() time.Time { return (*l.now.Load())() }
 
-// CheckLogin is called before a password is verified. It counts the
-// attempt against the client IP's login budget (the IP comes from the
-// context, see clientip.FromContext) and refuses it when that budget or
-// the account's failures are used up, whatever the password. userID (""
-// when no such account) only goes into the audit event.
+// CheckLogin is called before a password is verified. It refuses the
+// attempt, whatever the password, once the account has had
+// ratelimit.account_failures failed sign-ins in the window, or the client
+// IP (from the context, see clientip.FromContext) ratelimit.ip_attempts.
+// Only failures count for sign-ins, so a busy NAT or a backend using the
+// password grant for many people is not throttled by its successes.
+// userID ("" when no such account) only goes into the audit event.
 func (l *Limiter) CheckLogin(ctx context.Context, account, userID string) error {
 	if l == nil {
 		return nil
 	}
-	if err := l.Allow(ctx, ActionLogin, clientip.FromContext(ctx)); err != nil {
-		return err
+	ip := clientip.FromContext(ctx)
+	if ip != "" {
+		if err := l.check(ctx, LimitIP, ipKey(ActionLogin, ip), int64(l.o.IPAttempts), userID, ip); err != nil {
+			return err
+		}
 	}
-	key := accountKey(ActionLogin, account)
+	return l.check(ctx, LimitAccount, accountKey(ActionLogin, account), int64(l.o.AccountFailures), userID, ip)
+}
+
+// check refuses a sign-in when key's failures have reached budget.
+func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, userID, ip string) error {
 	now := l.clock()
-	n, end, err := l.o.Counters.GetCounter(ctx, key, now)
+	n, _, err := l.o.Counters.GetCounter(ctx, key, now)
 	if err != nil {
 		l.storeFailed(ctx, err)
 		return nil
 	}
-	if n < int64(l.o.AccountFailures) {
+	if n < budget {
 		return nil
 	}
 	// Refused attempts count too, so the first refusal of the window is
 	// known (and audited once); the window does not move.
-	if n, end, err = l.o.Counters.IncrementCounter(ctx, key, l.o.Window, now); err != nil {
+	n, end, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, now)
+	if err != nil {
 		l.storeFailed(ctx, err)
 	}
-	return l.refuse(ctx, ActionLogin, LimitAccount, n, int64(l.o.AccountFailures), end, userID, clientip.FromContext(ctx))
+	return l.refuse(ctx, ActionLogin, limit, n, budget, end, userID, ip)
 }
 
-// LoginFailed counts a failed sign-in against the account.
+// LoginFailed counts a failed sign-in against the account and the client
+// IP.
 func (l *Limiter) LoginFailed(ctx context.Context, account string) {
 	if l == nil {
 		return
@@ -160,8 +171,14 @@ func (l *Limiter) LoginFailed(ctx context.Context, account string) {
 	if l.o.Observer != nil {
 		l.o.Observer.LoginFailed()
 	}
-	if _, _, err := l.o.Counters.IncrementCounter(ctx, accountKey(ActionLogin, account), l.o.Window, l.clock()); err != nil {
-		l.storeFailed(ctx, err)
+	keys := []string{accountKey(ActionLogin, account)}
+	if ip := clientip.FromContext(ctx); ip != "" {
+		keys = append(keys, ipKey(ActionLogin, ip))
+	}
+	for _, key := range keys {
+		if _, _, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, l.clock()); err != nil {
+			l.storeFailed(ctx, err)
+		}
 	}
 }
 
@@ -192,7 +209,7 @@ func (l *Limiter) Allow(ctx context.Context, action, ip string) error {
 	if l == nil || ip == "" {
 		return nil
 	}
-	return l.count(ctx, action, LimitIP, "rl:"+action+":ip:"+ip, int64(l.o.IPAttempts), ip)
+	return l.count(ctx, action, LimitIP, ipKey(action, ip), int64(l.o.IPAttempts), ip)
 }
 
 // AllowAccount counts one attempt at action for account (say, the email
@@ -242,6 +259,8 @@ func (l *Limiter) refuse(ctx context.Context, action, limit string, n, budget in
 func (l *Limiter) storeFailed(ctx context.Context, err error) {
 	l.o.Logger.ErrorContext(ctx, "ratelimit: counter store failed; attempt allowed", "error", err)
 }
+
+func ipKey(action, ip string) string { return "rl:" + action + ":ip:" + ip }
 
 // accountKey names an account's counter by a hash of the account (the
 // normalised email), so no address is stored in the counters.

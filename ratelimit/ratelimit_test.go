@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +18,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/ratelimit/ratelimittest"
 	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/sqlite"
 )
@@ -252,5 +256,46 @@ func TestNilLimiterAllows(t *testing.T) {
 	l.LoginSucceeded(ctx, "a")
 	if l.CheckLogin(ctx, "a", "") != nil || l.Allow(ctx, "x", "1.2.3.4") != nil || l.AllowAccount(ctx, "x", "a") != nil {
 		t.Fatal("nil limiter refused")
+	}
+}
+
+// ctxWithIP is a request context as clientip.Middleware leaves it.
+func ctxWithIP(t *testing.T, ip string) context.Context {
+	t.Helper()
+	var ctx context.Context
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = ip + ":4321"
+	(&clientip.Resolver{}).Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		ctx = r.Context()
+	})).ServeHTTP(httptest.NewRecorder(), r)
+	return ctx
+}
+
+// Credential stuffing: one IP failing across many accounts is refused once
+// its budget is used, even for an account it has not tried; successes do
+// not count.
+func TestLoginIPBudget(t *testing.T) {
+	clk := &clock{t: t0}
+	l := ratelimit.New(ratelimit.Options{Counters: openSQLite(t), AccountFailures: 5, IPAttempts: 3, Now: clk.Now})
+	ctx := ctxWithIP(t, "198.51.100.7")
+	for range 10 {
+		if err := l.CheckLogin(ctx, "ok@example.com", ""); err != nil {
+			t.Fatalf("successful sign-ins refused: %v", err)
+		}
+		l.LoginSucceeded(ctx, "ok@example.com")
+	}
+	for i := range 3 {
+		account := fmt.Sprintf("victim%d@example.com", i)
+		if err := l.CheckLogin(ctx, account, ""); err != nil {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+		l.LoginFailed(ctx, account)
+	}
+	var le *ratelimit.LimitedError
+	if err := l.CheckLogin(ctx, "fresh@example.com", ""); !errors.As(err, &le) || le.Limit != ratelimit.LimitIP {
+		t.Fatalf("4th failure from one IP: %v", err)
+	}
+	if err := l.CheckLogin(ctxWithIP(t, "198.51.100.8"), "fresh@example.com", ""); err != nil {
+		t.Fatalf("another IP: %v", err)
 	}
 }
