@@ -144,7 +144,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	r.MethodNotAllowedHandler = methodNotAllowed(r)
 
 	return &Server{
-		Handler:  withMiddleware(mets.Middleware(resolver.Middleware(withHSTS(withCORS(r, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != ""))), logger),
+		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(r, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
 		Store:    store,
 		Keys:     km,
 		Accounts: acc,

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
+	"github.com/felixge/httpsnoop"
 	"github.com/gorilla/mux"
 )
 
@@ -19,21 +19,18 @@ type routeKey struct{}
 // template for the outer one.
 type routeSlot struct{ template string }
 
-// Middleware measures every request. It wraps the whole router; Route,
-// added to the router with Use, names the matched route by its template
-// (e.g. "/admin/users/{id}"), so the label set stays bounded.
+// Middleware measures every request. It wraps the whole handler (outside
+// panic recovery, so a recovered panic counts as its 500); Route, added to
+// the router with Use, names the matched route by its template (e.g.
+// "/admin/users/{id}"), so the label set stays bounded.
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	if m == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
 		slot := &routeSlot{template: unmatched}
-		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		defer func() {
-			m.observe(slot.template, methodLabel(r.Method), rec.status, time.Since(start))
-		}()
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeKey{}, slot)))
+		got := httpsnoop.CaptureMetrics(next, w, r.WithContext(context.WithValue(r.Context(), routeKey{}, slot)))
+		m.observe(slot.template, methodLabel(r.Method), got.Code, got.Duration)
 	})
 }
 
@@ -62,24 +59,3 @@ func methodLabel(m string) string {
 }
 
 func codeLabel(code int) string { return strconv.Itoa(code) }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if !s.wrote {
-		s.status, s.wrote = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	s.wrote = true
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
