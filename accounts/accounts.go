@@ -138,21 +138,35 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (sto
 		account = strings.ToLower(strings.TrimSpace(email))
 	}
 	if lerr := s.limiter.CheckLogin(ctx, account, user.ID); lerr != nil {
-		return storage.User{}, lerr
+		return storage.User{}, lerr // refused before waiting for bcrypt
 	}
 	hash := s.dummyHash
 	if err == nil && len(user.PasswordHash) > 0 {
 		hash = user.PasswordHash
 	}
-	var cmpErr error
+	var ok bool
+	var limitErr error
 	if slotErr := s.withSlot(ctx, func() error {
-		cmpErr = bcrypt.CompareHashAndPassword(hash, []byte(password))
+		// Checked again once a bcrypt slot is free, and failures counted
+		// before it is released, so attempts queued behind a burst are
+		// refused as soon as the ones before them lock the account: at
+		// most one attempt per slot gets past a limit.
+		if limitErr = s.limiter.CheckLogin(ctx, account, user.ID); limitErr != nil {
+			return nil
+		}
+		cmpErr := bcrypt.CompareHashAndPassword(hash, []byte(password))
+		ok = err == nil && len(user.PasswordHash) > 0 && cmpErr == nil && !user.Disabled
+		if !ok {
+			s.limiter.LoginFailed(ctx, account)
+		}
 		return nil
 	}); slotErr != nil {
 		return storage.User{}, slotErr
 	}
-	if err != nil || len(user.PasswordHash) == 0 || cmpErr != nil || user.Disabled {
-		s.limiter.LoginFailed(ctx, account)
+	if limitErr != nil {
+		return storage.User{}, limitErr
+	}
+	if !ok {
 		return storage.User{}, ErrInvalidCredentials
 	}
 	s.limiter.LoginSucceeded(ctx, account)
