@@ -99,8 +99,15 @@ func responseTypes(grants []string) []string {
 }
 
 // normalize applies defaults and checks every field, reporting the first
-// problem in a sentence an operator can act on.
+// problem in a sentence an operator can act on (matching ErrInvalid).
 func (s *Spec) normalize() error {
+	if err := s.check(); err != nil {
+		return invalidError{err}
+	}
+	return nil
+}
+
+func (s *Spec) check() error {
 	s.ID = strings.TrimSpace(s.ID)
 	if err := validID(s.ID); err != nil {
 		return err
