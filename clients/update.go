@@ -61,7 +61,7 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		return nil
 	})
 	if err != nil {
-		return storage.Client{}, fmt.Errorf("update client %q: %w", id, err)
+		return storage.Client{}, wrap("update client", id, err)
 	}
 	return out, nil
 }
@@ -87,7 +87,16 @@ func RotateSecret(ctx context.Context, store storage.Clients, h Hasher, id strin
 		return nil
 	})
 	if err != nil {
-		return storage.Client{}, "", fmt.Errorf("rotate secret of client %q: %w", id, err)
+		return storage.Client{}, "", wrap("rotate the secret of client", id, err)
 	}
 	return out, plain, nil
+}
+
+// wrap adds context to storage errors; a refusal's message stays the
+// plain reason.
+func wrap(what, id string, err error) error {
+	if errors.Is(err, ErrInvalid) {
+		return err
+	}
+	return fmt.Errorf("%s %q: %w", what, id, err)
 }
