@@ -266,3 +266,11 @@ func timeNow() time.Time { return time.Now() }
 func pkceOption() oauth2.AuthCodeOption {
 	return oauth2.S256ChallengeOption(oauth2.GenerateVerifier())
 }
+
+// ccToken gets a client-credentials token for client id with secret.
+func (f *fixture) ccToken(t *testing.T, id, secret string, scopes ...string) (*oauth2.Token, error) {
+	t.Helper()
+	cfg := clientcredentialsConfig(f, scopes)
+	cfg.ClientID, cfg.ClientSecret = id, secret
+	return cfg.Token(t.Context())
+}
