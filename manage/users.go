@@ -137,7 +137,6 @@ type UserView struct {
 	Name          string    `json:"name"`
 	Roles         []string  `json:"roles"`
 	Disabled      bool      `json:"disabled"`
-	HasPassword   bool      `json:"has_password"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
@@ -146,7 +145,7 @@ type UserView struct {
 func ViewUser(u storage.User) UserView {
 	return UserView{
 		ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name,
-		Roles: nonNil(u.Roles), Disabled: u.Disabled, HasPassword: len(u.PasswordHash) > 0,
+		Roles: nonNil(u.Roles), Disabled: u.Disabled,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }
