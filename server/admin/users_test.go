@@ -22,7 +22,7 @@ func TestUsersCRUD(t *testing.T) {
 	}, http.StatusCreated)
 	id, _ := r.JSON["id"].(string)
 	if r.Header.Get("Location") != "/admin/users/"+id || r.JSON["email"] != "carol@example.com" || r.JSON["email_verified"] != true ||
-!sameStrings(r.JSON["roles"], "auditor:read", "user") {
+		!sameStrings(r.JSON["roles"], "auditor:read", "user") {
 		t.Errorf("created user: %s (Location %q)", r.Body, r.Header.Get("Location"))
 	}
 	noSecrets(t, r.Body, "carol password 1")
