@@ -33,17 +33,18 @@ var (
 // ErrExists is returned when the client id is taken.
 var ErrExists = errors.New("a client with this id already exists")
 
-// Spec describes a client to register.
+// Spec describes a client to register. Its JSON form is the body of the
+// admin API's POST /admin/clients.
 type Spec struct {
-	ID                     string
-	Name                   string
-	Secret                 string // empty: generate one (unless Public)
-	Public                 bool
-	RedirectURIs           []string
-	PostLogoutRedirectURIs []string
-	GrantTypes             []string
-	Scopes                 []string
-	Audience               []string
+	ID                     string   `json:"client_id"`
+	Name                   string   `json:"name"`
+	Secret                 string   `json:"client_secret"` // empty: generate one (unless Public)
+	Public                 bool     `json:"public"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
+	Audience               []string `json:"audience"`
 }
 
 // Hasher hashes client secrets (secret.Hasher).

@@ -69,8 +69,10 @@ func (u *userFlags) lookup(ctx context.Context, d deps, cmd string) (storage.Use
 	return user, nil
 }
 
-// updateUser parses the user flags, applies ch and prints the user.
-func updateUser(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, args []string, ch func() manage.UserChange) (any, error) {
+// userAction parses the flags, finds the user they name and runs act on
+// them.
+func userAction(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, args []string,
+	act func(svc *manage.Service, user storage.User) (any, error)) (any, error) {
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -82,11 +84,19 @@ func updateUser(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, arg
 	if err != nil {
 		return nil, err
 	}
-	user, err = svc.UpdateUser(ctx, manage.CLI, user.ID, ch())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fs.Name(), strip(err))
-	}
-	return manage.ViewUser(user), nil
+	return act(svc, user)
+}
+
+// updateUser applies the change ch builds to the user the flags name and
+// prints the user.
+func updateUser(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, args []string, ch func() manage.UserChange) (any, error) {
+	return userAction(ctx, d, fs, u, args, func(svc *manage.Service, user storage.User) (any, error) {
+		user, err := svc.UpdateUser(ctx, manage.CLI, user.ID, ch())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fs.Name(), strip(err))
+		}
+		return manage.ViewUser(user), nil
+	})
 }
 
 // cmdUsersSetRole replaces a user's roles; "user" is always kept.
@@ -121,21 +131,12 @@ func cmdUsersStatus(disable bool) adminFunc {
 func cmdUsersDelete(ctx context.Context, d deps, args []string) (any, error) {
 	fs := flag.NewFlagSet("users delete", flag.ContinueOnError)
 	u := newUserFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return nil, err
-	}
-	user, err := u.lookup(ctx, d, fs.Name())
-	if err != nil {
-		return nil, err
-	}
-	svc, err := d.manager(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := svc.DeleteUser(ctx, manage.CLI, user.ID); err != nil {
-		return nil, fmt.Errorf("users delete: %w", err)
-	}
-	return map[string]any{"deleted": user.ID, "email": user.Email}, nil
+	return userAction(ctx, d, fs, u, args, func(svc *manage.Service, user storage.User) (any, error) {
+		if err := svc.DeleteUser(ctx, manage.CLI, user.ID); err != nil {
+			return nil, fmt.Errorf("users delete: %w", err)
+		}
+		return map[string]any{"deleted": user.ID, "email": user.Email}, nil
+	})
 }
 
 // cmdClientsRotateSecret prints a confidential client's new secret, once.

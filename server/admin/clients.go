@@ -29,27 +29,15 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"clients": out, "limit": limit, "offset": offset})
 }
 
-// newClient is the body of POST /admin/clients; the field names are those
-// of the client's view. Without client_secret, a confidential client gets
-// a generated one, shown in this response only.
-type newClient struct {
-	ID                     string   `json:"client_id"`
-	Name                   string   `json:"name"`
-	Secret                 string   `json:"client_secret"`
-	Public                 bool     `json:"public"`
-	RedirectURIs           []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	GrantTypes             []string `json:"grant_types"`
-	Scopes                 []string `json:"scopes"`
-	Audience               []string `json:"audience"`
-}
-
+// createClient answers POST /admin/clients (a clients.Spec). Without
+// client_secret, a confidential client gets a generated one, shown in
+// this response only.
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
-	var in newClient
-	if !decode(w, r, &in) {
+	var spec clients.Spec
+	if !decode(w, r, &spec) {
 		return
 	}
-	c, plain, err := h.manage.CreateClient(r.Context(), actor(r), clients.Spec(in))
+	c, plain, err := h.manage.CreateClient(r.Context(), actor(r), spec)
 	if err != nil {
 		h.fail(w, r, "client", err)
 		return
