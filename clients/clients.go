@@ -34,11 +34,12 @@ var (
 var ErrExists = errors.New("a client with this id already exists")
 
 // Spec describes a client to register. Its JSON form is the body of the
-// admin API's POST /admin/clients.
+// admin API's POST /admin/clients and, with the secret only right after it
+// was generated, how clients are shown.
 type Spec struct {
 	ID                     string   `json:"client_id"`
 	Name                   string   `json:"name"`
-	Secret                 string   `json:"client_secret"` // empty: generate one (unless Public)
+	Secret                 string   `json:"client_secret,omitempty"` // empty: generate one (unless Public)
 	Public                 bool     `json:"public"`
 	RedirectURIs           []string `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`

@@ -96,25 +96,17 @@ func (s *Service) DeleteClient(ctx context.Context, a Actor, id string) error {
 // ClientView is how clients are shown: never a secret hash; the plain
 // secret only right after it was generated.
 type ClientView struct {
-	ID                     string    `json:"client_id"`
-	Secret                 string    `json:"client_secret,omitempty"`
-	Name                   string    `json:"name"`
-	Public                 bool      `json:"public"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantTypes             []string  `json:"grant_types"`
-	Scopes                 []string  `json:"scopes"`
-	Audience               []string  `json:"audience"`
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	clients.Spec
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ViewClient returns the view of c, with plainSecret when not empty.
 func ViewClient(c storage.Client, plainSecret string) ClientView {
-	return ClientView{
-		ID: c.ID, Secret: plainSecret, Name: c.Name, Public: c.Public,
-		RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
-		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Audience: nonNil(c.Audience),
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	spec := clients.SpecOf(c)
+	spec.Secret = plainSecret
+	for _, l := range []*[]string{&spec.RedirectURIs, &spec.PostLogoutRedirectURIs, &spec.GrantTypes, &spec.Scopes, &spec.Audience} {
+		*l = nonNil(*l)
 	}
+	return ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
