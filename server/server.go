@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/server/session"
@@ -116,6 +117,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
 	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger}).Methods(http.MethodPost)
 	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Provider: provider, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger}))
 	pages.Register(r)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", readyz(store, km)).Methods(http.MethodGet, http.MethodHead)
