@@ -37,14 +37,7 @@ func open(t *testing.T, gh *providertest.GitHub) providers.Provider {
 
 func login(t *testing.T, p providers.Provider) (url.Values, providers.Identity, error) {
 	t.Helper()
-	f := providers.Flow{State: "state-" + oauth2.GenerateVerifier(), CodeVerifier: oauth2.GenerateVerifier()}
-	raw, err := p.LoginURL(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(raw)
-	id, err := p.Callback(context.Background(), providertest.Callback(t, raw), f)
-	return u.Query(), id, err
+	return providertest.Login(t, p, providertest.NewFlow())
 }
 
 func TestGitHubLogin(t *testing.T) {

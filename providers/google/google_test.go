@@ -1,12 +1,9 @@
 package google_test
 
 import (
-	"context"
 	"errors"
 	"net/url"
 	"testing"
-
-	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/providers"
 	"github.com/gatehouse-id/gatehouse/providers/google"
@@ -14,10 +11,6 @@ import (
 )
 
 var bob = providertest.Person{Subject: "1087", Email: "bob@corp.example", EmailVerified: true, Name: "Bob"}
-
-func flow() providers.Flow {
-	return providers.Flow{State: "state-" + oauth2.GenerateVerifier(), Nonce: "nonce-" + oauth2.GenerateVerifier(), CodeVerifier: oauth2.GenerateVerifier()}
-}
 
 // login signs in at up through a Google provider for hostedDomain; the
 // issuer is the fake, as Google's cannot be reached from tests.
@@ -30,14 +23,7 @@ func login(t *testing.T, up *providertest.OIDC, hostedDomain string) (url.Values
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := flow()
-	raw, err := p.LoginURL(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(raw)
-	id, err := p.Callback(context.Background(), providertest.Callback(t, raw), f)
-	return u.Query(), id, err
+	return providertest.Login(t, p, providertest.NewFlow())
 }
 
 func TestGoogleScopesAndNoHostedDomain(t *testing.T) {

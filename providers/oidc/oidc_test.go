@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -21,10 +20,6 @@ import (
 const redirect = "https://gatehouse.example/login/corp/callback"
 
 var alice = providertest.Person{Subject: "u-1", Email: "alice@example.com", EmailVerified: true, Name: "Alice"}
-
-func newFlow() providers.Flow {
-	return providers.Flow{State: "state-" + oauth2.GenerateVerifier(), Nonce: "nonce-" + oauth2.GenerateVerifier(), CodeVerifier: oauth2.GenerateVerifier()}
-}
 
 func open(t *testing.T, cfg providers.Config) providers.Provider {
 	t.Helper()
@@ -42,27 +37,15 @@ func config(up *providertest.OIDC) providers.Config {
 // login runs one upstream login against p and returns the outcome.
 func login(t *testing.T, p providers.Provider, f providers.Flow) (providers.Identity, error) {
 	t.Helper()
-	ctx := context.Background()
-	u, err := p.LoginURL(ctx, f)
-	if err != nil {
-		t.Fatalf("LoginURL: %v", err)
-	}
-	cb := providertest.Callback(t, u)
-	if got := cb.URL.Query().Get("state"); got != f.State {
-		t.Fatalf("state %q came back, sent %q", got, f.State)
-	}
-	return p.Callback(ctx, cb, f)
+	_, id, err := providertest.Login(t, p, f)
+	return id, err
 }
 
 func TestLoginVerifiesIDToken(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 	p := open(t, config(up))
-	f := newFlow()
-	u, err := p.LoginURL(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := mustQuery(t, u)
+	f := providertest.NewFlow()
+	q, back := providertest.Start(t, p, f)
 	for k, want := range map[string]string{
 		"client_id": "gatehouse", "redirect_uri": redirect, "response_type": "code",
 		"state": f.State, "nonce": f.Nonce, "code_challenge_method": "S256", "scope": "openid email profile",
@@ -74,7 +57,7 @@ func TestLoginVerifiesIDToken(t *testing.T) {
 	if q.Get("code_challenge") == "" || q.Has("prompt") {
 		t.Errorf("login URL: code_challenge %q, prompt %q", q.Get("code_challenge"), q.Get("prompt"))
 	}
-	id, err := login(t, p, f)
+	id, err := p.Callback(context.Background(), back, f)
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
@@ -86,13 +69,10 @@ func TestLoginVerifiesIDToken(t *testing.T) {
 
 func TestForceLoginSendsPromptLogin(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
-	f := newFlow()
+	f := providertest.NewFlow()
 	f.ForceLogin = true
-	u, err := open(t, config(up)).LoginURL(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := mustQuery(t, u).Get("prompt"); got != "login" {
+	q, _ := providertest.Start(t, open(t, config(up)), f)
+	if got := q.Get("prompt"); got != "login" {
 		t.Errorf("prompt = %q, want login", got)
 	}
 }
@@ -112,7 +92,7 @@ func TestBadIDTokensAreRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 			up.EditClaims(edit)
-			_, err := login(t, open(t, config(up)), newFlow())
+			_, err := login(t, open(t, config(up)), providertest.NewFlow())
 			if !errors.Is(err, providers.ErrInvalidIdentity) {
 				t.Fatalf("err = %v, want ErrInvalidIdentity", err)
 			}
@@ -126,12 +106,12 @@ func TestBadIDTokensAreRefused(t *testing.T) {
 func TestEmailVerifiedAsString(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 	up.EditClaims(func(c map[string]any) { c["email_verified"] = "true" })
-	id, err := login(t, open(t, config(up)), newFlow())
+	id, err := login(t, open(t, config(up)), providertest.NewFlow())
 	if err != nil || !id.EmailVerified {
 		t.Fatalf("email_verified \"true\": %+v, %v", id, err)
 	}
 	up.EditClaims(func(c map[string]any) { c["email_verified"] = "no" })
-	id, err = login(t, open(t, config(up)), newFlow())
+	id, err = login(t, open(t, config(up)), providertest.NewFlow())
 	if err != nil || id.EmailVerified {
 		t.Fatalf("email_verified \"no\": %+v, %v", id, err)
 	}
@@ -140,12 +120,8 @@ func TestEmailVerifiedAsString(t *testing.T) {
 func TestWrongVerifierIsAnExchangeError(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 	p := open(t, config(up))
-	f := newFlow()
-	u, err := p.LoginURL(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb := providertest.Callback(t, u)
+	f := providertest.NewFlow()
+	_, cb := providertest.Start(t, p, f)
 	f.CodeVerifier = oauth2.GenerateVerifier()
 	if _, err := p.Callback(context.Background(), cb, f); !errors.Is(err, providers.ErrExchange) {
 		t.Fatalf("err = %v, want ErrExchange", err)
@@ -156,7 +132,7 @@ func TestWrongClientSecretIsAnExchangeError(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 	cfg := config(up)
 	cfg.ClientSecret = "wrong"
-	if _, err := login(t, open(t, cfg), newFlow()); !errors.Is(err, providers.ErrExchange) {
+	if _, err := login(t, open(t, cfg), providertest.NewFlow()); !errors.Is(err, providers.ErrExchange) {
 		t.Fatalf("err = %v, want ErrExchange", err)
 	}
 }
@@ -164,7 +140,7 @@ func TestWrongClientSecretIsAnExchangeError(t *testing.T) {
 func TestAccessDenied(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 	up.Deny()
-	_, err := login(t, open(t, config(up)), newFlow())
+	_, err := login(t, open(t, config(up)), providertest.NewFlow())
 	if !errors.Is(err, providers.ErrAccessDenied) || providers.Reason(err) != "access_denied" {
 		t.Fatalf("err = %v, want ErrAccessDenied", err)
 	}
@@ -188,12 +164,8 @@ func TestHangingUpstreamTimesOut(t *testing.T) {
 	cfg := config(up)
 	cfg.Timeout = time.Second
 	p := open(t, cfg)
-	f := newFlow()
-	u, err := p.LoginURL(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb := providertest.Callback(t, u)
+	f := providertest.NewFlow()
+	_, cb := providertest.Start(t, p, f)
 	up.Hang()
 	if _, err := p.Callback(context.Background(), cb, f); !errors.Is(err, providers.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
@@ -206,11 +178,11 @@ func TestDiscoveryIsLazyAndRetried(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 	up.SetDown(true)
 	p := open(t, config(up)) // reaches nothing yet
-	if _, err := p.LoginURL(context.Background(), newFlow()); !errors.Is(err, providers.ErrUnavailable) {
+	if _, err := p.LoginURL(context.Background(), providertest.NewFlow()); !errors.Is(err, providers.ErrUnavailable) {
 		t.Fatalf("upstream down: err = %v, want ErrUnavailable", err)
 	}
 	up.SetDown(false)
-	if _, err := login(t, p, newFlow()); err != nil {
+	if _, err := login(t, p, providertest.NewFlow()); err != nil {
 		t.Fatalf("upstream back: %v", err)
 	}
 }
@@ -219,7 +191,7 @@ func TestIssuerMismatchIsRefused(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 	cfg := config(up)
 	cfg.Issuer = strings.Replace(up.URL, "127.0.0.1", "localhost", 1)
-	if _, err := open(t, cfg).LoginURL(context.Background(), newFlow()); !errors.Is(err, providers.ErrUnavailable) || !strings.Contains(err.Error(), "issuer") {
+	if _, err := open(t, cfg).LoginURL(context.Background(), providertest.NewFlow()); !errors.Is(err, providers.ErrUnavailable) || !strings.Contains(err.Error(), "issuer") {
 		t.Fatalf("issuer mismatch: err = %v", err)
 	}
 }
@@ -232,7 +204,7 @@ func TestUnreachableUpstream(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	p := open(t, providers.Config{ID: "corp", Issuer: "http://" + addr, ClientID: "x", RedirectURL: redirect, Timeout: time.Second})
-	if _, err := p.LoginURL(context.Background(), newFlow()); !errors.Is(err, providers.ErrUnavailable) {
+	if _, err := p.LoginURL(context.Background(), providertest.NewFlow()); !errors.Is(err, providers.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 }
@@ -247,13 +219,4 @@ func TestNewChecksConfig(t *testing.T) {
 			t.Errorf("oidc.New(%+v) accepted", cfg)
 		}
 	}
-}
-
-func mustQuery(t *testing.T, raw string) url.Values {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Query()
 }
