@@ -162,7 +162,9 @@ func TestCallbackErrors(t *testing.T) {
 func TestHangingUpstreamTimesOut(t *testing.T) {
 	up := providertest.NewOIDC(t, "gatehouse", "s3cret-s3cret", alice)
 	cfg := config(up)
-	cfg.Timeout = time.Second
+	// Short, but long enough for discovery on a busy machine: only the
+	// token request hangs.
+	cfg.Timeout = 3 * time.Second
 	p := open(t, cfg)
 	f := providertest.NewFlow()
 	_, cb := providertest.Start(t, p, f)

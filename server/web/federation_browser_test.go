@@ -2,9 +2,6 @@ package web_test
 
 import (
 	"context"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -31,30 +28,14 @@ func TestBrowserSignInWithUpstream(t *testing.T) {
 	}))
 	b.CreateClient(t, clients.Spec{ID: "gatehouse-a", Secret: secret, RedirectURIs: []string{a.URL + "/login/corp/callback"}})
 
-	ln, err := net.Listen("tcp", "127.0.0.3:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan url.Values, 1)
-	app := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/callback" {
-			select {
-			case got <- r.URL.Query():
-			default:
-			}
-		}
-		_, _ = w.Write([]byte("<!doctype html><title>app</title><p id=done>back at the app</p>"))
-	}))
-	app.Listener = ln
-	app.Start()
-	t.Cleanup(app.Close)
-	callback := app.URL + "/callback"
+	app := servertest.StartApp(t, "127.0.0.3")
+	callback := app.Callback
 	id, sec := a.CreateClient(t, clients.Spec{ID: "browser-app", Name: "Browser App", RedirectURIs: []string{callback}})
 	cfg := a.OAuth2Config(id, sec, callback, "openid", "email", "profile")
 	verifier, state := oauth2.GenerateVerifier(), servertest.RandomString(t)
 	authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(authURL),
 		chromedp.WaitVisible(chromedp.CSS("a.upstream")),
 		chromedp.Click(chromedp.CSS("a.upstream")),
@@ -83,7 +64,7 @@ func TestBrowserSignInWithUpstream(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("button[value=allow]")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
 		t.Fatalf("consent at A: %v", err)
 	}
-	q := <-got
+	q := app.Received(t)
 	if q.Get("state") != state || q.Get("code") == "" {
 		t.Fatalf("app callback %v", q)
 	}
