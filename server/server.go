@@ -97,6 +97,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Secret: secret,
 		Logger: logger,
 	})
+	upstreams, err := ProviderRegistry.Open(UpstreamConfigs(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	pages := web.New(web.Options{
 		Renderer: renderer,
 		Sessions: sessions,
@@ -107,6 +111,12 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Secure:   secure,
 		Static:   static,
 		Logger:   logger,
+		Federation: web.FederationOptions{
+			Providers:    upstreams,
+			Store:        store,
+			Audit:        auditLog,
+			Registration: cfg.Registration.Enabled,
+		},
 	})
 
 	r := mux.NewRouter()

@@ -38,6 +38,9 @@ type Options struct {
 	// embedded ones. See StaticFS.
 	Static fs.FS
 	Logger *slog.Logger
+	// Federation configures sign-in through upstream providers; the zero
+	// value has none.
+	Federation FederationOptions
 }
 
 // Handlers serves the login and consent pages and the static assets.
@@ -50,6 +53,7 @@ type Handlers struct {
 	csrf     *csrf
 	static   fs.FS
 	logger   *slog.Logger
+	fed      *federation
 }
 
 // New returns Handlers. It panics when a required dependency is missing:
@@ -86,6 +90,7 @@ func New(o Options) *Handlers {
 		csrf:     newCSRF(o.Secret, o.Secure),
 		static:   static,
 		logger:   logger,
+		fed:      newFederation(o.Federation, o.Accounts, o.Secret, o.Secure),
 	}
 }
 
@@ -101,6 +106,7 @@ func (h *Handlers) Register(r *mux.Router) {
 	r.Handle("/login", cop.Handler(http.HandlerFunc(h.login))).Methods(http.MethodPost)
 	r.HandleFunc("/consent", h.consentForm).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/consent", cop.Handler(http.HandlerFunc(h.consent))).Methods(http.MethodPost)
+	h.registerFederation(r)
 	r.PathPrefix("/static/").Handler(h.staticHandler()).Methods(http.MethodGet, http.MethodHead)
 }
 
