@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/mail"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -199,7 +198,8 @@ type NewUser struct {
 	EmailVerified bool
 }
 
-// CreateUser validates and stores a new user. Roles default to ["user"].
+// CreateUser validates and stores a new user. Roles are normalised by
+// NormalizeRoles: they always include "user".
 func (s *Service) CreateUser(ctx context.Context, nu NewUser) (storage.User, error) {
 	email, err := NormalizeEmail(nu.Email)
 	if err != nil {
@@ -215,9 +215,9 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (storage.User, err
 			return storage.User{}, err
 		}
 	}
-	roles := nu.Roles
-	if len(roles) == 0 {
-		roles = []string{storage.RoleUser}
+	roles, err := NormalizeRoles(nu.Roles)
+	if err != nil {
+		return storage.User{}, err
 	}
 	now := s.now().UTC()
 	u := storage.User{
@@ -226,7 +226,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (storage.User, err
 		EmailVerified: nu.EmailVerified,
 		Name:          name,
 		PasswordHash:  hash,
-		Roles:         slices.Compact(slices.Sorted(slices.Values(roles))),
+		Roles:         roles,
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}

@@ -33,17 +33,19 @@ var (
 // ErrExists is returned when the client id is taken.
 var ErrExists = errors.New("a client with this id already exists")
 
-// Spec describes a client to register.
+// Spec describes a client to register. Its JSON form is the body of the
+// admin API's POST /admin/clients and, with the secret only right after it
+// was generated, how clients are shown.
 type Spec struct {
-	ID                     string
-	Name                   string
-	Secret                 string // empty: generate one (unless Public)
-	Public                 bool
-	RedirectURIs           []string
-	PostLogoutRedirectURIs []string
-	GrantTypes             []string
-	Scopes                 []string
-	Audience               []string
+	ID                     string   `json:"client_id"`
+	Name                   string   `json:"name"`
+	Secret                 string   `json:"client_secret,omitempty"` // empty: generate one (unless Public)
+	Public                 bool     `json:"public"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
+	Audience               []string `json:"audience"`
 }
 
 // Hasher hashes client secrets (secret.Hasher).
@@ -99,8 +101,15 @@ func responseTypes(grants []string) []string {
 }
 
 // normalize applies defaults and checks every field, reporting the first
-// problem in a sentence an operator can act on.
+// problem in a sentence an operator can act on (matching ErrInvalid).
 func (s *Spec) normalize() error {
+	if err := s.check(); err != nil {
+		return invalidError{err}
+	}
+	return nil
+}
+
+func (s *Spec) check() error {
 	s.ID = strings.TrimSpace(s.ID)
 	if err := validID(s.ID); err != nil {
 		return err

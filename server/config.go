@@ -100,6 +100,9 @@ type ProviderConfig struct {
 	AuthURL      string   `yaml:"auth_url"`      // github enterprise
 	TokenURL     string   `yaml:"token_url"`     // github enterprise
 	APIURL       string   `yaml:"api_url"`       // github enterprise
+	// Timeout bounds each request to the provider (discovery, token, API);
+	// 0 means 10s.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // RateLimitConfig bounds login attempts against brute force.

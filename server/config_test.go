@@ -140,6 +140,9 @@ func TestValidate(t *testing.T) {
 		{"provider problems", func(c *Config) {
 			c.Providers = []ProviderConfig{{ID: "Bad ID", Type: "saml"}, {ID: "gh", Type: "github", ClientID: "x", ClientSecret: "y", HostedDomain: "a.example"}, {ID: "gh", Type: "oidc", Issuer: "http://sso.example", ClientID: "x", ClientSecret: "y"}}
 		}, []string{"providers[Bad ID].id", "providers[Bad ID].type", "client_secret", "GATEHOUSE_PROVIDERS_BAD ID_CLIENT_SECRET", "hosted_domain", "used twice", "providers[gh].issuer"}},
+		{"provider issuer and timeout", func(c *Config) {
+			c.Providers = []ProviderConfig{{ID: "g", Type: "google", Issuer: "https://evil.example", ClientID: "x", ClientSecret: "y", Timeout: Duration(-time.Second)}}
+		}, []string{"providers[g].issuer: only for type oidc", "providers[g].timeout"}},
 		{"ratelimit zero", func(c *Config) { c.RateLimit.AccountFailures = 0; c.RateLimit.RedisURL = "http://x" }, []string{"ratelimit.account_failures", "ratelimit.redis_url"}},
 		{"trusted proxy bad", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, []string{"trusted_proxies: \"proxy.local\""}},
 		{"cors origin with path", func(c *Config) { c.CORS.AllowedOrigins = []string{"https://app.example", "https://app.example/x", "*"} }, []string{"\"https://app.example/x\"", "\"*\""}},

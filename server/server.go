@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
+	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
@@ -110,6 +111,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Secret: secret,
 		Logger: logger,
 	})
+	upstreams, err := ProviderRegistry.Open(UpstreamConfigs(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	pages := web.New(web.Options{
 		Renderer: renderer,
 		Sessions: sessions,
@@ -120,7 +125,13 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Secure:   secure,
 		Static:   static,
 		Logger:   logger,
-		Limiter:  limiter,
+		Federation: web.FederationOptions{
+			Providers:    upstreams,
+			Store:        store,
+			Audit:        auditLog,
+			Registration: cfg.Registration.Enabled,
+		},
+		Limiter: limiter,
 	})
 
 	r := mux.NewRouter()
@@ -132,6 +143,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
 	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog}).Methods(http.MethodPost)
 	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Provider: provider, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger}))
 	pages.Register(r)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", readyz(store, km)).Methods(http.MethodGet, http.MethodHead)

@@ -84,6 +84,8 @@ func (c *Config) validateFeatures(check func(ok bool, format string, args ...any
 			check(err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http"), "%s.%s: %q is not an http(s) URL", name, f.key, f.v)
 		}
 		check(p.HostedDomain == "" || p.Type == "google", "%s.hosted_domain: only for type google", name)
+		check(p.Issuer == "" || p.Type == "oidc", "%s.issuer: only for type oidc", name)
+		check(p.Timeout.D() >= 0, "%s.timeout: must not be negative", name)
 	}
 
 	r := c.RateLimit

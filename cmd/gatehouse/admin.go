@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/keys"
-	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -36,6 +35,12 @@ var adminCommands = map[string]adminFunc{
 	"users list":     cmdUsersList,
 	"keys rotate":    cmdKeysRotate,
 	"keys list":      cmdKeysList,
+
+	"users set-role":        cmdUsersSetRole,
+	"users disable":         cmdUsersStatus(true),
+	"users enable":          cmdUsersStatus(false),
+	"users delete":          cmdUsersDelete,
+	"clients rotate-secret": cmdClientsRotateSecret,
 }
 
 func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
@@ -111,29 +116,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// clientJSON is how clients are printed: never a secret hash.
-type clientJSON struct {
-	ID                     string    `json:"client_id"`
-	Secret                 string    `json:"client_secret,omitempty"`
-	Name                   string    `json:"name"`
-	Public                 bool      `json:"public"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantTypes             []string  `json:"grant_types"`
-	Scopes                 []string  `json:"scopes"`
-	Audience               []string  `json:"audience"`
-	CreatedAt              time.Time `json:"created_at"`
-}
-
-func toClientJSON(c storage.Client, plainSecret string) clientJSON {
-	return clientJSON{
-		ID: c.ID, Secret: plainSecret, Name: c.Name, Public: c.Public,
-		RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
-		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Audience: nonNil(c.Audience),
-		CreatedAt: c.CreatedAt,
-	}
-}
-
 func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs := flag.NewFlagSet("clients create", flag.ContinueOnError)
 	var spec clients.Spec
@@ -152,11 +134,15 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	}
 	spec.RedirectURIs, spec.PostLogoutRedirectURIs = redirects, logouts
 	spec.GrantTypes, spec.Scopes, spec.Audience = grants, scopes, audience
-	c, plain, err := clients.Create(ctx, d.store, secret.NewHasher([]byte(d.cfg.Secret)), spec, time.Now())
+	svc, err := d.manager(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return toClientJSON(c, plain), nil
+	c, plain, err := svc.CreateClient(ctx, manage.CLI, spec)
+	if err != nil {
+		return nil, err
+	}
+	return manage.ViewClient(c, plain), nil
 }
 
 func cmdClientsList(ctx context.Context, d deps, args []string) (any, error) {
@@ -169,9 +155,9 @@ func cmdClientsList(ctx context.Context, d deps, args []string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", err)
 	}
-	out := make([]clientJSON, 0, len(list))
+	out := make([]manage.ClientView, 0, len(list))
 	for _, c := range list {
-		out = append(out, toClientJSON(c, ""))
+		out = append(out, manage.ViewClient(c, ""))
 	}
 	return map[string]any{"clients": out}, nil
 }
@@ -185,29 +171,17 @@ func cmdClientsDelete(ctx context.Context, d deps, args []string) (any, error) {
 	if *id == "" {
 		return nil, errors.New("clients delete: --id is required")
 	}
-	if err := d.store.DeleteClient(ctx, *id); err != nil {
+	svc, err := d.manager(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.DeleteClient(ctx, manage.CLI, *id); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, fmt.Errorf("no client %q", *id)
 		}
 		return nil, fmt.Errorf("delete client: %w", err)
 	}
 	return map[string]any{"deleted": *id}, nil
-}
-
-// userJSON is how users are printed: never a password hash.
-type userJSON struct {
-	ID            string    `json:"id"`
-	Email         string    `json:"email"`
-	EmailVerified bool      `json:"email_verified"`
-	Name          string    `json:"name"`
-	Roles         []string  `json:"roles"`
-	Disabled      bool      `json:"disabled"`
-	CreatedAt     time.Time `json:"created_at"`
-}
-
-func toUserJSON(u storage.User) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name,
-		Roles: nonNil(u.Roles), Disabled: u.Disabled, CreatedAt: u.CreatedAt}
 }
 
 func cmdUsersCreate(ctx context.Context, d deps, args []string) (any, error) {
@@ -217,32 +191,25 @@ func cmdUsersCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.StringVar(&nu.Email, "email", "", "email address")
 	fs.StringVar(&nu.Password, "password", "", "password (8 to 72 bytes)")
 	fs.StringVar(&nu.Name, "name", "", "full name")
-	fs.Var(&roles, "role", "role: user or admin (repeatable)")
+	fs.Var(&roles, "role", "role: user, admin or another role name (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
 	if nu.Password == "" {
 		return nil, errors.New("users create: --password is required")
 	}
-	for _, r := range roles {
-		if r != storage.RoleUser && r != storage.RoleAdmin {
-			return nil, fmt.Errorf("users create: unknown role %q (user or admin)", r)
-		}
-	}
-	if len(roles) > 0 && !slices.Contains(roles, storage.RoleUser) {
-		roles = append(roles, storage.RoleUser)
-	}
-	nu.Roles = roles
-	nu.EmailVerified = true // an operator vouches for the address
-	acc, err := accounts.New(d.store, d.cfg.BcryptCost)
+	nu.Roles = roles // always with "user" (accounts.NormalizeRoles)
+	// An operator vouches for the address.
+	nu.EmailVerified = true
+	svc, err := d.manager(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u, err := acc.CreateUser(ctx, nu)
+	u, err := svc.CreateUser(ctx, manage.CLI, nu)
 	if err != nil {
 		return nil, strip(err)
 	}
-	return toUserJSON(u), nil
+	return manage.ViewUser(u), nil
 }
 
 func cmdUsersList(ctx context.Context, d deps, args []string) (any, error) {
@@ -255,9 +222,9 @@ func cmdUsersList(ctx context.Context, d deps, args []string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
-	out := make([]userJSON, 0, len(list))
+	out := make([]manage.UserView, 0, len(list))
 	for _, u := range list {
-		out = append(out, toUserJSON(u))
+		out = append(out, manage.ViewUser(u))
 	}
 	return map[string]any{"users": out}, nil
 }
@@ -278,11 +245,11 @@ func cmdKeysRotate(ctx context.Context, d deps, args []string) (any, error) {
 	if len(args) > 0 {
 		return nil, fmt.Errorf("keys rotate: unexpected argument %q", args[0])
 	}
-	km, err := keyManager(ctx, d)
+	svc, err := d.manager(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return km.Rotate(ctx)
+	return svc.RotateKey(ctx, manage.CLI)
 }
 
 func cmdKeysList(ctx context.Context, d deps, args []string) (any, error) {
@@ -303,11 +270,4 @@ func cmdKeysList(ctx context.Context, d deps, args []string) (any, error) {
 // strip removes the "accounts: " package prefix from user-facing errors.
 func strip(err error) error {
 	return errors.New(strings.TrimPrefix(err.Error(), "accounts: "))
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -23,8 +23,16 @@ commands:
                         --grant-type G... --scope S... [--post-logout-redirect-uri URI] [--name N] [--audience A]
   clients list          list clients
   clients delete --id   delete a client with its consents and tokens
-  users create          create a user: --email E --password P --name N [--role user|admin]
+  clients rotate-secret --id ID
+                        give a confidential client a new secret, printed once
+  users create          create a user: --email E --password P --name N [--role R...]
   users list            list users [--search S] [--limit N] [--offset N]
+  users set-role        replace a user's roles (user is always kept):
+                        --email E | --id ID --role R...
+  users disable         disable a user, ending their sessions and revoking their tokens:
+                        --email E | --id ID
+  users enable          enable a disabled user: --email E | --id ID
+  users delete          delete a user with their sessions and tokens: --email E | --id ID
   keys rotate           publish a new signing key; the old one verifies until its tokens expire
   keys list             list signing keys
   janitor               delete expired codes, tokens, sessions, reset tokens, rate counters,

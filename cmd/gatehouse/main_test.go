@@ -449,7 +449,7 @@ func TestUsers(t *testing.T) {
 		{"bad email", "email", []string{"--email", "not-an-email", "--password", "long enough", "--name", "C"}},
 		{"email with display name", "email", []string{"--email", "C <c@example.com>", "--password", "long enough", "--name", "C"}},
 		{"missing name", "name", []string{"--email", "c@example.com", "--password", "long enough"}},
-		{"unknown role", "role", []string{"--email", "c@example.com", "--password", "long enough", "--name", "C", "--role", "root"}},
+		{"unknown role", "role", []string{"--email", "c@example.com", "--password", "long enough", "--name", "C", "--role", "Root"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -139,6 +139,10 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step sessi
 		return
 	}
 
+	if adminScopeRefused(ar.GetRequestedScopes(), &cur.User) {
+		a.writeError(ctx, w, r, ar, fosite.ErrAccessDenied.WithHint(errAdminScope))
+		return
+	}
 	clientID := ar.GetClient().GetID()
 	requested := ar.GetRequestedScopes()
 	switch step.Consent {

@@ -62,6 +62,10 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	grant := ar.GetGrantTypes()
 	switch {
 	case grant.ExactOne("client_credentials"):
+		if adminScopeRefused(ar.GetRequestedScopes(), nil) {
+			t.writeError(ctx, w, r, ar, fosite.ErrInvalidScope.WithHint(errAdminScope))
+			return
+		}
 		sess.ClientID = clientID
 		sess.Subject = clientID
 		grantRequested(ar)
@@ -70,6 +74,10 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		user, err := t.activeUser(ctx, sess.Subject)
 		if err != nil {
 			t.writeError(ctx, w, r, ar, err)
+			return
+		}
+		if adminScopeRefused(ar.GetRequestedScopes(), &user) {
+			t.writeError(ctx, w, r, ar, fosite.ErrInvalidScope.WithHint(errAdminScope))
 			return
 		}
 		grantRequested(ar)
@@ -98,6 +106,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.writeError(ctx, w, r, ar, err)
 			return
 		}
+		dropAdminScope(ar, user)
 		sess.setUser(user, ar.GetGrantedScopes())
 	}
 

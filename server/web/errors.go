@@ -12,6 +12,19 @@ const (
 	MsgNotFound       = "There is no page at this address."
 )
 
+// Texts of a failed sign-in through an upstream provider (Google, GitHub,
+// OpenID Connect).
+const (
+	MsgUpstreamDenied            = "Signing in with that provider was cancelled or refused. You can try again or sign in another way."
+	MsgUpstreamUnavailable       = "We could not reach that sign-in provider. Please try again in a moment or sign in another way."
+	MsgUpstreamFailed            = "Signing in with that provider did not work. Please go back and try again, or sign in another way."
+	MsgUpstreamExpired           = "This sign-in has expired or was started in another browser. Please go back to the application and start again."
+	MsgUpstreamEmailUnverified   = "That provider has not confirmed that this email address is yours, so we cannot sign you in with it. Verify your email address with the provider, or sign in another way."
+	MsgUpstreamAccountUnverified = "An account with this email address exists, but its address has not been verified, so we cannot link this sign-in to it. Sign in with your password and verify your email address first."
+	MsgUpstreamAccountDisabled   = "This account has been disabled."
+	MsgUpstreamNoAccount         = "There is no account for this sign-in, and new accounts cannot be created here. Please ask an administrator for access."
+)
+
 // MsgLoginFailed is the one message of a failed sign-in, whatever the cause
 // (unknown email, wrong password, disabled account).
 const MsgLoginFailed = "Incorrect email or password."
@@ -28,7 +41,15 @@ var fixedMessages = map[string]bool{
 	MsgServer:         true,
 	MsgNotFound:       true,
 
-	MsgTooManyAttempts: true, // rate limits (ratelimit.go)
+	MsgUpstreamDenied:            true,
+	MsgUpstreamUnavailable:       true,
+	MsgUpstreamFailed:            true,
+	MsgUpstreamExpired:           true,
+	MsgUpstreamEmailUnverified:   true,
+	MsgUpstreamAccountUnverified: true,
+	MsgUpstreamAccountDisabled:   true,
+	MsgUpstreamNoAccount:         true,
+	MsgTooManyAttempts:           true, // rate limits (ratelimit.go)
 }
 
 // internalErrorText is the body of the plain 500 sent when a page itself

@@ -39,6 +39,9 @@ type Options struct {
 	// embedded ones. See StaticFS.
 	Static fs.FS
 	Logger *slog.Logger
+	// Federation configures sign-in through upstream providers; the zero
+	// value has none.
+	Federation FederationOptions
 	// Limiter bounds attempts per client IP on registration and
 	// forgot-password (see Handlers.allow); nil allows everything. The
 	// login limits are enforced by Accounts.Authenticate.
@@ -55,6 +58,7 @@ type Handlers struct {
 	csrf     *csrf
 	static   fs.FS
 	logger   *slog.Logger
+	fed      *federation
 	limiter  *ratelimit.Limiter
 }
 
@@ -92,6 +96,7 @@ func New(o Options) *Handlers {
 		csrf:     newCSRF(o.Secret, o.Secure),
 		static:   static,
 		logger:   logger,
+		fed:      newFederation(o.Federation, o.Accounts, o.Secret, o.Secure),
 		limiter:  o.Limiter,
 	}
 }
@@ -108,6 +113,7 @@ func (h *Handlers) Register(r *mux.Router) {
 	r.Handle("/login", cop.Handler(http.HandlerFunc(h.login))).Methods(http.MethodPost)
 	r.HandleFunc("/consent", h.consentForm).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/consent", cop.Handler(http.HandlerFunc(h.consent))).Methods(http.MethodPost)
+	h.registerFederation(r)
 	r.PathPrefix("/static/").Handler(h.staticHandler()).Methods(http.MethodGet, http.MethodHead)
 }
 

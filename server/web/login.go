@@ -20,6 +20,7 @@ func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) {
 		Email:     f.LoginHint,
 		Flow:      flow,
 		CSRFToken: h.csrf.token(w, r),
+		Providers: h.upstreamButtons(flow),
 	})
 }
 
@@ -43,6 +44,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 			Flow:      flow,
 			CSRFToken: h.csrf.token(w, r),
 			Error:     MsgLoginFailed,
+			Providers: h.upstreamButtons(flow),
 		})
 		return
 	}

@@ -49,6 +49,7 @@ type (
 		Flow      string
 		CSRFToken string
 		Error     string
+		Providers []upstreamButton // "Sign in with …" links; see federation.go
 	}
 	consentPage struct {
 		ClientName string
@@ -72,7 +73,8 @@ type (
 // samples fill every branch of each page in the dry run at start, so that
 // an override referring to a field that does not exist fails start-up.
 var samples = map[string]any{
-	tmplLogin:    loginPage{Email: "a@example.com", Flow: "client_id=x", CSRFToken: "t", Error: MsgLoginFailed},
+	tmplLogin: loginPage{Email: "a@example.com", Flow: "client_id=x", CSRFToken: "t", Error: MsgLoginFailed,
+		Providers: []upstreamButton{{ID: "google", Name: "Google", URL: "/login/google?flow=client_id%3Dx"}}},
 	tmplConsent:  consentPage{ClientName: "App", UserEmail: "a@example.com", Scopes: []string{"x"}, Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
 	tmplError:    errorPage{Status: http.StatusBadRequest, Title: "Error", Message: MsgInvalidRequest},
 	tmplSignedIn: signedInPage{Name: "A", Email: "a@example.com"},

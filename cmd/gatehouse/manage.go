@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+
+	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/manage"
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// manager returns the operator actions over d's store. Their audit events
+// are stored with actor "cli"; the CLI's own output stays one JSON object.
+func (d deps) manager(ctx context.Context) (*manage.Service, error) {
+	acc, err := accounts.New(d.store, d.cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	km, err := keyManager(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return &manage.Service{
+		Store:    d.store,
+		Accounts: acc,
+		Hasher:   secret.NewHasher([]byte(d.cfg.Secret)),
+		Keys:     km,
+		Audit:    audit.New(d.store, slog.New(slog.DiscardHandler)),
+	}, nil
+}
+
+// userFlags are --email or --id, naming one user.
+type userFlags struct{ email, id string }
+
+func newUserFlags(fs *flag.FlagSet) *userFlags {
+	var u userFlags
+	fs.StringVar(&u.email, "email", "", "the user's email address")
+	fs.StringVar(&u.id, "id", "", "the user's id")
+	return &u
+}
+
+// lookup finds the user the flags name.
+func (u *userFlags) lookup(ctx context.Context, d deps, cmd string) (storage.User, error) {
+	var user storage.User
+	var err error
+	switch {
+	case (u.email == "") == (u.id == ""):
+		return storage.User{}, fmt.Errorf("%s: give --email or --id", cmd)
+	case u.id != "":
+		user, err = d.store.GetUser(ctx, u.id)
+	default:
+		email, nerr := accounts.NormalizeEmail(u.email)
+		if nerr != nil {
+			return storage.User{}, fmt.Errorf("%s: %w", cmd, strip(nerr))
+		}
+		user, err = d.store.GetUserByEmail(ctx, email)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, fmt.Errorf("%s: no such user", cmd)
+	}
+	if err != nil {
+		return storage.User{}, fmt.Errorf("%s: %w", cmd, err)
+	}
+	return user, nil
+}
+
+// userAction parses the flags, finds the user they name and runs act on
+// them.
+func userAction(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, args []string,
+	act func(svc *manage.Service, user storage.User) (any, error)) (any, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	user, err := u.lookup(ctx, d, fs.Name())
+	if err != nil {
+		return nil, err
+	}
+	svc, err := d.manager(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return act(svc, user)
+}
+
+// updateUser applies the change ch builds to the user the flags name and
+// prints the user.
+func updateUser(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, args []string, ch func() manage.UserChange) (any, error) {
+	return userAction(ctx, d, fs, u, args, func(svc *manage.Service, user storage.User) (any, error) {
+		user, err := svc.UpdateUser(ctx, manage.CLI, user.ID, ch())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fs.Name(), strip(err))
+		}
+		return manage.ViewUser(user), nil
+	})
+}
+
+// cmdUsersSetRole replaces a user's roles; "user" is always kept.
+func cmdUsersSetRole(ctx context.Context, d deps, args []string) (any, error) {
+	fs := flag.NewFlagSet("users set-role", flag.ContinueOnError)
+	u := newUserFlags(fs)
+	var roles multi
+	fs.Var(&roles, "role", "role (repeatable; replaces the user's roles)")
+	return updateUser(ctx, d, fs, u, args, func() manage.UserChange {
+		r := []string(roles)
+		return manage.UserChange{Roles: &r}
+	})
+}
+
+// cmdUsersStatus disables a user (ending their sessions and revoking their
+// tokens) or enables them again.
+func cmdUsersStatus(disable bool) adminFunc {
+	name := "users enable"
+	if disable {
+		name = "users disable"
+	}
+	return func(ctx context.Context, d deps, args []string) (any, error) {
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		u := newUserFlags(fs)
+		return updateUser(ctx, d, fs, u, args, func() manage.UserChange {
+			return manage.UserChange{Disabled: &disable}
+		})
+	}
+}
+
+// cmdUsersDelete deletes a user with their sessions and tokens.
+func cmdUsersDelete(ctx context.Context, d deps, args []string) (any, error) {
+	fs := flag.NewFlagSet("users delete", flag.ContinueOnError)
+	u := newUserFlags(fs)
+	return userAction(ctx, d, fs, u, args, func(svc *manage.Service, user storage.User) (any, error) {
+		if err := svc.DeleteUser(ctx, manage.CLI, user.ID); err != nil {
+			return nil, fmt.Errorf("users delete: %w", err)
+		}
+		return map[string]any{"deleted": user.ID, "email": user.Email}, nil
+	})
+}
+
+// cmdClientsRotateSecret prints a confidential client's new secret, once.
+func cmdClientsRotateSecret(ctx context.Context, d deps, args []string) (any, error) {
+	fs := flag.NewFlagSet("clients rotate-secret", flag.ContinueOnError)
+	id := fs.String("id", "", "client id")
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if *id == "" {
+		return nil, errors.New("clients rotate-secret: --id is required")
+	}
+	svc, err := d.manager(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, plain, err := svc.RotateClientSecret(ctx, manage.CLI, *id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("no client %q", *id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("clients rotate-secret: %w", err)
+	}
+	return map[string]any{"client_id": c.ID, "client_secret": plain}, nil
+}

@@ -1,0 +1,103 @@
+// Package admin is the JSON admin API under /admin/: users, clients,
+// signing keys and the audit log. Every request needs a bearer access
+// token from this server (validated by introspection, so revoked tokens
+// are refused at once) granted the gatehouse:admin scope, whose user holds
+// the admin role now. Changes go through package manage, which records
+// them in the audit log with the acting admin.
+package admin
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/manage"
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server/oauth"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// PathPrefix is where the admin API is mounted.
+const PathPrefix = "/admin/"
+
+// Options configure the admin API.
+type Options struct {
+	Provider *oauth.Provider
+	Store    storage.Store
+	Accounts *accounts.Service
+	Keys     *keys.Manager
+	Audit    *audit.Recorder
+	Secret   []byte // system secret, for hashing client secrets
+	Logger   *slog.Logger
+}
+
+// Handler serves the admin API.
+type Handler struct {
+	provider *oauth.Provider
+	store    storage.Store
+	manage   *manage.Service
+	audit    *audit.Recorder
+	logger   *slog.Logger
+	router   *mux.Router
+}
+
+// New returns the admin API handler, to be mounted at PathPrefix.
+func New(o Options) *Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	h := &Handler{
+		provider: o.Provider,
+		store:    o.Store,
+		manage: &manage.Service{
+			Store:    o.Store,
+			Accounts: o.Accounts,
+			Hasher:   secret.NewHasher(o.Secret),
+			Keys:     o.Keys,
+			Audit:    o.Audit,
+		},
+		audit:  o.Audit,
+		logger: o.Logger,
+	}
+	r := mux.NewRouter()
+	route := func(path string, fn http.HandlerFunc, methods ...string) {
+		r.HandleFunc(path, fn).Methods(methods...)
+	}
+	route("/admin/users", h.listUsers, http.MethodGet)
+	route("/admin/users", h.createUser, http.MethodPost)
+	route("/admin/users/{id}", h.getUser, http.MethodGet)
+	route("/admin/users/{id}", h.updateUser, http.MethodPatch)
+	route("/admin/users/{id}", h.deleteUser, http.MethodDelete)
+	route("/admin/clients", h.listClients, http.MethodGet)
+	route("/admin/clients", h.createClient, http.MethodPost)
+	route("/admin/clients/{id}", h.getClient, http.MethodGet)
+	route("/admin/clients/{id}", h.updateClient, http.MethodPatch)
+	route("/admin/clients/{id}", h.deleteClient, http.MethodDelete)
+	route("/admin/clients/{id}/rotate-secret", h.rotateClientSecret, http.MethodPost)
+	route("/admin/keys", h.listKeys, http.MethodGet)
+	route("/admin/keys/rotate", h.rotateKey, http.MethodPost)
+	route("/admin/audit", h.listAudit, http.MethodGet)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "There is no such admin resource.")
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "invalid_request", "The method "+req.Method+" is not allowed here.")
+	})
+	h.router = r
+	return h
+}
+
+// ServeHTTP authenticates the caller, then routes the request. Unknown
+// paths are only revealed to admins.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	c, ok := h.authenticate(w, r)
+	if !ok {
+		return
+	}
+	h.router.ServeHTTP(w, r.WithContext(withCaller(r.Context(), c)))
+}

@@ -1,0 +1,57 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// eventView is how an audit event is shown.
+type eventView struct {
+	ID        int64             `json:"id"`
+	Time      time.Time         `json:"time"`
+	Type      string            `json:"type"`
+	Outcome   string            `json:"outcome"`
+	UserID    string            `json:"user_id,omitempty"`
+	ClientID  string            `json:"client_id,omitempty"`
+	IP        string            `json:"ip,omitempty"`
+	UserAgent string            `json:"user_agent,omitempty"`
+	Details   map[string]string `json:"details,omitempty"`
+}
+
+// listAudit answers GET /admin/audit?type=&user=&since=&until=&limit=&offset=,
+// newest first; since (inclusive) and until (exclusive) are RFC 3339 times.
+func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) {
+	limit, offset, ok := page(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	f := storage.AuditFilter{Type: q.Get("type"), UserID: q.Get("user"), Limit: limit, Offset: offset}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		raw := q.Get(p.name)
+		if raw == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			badRequest(w, p.name+" must be an RFC 3339 time, such as 2026-01-02T15:04:05Z.")
+			return
+		}
+		*p.dst = t.UTC()
+	}
+	list, err := h.store.ListAuditEvents(r.Context(), f)
+	if err != nil {
+		h.serverError(w, r, "list audit events", err)
+		return
+	}
+	out := make([]eventView, 0, len(list))
+	for _, e := range list {
+		out = append(out, eventView(e))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out, "limit": limit, "offset": offset})
+}
