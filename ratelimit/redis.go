@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -44,11 +45,31 @@ return {n, e}
 `)
 
 // NewRedis connects to the redis:// or rediss:// URL (the connection is
-// made on first use). Keys are prefixed "gatehouse:".
+// made on first use), with 1s timeouts and one retry unless the URL says
+// otherwise. Keys are prefixed "gatehouse:".
 func NewRedis(url string) (*Redis, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("ratelimit: redis url: %w", err)
+	}
+	// Sign-ins wait on these calls: when Redis is down they should fail
+	// (open) quickly rather than retry for seconds. The URL's own
+	// dial_timeout, read_timeout, write_timeout, max_retries and
+	// dialer_retries win.
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = time.Second
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = time.Second
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = time.Second
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = 1
+	}
+	if opt.DialerRetries == 0 {
+		opt.DialerRetries = 1
 	}
 	return &Redis{client: redis.NewClient(opt), prefix: "gatehouse:"}, nil
 }
@@ -114,4 +135,17 @@ func parseInt(v any) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
+}
+
+// LogRedisTo sends the Redis client's own messages (failed dials and the
+// like) to logger as warnings, instead of the standard library's log. The
+// client's logger is process-wide: the CLI calls this once at start.
+func LogRedisTo(logger *slog.Logger) {
+	redis.SetLogger(redisLogger{logger})
+}
+
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

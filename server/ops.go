@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/rs/cors"
 
@@ -22,7 +24,7 @@ const hstsValue = "max-age=31536000; includeSubDomains"
 // newLimiter builds the login rate limiter: counters in Redis when
 // ratelimit.redis_url is set (the returned Closer closes that connection),
 // in the database otherwise.
-func newLimiter(cfg Config, store storage.Store, rec *audit.Recorder, m *metrics.Metrics, logger *slog.Logger) (*ratelimit.Limiter, io.Closer, error) {
+func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit.Recorder, m *metrics.Metrics, logger *slog.Logger) (*ratelimit.Limiter, io.Closer, error) {
 	var (
 		counters storage.RateCounters = store
 		closer   io.Closer
@@ -33,6 +35,11 @@ func newLimiter(cfg Config, store storage.Store, rec *audit.Recorder, m *metrics
 			return nil, nil, fmt.Errorf("server: %w", err)
 		}
 		counters, closer = r, r
+		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := r.Ping(pingCtx); err != nil {
+			logger.Warn("ratelimit: Redis does not answer; sign-ins are not rate limited until it does", "error", err)
+		}
+		cancel()
 	}
 	return ratelimit.New(ratelimit.Options{
 		Counters:        counters,

@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	mets := metrics.New(dbStats(store))
-	limiter, closer, err := newLimiter(cfg, store, auditLog, mets, logger)
+	limiter, closer, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server"
 )
 
@@ -41,6 +42,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		return fail(stderr, err)
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
+	ratelimit.LogRedisTo(logger)
 	if cfg.Dev {
 		msg := "DEV MODE: not for production (http issuer allowed, secret may be generated)"
 		if secretPath != "" {

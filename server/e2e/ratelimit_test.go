@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"html"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -152,5 +153,21 @@ func TestRedisRateLimitShared(t *testing.T) {
 		if r.Header.Get("Retry-After") == "" {
 			t.Errorf("server %d: no Retry-After", i)
 		}
+	}
+}
+
+// TestRedisDownFailsOpen: with Redis unreachable, sign-ins still work
+// (and fail) normally, and the server says why limits are off.
+func TestRedisDownFailsOpen(t *testing.T) {
+	t.Parallel()
+	var log logBuffer
+	f := newFixture(t,
+		servertest.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))),
+		servertest.WithConfig(func(c *server.Config) { c.RateLimit.RedisURL = "redis://127.0.0.1:1/0" }))
+	wantJSONError(t, post(t, f.env, "/oauth2/token", passwordForm(aliceEmail, "wrong"), f.clientID, f.secret), http.StatusBadRequest, "invalid_grant")
+	f.passwordTokens(t, "openid")
+	out := log.String()
+	if !strings.Contains(out, "Redis does not answer") || !strings.Contains(out, "counter store failed") {
+		t.Fatalf("no warning about the unreachable Redis:\n%s", out)
 	}
 }
