@@ -100,22 +100,25 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 	a := &api{t: t, client: &http.Client{Transport: transport, Timeout: time.Minute}}
 	proc := procStats{pid: t.pid}
 
+	lim := &limiter{opts: opts, dir: dir, api: a, progress: progress}
 	rep.Limits.BarePerSec = map[string]float64{}
 	for _, c := range opts.concurrency {
-		ops, _ := same(func(a *api) op { return a.getOp(a.t.BareURL, "/", "") })(ctx, a, c)
-		r := runLoad(ctx, fmt.Sprintf("limit bare_jwks c=%d", c), ops, opts.load, progress)
-		rep.Limits.BarePerSec[strconv.Itoa(c)] = r.RPS
+		rep.Limits.BarePerSec[strconv.Itoa(c)] = lim.bare(ctx, c, loadSpec{dur: opts.limitDuration})
 	}
 	runAll := func(db string, names []string) error {
 		for _, name := range names {
 			s, _ := findScenario(name)
 			for _, c := range opts.concurrency {
+				limName, limit, err := lim.bound(ctx, s, c)
+				if err != nil {
+					return err
+				}
 				r, err := runScenario(ctx, a, proc, s, c, opts.load, progress)
 				if err != nil {
 					return err
 				}
 				r.Database = db
-				r.Limit, r.LimitPerSec = rep.Limits.bound(s, c, opts.alg)
+				r.Limit, r.LimitPerSec = limName, limit
 				if r.LimitPerSec > 0 {
 					r.Ratio = r.RPS / r.LimitPerSec
 				}

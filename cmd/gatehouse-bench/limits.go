@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -97,11 +98,17 @@ func bcryptRate(cost int, dur time.Duration) (float64, error) {
 // SQLite file opened exactly as the server opens it (WAL, synchronous
 // NORMAL, one writer), from 16 goroutines.
 func commitRate(ctx context.Context, dir string, dur time.Duration) (float64, error) {
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "commits.db"))
+	path := filepath.Join(dir, "commits-"+randomHex()+".db")
+	store, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return 0, err
 	}
-	defer store.Close()
+	defer func() {
+		store.Close()
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(path + suffix)
+		}
+	}()
 	now := time.Now()
 	if err := store.CreateClient(ctx, storage.Client{ID: benchClientID, CreatedAt: now, UpdatedAt: now}); err != nil {
 		return 0, err

@@ -106,4 +106,4 @@ func seed(ctx context.Context, path, clientID string, users, tokens int, progres
 
 // sessionDataSize is about the size of a stored access-token session
 // (the serialised fosite request) and the size seeded rows carry.
-const sessionDataSize = 900
+const sessionDataSize = 750

@@ -103,3 +103,47 @@ func BenchmarkPasswordGrant(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkUserInfo(b *testing.B) {
+	env, id, sec := benchEnv(b, nil)
+	env.CreateUser(b, "bench@example.com", "correct horse battery", "Bench")
+	r := postNoFatal(env.URL+"/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"bench@example.com"},
+		"password": {"correct horse battery"}, "scope": {"openid"}}, id, sec)
+	token, _ := r.JSON["access_token"].(string)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &http.Client{}
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodGet, env.URL+"/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := c.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	})
+}
+
+// BenchmarkRefreshRotation rotates one refresh-token chain per goroutine:
+// a transaction that deactivates the old token and stores the new pair.
+func BenchmarkRefreshRotation(b *testing.B) {
+	env, id, sec := benchEnv(b, nil)
+	env.CreateUser(b, "bench@example.com", "correct horse battery", "Bench")
+	b.RunParallel(func(pb *testing.PB) {
+		r := postNoFatal(env.URL+"/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"bench@example.com"},
+			"password": {"correct horse battery"}, "scope": {"openid offline_access"}}, id, sec)
+		rt, _ := r.JSON["refresh_token"].(string)
+		for pb.Next() {
+			r := postNoFatal(env.URL+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, id, sec)
+			if r.Status != http.StatusOK {
+				b.Fatalf("status %d", r.Status)
+			}
+			rt, _ = r.JSON["refresh_token"].(string)
+		}
+	})
+}
