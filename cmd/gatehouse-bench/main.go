@@ -44,6 +44,7 @@ type options struct {
 	seedTokens    int
 	flood         bool
 	jsonPath      string
+	fromJSON      string
 	debugListen   string
 	keepDir       bool
 }
@@ -67,7 +68,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gatehouse-bench:", err)
 		return 2
 	}
-	rep, err := bench(ctx, opts, stderr)
+	var rep *report
+	if opts.fromJSON != "" {
+		rep, err = loadReport(opts.fromJSON)
+	} else {
+		rep, err = bench(ctx, opts, stderr)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse-bench:", err)
 		return 1
@@ -107,6 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.seedTokens, "seed-tokens", 0, "then seed this many token-session rows and compare token and introspection")
 	fs.BoolVar(&o.flood, "flood", true, "measure JWKS and client_credentials p99 during a password-grant flood")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the report as JSON to this file")
+	fs.StringVar(&o.fromJSON, "from-json", "", "run nothing: print the Markdown of a saved JSON report, targets checked again")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "serve the started server's pprof on this address")
 	fs.BoolVar(&o.keepDir, "keep", false, "keep the started server's temporary database")
 	if err := fs.Parse(args); err != nil {
@@ -150,6 +157,20 @@ func scenarioNames() []string {
 		names = append(names, s.name)
 	}
 	return names
+}
+
+// loadReport reads a JSON report and checks its targets again.
+func loadReport(path string) (*report, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	rep.Targets = checkTargets(&rep)
+	return &rep, nil
 }
 
 // has reports whether the run includes the scenario.

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 
 // runBench runs the command with args plus a JSON output and returns the
 // decoded report and the Markdown.
-func runBench(t *testing.T, args ...string) (report, string) {
+func runBench(t *testing.T, args ...string) (report, string, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr bytes.Buffer
@@ -39,7 +39,7 @@ func runBench(t *testing.T, args ...string) (report, string) {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatalf("JSON report: %v\n%s", err, raw)
 	}
-	return rep, stdout.String()
+	return rep, stdout.String(), path
 }
 
 // checkResults fails t unless every wanted scenario ran at every
@@ -74,7 +74,7 @@ func checkResults(t *testing.T, rep report, db string, want []string, conc []int
 // TestEveryScenario starts the server child and runs every scenario for a
 // few requests, with a small seed, checking the JSON and Markdown reports.
 func TestEveryScenario(t *testing.T) {
-	rep, md := runBench(t, "-requests", "12", "-concurrency", "1,3", "-limit-duration", "100ms",
+	rep, md, path := runBench(t, "-requests", "12", "-concurrency", "1,3", "-limit-duration", "100ms",
 		"-bcrypt-cost", "4", "-seed-users", "50", "-seed-tokens", "200")
 	checkResults(t, rep, "empty", scenarioNames(), []int{1, 3})
 	checkResults(t, rep, "seeded", []string{"client_credentials", "introspection"}, []int{1, 3})
@@ -110,6 +110,12 @@ func TestEveryScenario(t *testing.T) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
 	}
+
+	// The saved JSON renders the same report again.
+	var again, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-from-json", path}, &again, &stderr); code != 0 || again.String() != md {
+		t.Errorf("-from-json: exit %d, %s\nMarkdown differs:\n%s\nwant:\n%s", code, stderr.String(), again.String(), md)
+	}
 }
 
 // TestRunningServer loads a server started elsewhere (-url) with a client
@@ -123,7 +129,7 @@ func TestRunningServer(t *testing.T) {
 	})
 	env.CreateUser(t, "load@example.com", "correct horse battery", "Load")
 	want := []string{"client_credentials", "refresh", "authcode", "userinfo", "jwks"}
-	rep, _ := runBench(t, "-url", env.URL, "-client-id", id, "-client-secret", sec,
+	rep, _, _ := runBench(t, "-url", env.URL, "-client-id", id, "-client-secret", sec,
 		"-username", "load@example.com", "-password", "correct horse battery",
 		"-scenarios", strings.Join(want, ","), "-requests", "8", "-concurrency", "2", "-limit-duration", "100ms", "-bcrypt-cost", "4")
 	checkResults(t, rep, "empty", want, []int{2})
