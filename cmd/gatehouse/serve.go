@@ -64,6 +64,15 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if cfg.DebugListen != "" {
+		dln, err := net.Listen("tcp", cfg.DebugListen)
+		if err != nil {
+			return fail(stderr, fmt.Errorf("debug_listen: %w", err))
+		}
+		defer dln.Close()
+		logger.Warn("profiler (pprof) served on the debug address", "debug_listen", dln.Addr().String())
+		go func() { _ = http.Serve(dln, server.DebugHandler()) }()
+	}
 	go srv.RunJanitor(ctx, 10*time.Minute, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
