@@ -14,7 +14,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage/sqlite"
 )
 
-func openStore(t *testing.T) storage.Store {
+func openStore(t testing.TB) storage.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"))
 	if err != nil {

@@ -30,6 +30,9 @@ type Config struct {
 	TemplatesDir string `yaml:"templates_dir"`
 	StaticDir    string `yaml:"static_dir"`
 	BcryptCost   int    `yaml:"bcrypt_cost"`
+	// DebugListen, when set, serves net/http/pprof on this address (keep
+	// it on loopback); empty, the default, serves nothing.
+	DebugListen string `yaml:"debug_listen"`
 
 	Lifetimes Lifetimes `yaml:"lifetimes"`
 	Keys      KeyConfig `yaml:"keys"`

@@ -155,6 +155,10 @@ func TestValidate(t *testing.T) {
 		{"bcrypt cost 4 in dev", func(c *Config) { c.BcryptCost = 4; c.Dev = true }, nil},
 		{"bcrypt cost 3", func(c *Config) { c.BcryptCost = 3; c.Dev = true }, []string{"bcrypt_cost"}},
 		{"bcrypt cost 32", func(c *Config) { c.BcryptCost = 32 }, []string{"bcrypt_cost"}},
+
+		// Profiler address.
+		{"debug_listen loopback", func(c *Config) { c.DebugListen = "127.0.0.1:6060" }, nil},
+		{"debug_listen not host:port", func(c *Config) { c.DebugListen = "6060" }, []string{"debug_listen"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

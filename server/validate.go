@@ -46,6 +46,10 @@ func (c *Config) Validate() error {
 		_, _, err := net.SplitHostPort(c.Listen)
 		check(err == nil, "listen: %q is not host:port", c.Listen)
 	}
+	if c.DebugListen != "" {
+		_, _, err := net.SplitHostPort(c.DebugListen)
+		check(err == nil, "debug_listen: %q is not host:port", c.DebugListen)
+	}
 	check(c.Database != "", "database: required")
 	if !c.Dev || c.Secret != "" {
 		check(len(c.Secret) >= MinSecretLength, "secret: must be at least %d bytes (set GATEHOUSE_SECRET; got %d)", MinSecretLength, len(c.Secret))

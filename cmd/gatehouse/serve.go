@@ -80,6 +80,15 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		mux.Handle("GET /metrics", srv.Metrics.Handler())
 		servers = append(servers, &listener{name: "metrics", addr: cfg.MetricsListen, handler: mux})
 	}
+	if cfg.DebugListen != "" {
+		dln, err := net.Listen("tcp", cfg.DebugListen)
+		if err != nil {
+			return fail(stderr, fmt.Errorf("debug_listen: %w", err))
+		}
+		defer dln.Close()
+		logger.Warn("profiler (pprof) served on the debug address", "debug_listen", dln.Addr().String())
+		go func() { _ = http.Serve(dln, server.DebugHandler()) }()
+	}
 	errc := make(chan error, len(servers))
 	for _, l := range servers {
 		if err := l.listen(logger); err != nil {

@@ -36,6 +36,11 @@ func benchPost(b *testing.B, c *http.Client, rawURL string, form url.Values, id,
 	req, _ := http.NewRequest(http.MethodPost, rawURL, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(id, sec)
+	benchDo(b, c, req)
+}
+
+// benchDo sends req, drains the answer and fails b unless it is 200.
+func benchDo(b *testing.B, c *http.Client, req *http.Request) {
 	resp, err := c.Do(req)
 	if err != nil {
 		b.Fatal(err)
@@ -100,6 +105,42 @@ func BenchmarkPasswordGrant(b *testing.B) {
 		c := &http.Client{}
 		for pb.Next() {
 			benchPost(b, c, env.URL+"/oauth2/token", form, id, sec)
+		}
+	})
+}
+
+func BenchmarkUserInfo(b *testing.B) {
+	env, id, sec := benchEnv(b, nil)
+	env.CreateUser(b, "bench@example.com", "correct horse battery", "Bench")
+	r := postNoFatal(env.URL+"/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"bench@example.com"},
+		"password": {"correct horse battery"}, "scope": {"openid"}}, id, sec)
+	token, _ := r.JSON["access_token"].(string)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &http.Client{}
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodGet, env.URL+"/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			benchDo(b, c, req)
+		}
+	})
+}
+
+// BenchmarkRefreshRotation rotates one refresh-token chain per goroutine:
+// a transaction that deactivates the old token and stores the new pair.
+func BenchmarkRefreshRotation(b *testing.B) {
+	env, id, sec := benchEnv(b, nil)
+	env.CreateUser(b, "bench@example.com", "correct horse battery", "Bench")
+	b.RunParallel(func(pb *testing.PB) {
+		r := postNoFatal(env.URL+"/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"bench@example.com"},
+			"password": {"correct horse battery"}, "scope": {"openid offline_access"}}, id, sec)
+		rt, _ := r.JSON["refresh_token"].(string)
+		for pb.Next() {
+			r := postNoFatal(env.URL+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, id, sec)
+			if r.Status != http.StatusOK {
+				b.Fatalf("status %d", r.Status)
+			}
+			rt, _ = r.JSON["refresh_token"].(string)
 		}
 	})
 }

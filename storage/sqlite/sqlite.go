@@ -38,6 +38,8 @@ const dsnOptions = "_txlock=immediate&_busy_timeout=5000&_journal_mode=WAL&_fore
 type Store struct {
 	writer *sql.DB // one connection: all writes and transactions
 	reader *sql.DB // reads outside a transaction
+	// Prepared statements of each pool, by query text.
+	writes, reads *stmtCache
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -75,7 +77,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 
-	s := &Store{writer: writer, reader: reader}
+	s := &Store{writer: writer, reader: reader, writes: newStmtCache(writer), reads: newStmtCache(reader)}
 	if err := connect(ctx, writer); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -98,6 +100,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
+	s.writes.close()
+	s.reads.close()
 	return errors.Join(s.reader.Close(), s.writer.Close())
 }
 
@@ -114,6 +118,7 @@ type txKey struct{ s *Store }
 
 type txState struct {
 	tx     *sql.Tx
+	stmts  *txStmts // shared by the nested contexts of one transaction
 	nested bool
 }
 
@@ -125,31 +130,31 @@ func (s *Store) txFrom(ctx context.Context) *txState {
 // q returns where a write runs: the transaction in ctx, else the writer.
 func (s *Store) q(ctx context.Context) querier {
 	if st := s.txFrom(ctx); st != nil {
-		return st.tx
+		return st.stmts
 	}
-	return s.writer
+	return s.writes
 }
 
 // rq returns where a read runs: the transaction in ctx (which must see its
 // own writes), else the reader pool.
 func (s *Store) rq(ctx context.Context) querier {
 	if st := s.txFrom(ctx); st != nil {
-		return st.tx
+		return st.stmts
 	}
-	return s.reader
+	return s.reads
 }
 
 // BeginTx starts an immediate transaction on the writer, or joins the one
 // already in ctx (the returned context is then nested).
 func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if st := s.txFrom(ctx); st != nil {
-		return context.WithValue(ctx, txKey{s}, &txState{tx: st.tx, nested: true}), nil
+		return context.WithValue(ctx, txKey{s}, &txState{tx: st.tx, stmts: st.stmts, nested: true}), nil
 	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return ctx, fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
-	return context.WithValue(ctx, txKey{s}, &txState{tx: tx}), nil
+	return context.WithValue(ctx, txKey{s}, &txState{tx: tx, stmts: &txStmts{tx: tx, cache: s.writes}}), nil
 }
 
 // Commit commits the transaction in ctx; on a nested context it does nothing.

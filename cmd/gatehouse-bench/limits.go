@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/sqlite"
+)
+
+// limits are the physical limits measured on this machine in this run;
+// every scenario's throughput is reported as a ratio to one of them.
+type limits struct {
+	SignPerSec    map[string]float64 `json:"sign_per_s"` // by algorithm, all cores
+	BcryptPerSec  float64            `json:"bcrypt_per_s"`
+	BcryptCost    int                `json:"bcrypt_cost"`
+	CommitsPerSec float64            `json:"sqlite_commits_per_s"`
+	// BarePerSec is a bare net/http handler serving the JWKS bytes, by
+	// concurrency, measured with the same load generator as the scenarios.
+	BarePerSec map[string]float64 `json:"bare_jwks_per_s"`
+}
+
+// rate runs fn on workers goroutines for about dur and returns calls per
+// second, counting the time until the last call in flight ends.
+func rate(workers int, dur time.Duration, fn func() error) (float64, error) {
+	var (
+		n        atomic.Int64
+		firstErr error
+		once     sync.Once
+		wg       sync.WaitGroup
+	)
+	begin := time.Now()
+	deadline := begin.Add(dur)
+	for range workers {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				if err := fn(); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(begin).Seconds(), firstErr
+}
+
+// signRate measures JWT signatures (SHA-256 digest + private-key
+// operation, as every access token needs) per second on all cores.
+func signRate(alg string, dur time.Duration) (float64, error) {
+	var key crypto.Signer
+	var err error
+	switch alg {
+	case "RS256":
+		key, err = rsa.GenerateKey(rand.Reader, 2048) // the size keys generates
+	case "ES256":
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		return 0, fmt.Errorf("sign limit: unsupported algorithm %q", alg)
+	}
+	if err != nil {
+		return 0, err
+	}
+	payload := make([]byte, 600) // about an access token's header.claims
+	return rate(runtime.GOMAXPROCS(0), dur, func() error {
+		digest := sha256.Sum256(payload)
+		_, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+		return err
+	})
+}
+
+// bcryptRate measures password verifications per second at cost on all cores.
+func bcryptRate(cost int, dur time.Duration) (float64, error) {
+	pw := []byte(benchPassword)
+	hash, err := bcrypt.GenerateFromPassword(pw, cost)
+	if err != nil {
+		return 0, err
+	}
+	return rate(runtime.GOMAXPROCS(0), dur, func() error { return bcrypt.CompareHashAndPassword(hash, pw) })
+}
+
+// commitRate measures committed token-session inserts per second on a new
+// SQLite file opened exactly as the server opens it (WAL, synchronous
+// NORMAL, one writer), from 16 goroutines.
+func commitRate(ctx context.Context, dir string, dur time.Duration) (float64, error) {
+	path := filepath.Join(dir, "commits-"+randomHex()+".db")
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		store.Close()
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(path + suffix)
+		}
+	}()
+	now := time.Now()
+	if err := store.CreateClient(ctx, storage.Client{ID: benchClientID, CreatedAt: now, UpdatedAt: now}); err != nil {
+		return 0, err
+	}
+	data := make([]byte, sessionDataSize)
+	return rate(16, dur, func() error {
+		return store.CreateTokenSession(ctx, storage.TokenSession{
+			Kind: storage.KindAccessToken, Signature: randomHex() + randomHex(), RequestID: randomHex(),
+			ClientID: benchClientID, Active: true, RequestedAt: now, ExpiresAt: now.Add(time.Hour), Data: data,
+		})
+	})
+}

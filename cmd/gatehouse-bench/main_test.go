@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/clients"
+	"github.com/gatehouse-id/gatehouse/server/servertest"
+)
+
+// TestMain lets the test binary be the server child, as the real binary is.
+func TestMain(m *testing.M) {
+	if isChild, code := childMain(); isChild {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// runBench runs the command with args plus a JSON output and returns the
+// decoded report and the Markdown.
+func runBench(t *testing.T, args ...string) (report, string, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	args = append(args, "-json", path)
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("gatehouse-bench %v: exit %d\n%s", args, code, stderr.String())
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("JSON report: %v\n%s", err, raw)
+	}
+	return rep, stdout.String(), path
+}
+
+// checkResults fails t unless every wanted scenario ran at every
+// concurrency, with throughput, latency and no error.
+func checkResults(t *testing.T, rep report, db string, want []string, conc []int) {
+	t.Helper()
+	for _, name := range want {
+		for _, c := range conc {
+			found := false
+			for _, r := range rep.Results {
+				if r.Scenario != name || r.Concurrency != c || r.Database != db {
+					continue
+				}
+				found = true
+				if r.Requests == 0 || r.RPS <= 0 || r.P50ms <= 0 || r.P99ms < r.P50ms {
+					t.Errorf("%s c=%d on %s: no throughput or odd latency: %+v", name, c, db, r.loadResult)
+				}
+				if len(r.Errors) != 0 {
+					t.Errorf("%s c=%d on %s: errors %v", name, c, db, r.Errors)
+				}
+				if r.LimitPerSec <= 0 || r.Ratio <= 0 {
+					t.Errorf("%s c=%d on %s: no limit ratio: %+v", name, c, db, r)
+				}
+			}
+			if !found {
+				t.Errorf("no result for %s c=%d on %s", name, c, db)
+			}
+		}
+	}
+}
+
+// TestEveryScenario starts the server child and runs every scenario for a
+// few requests, with a small seed, checking the JSON and Markdown reports.
+func TestEveryScenario(t *testing.T) {
+	rep, md, path := runBench(t, "-requests", "12", "-concurrency", "1,3", "-limit-duration", "100ms",
+		"-bcrypt-cost", "4", "-seed-users", "50", "-seed-tokens", "200")
+	checkResults(t, rep, "empty", scenarioNames(), []int{1, 3})
+	checkResults(t, rep, "seeded", []string{"client_credentials", "introspection"}, []int{1, 3})
+
+	l := rep.Limits
+	if l.SignPerSec["RS256"] <= 0 || l.SignPerSec["ES256"] <= 0 || l.BcryptPerSec <= 0 || l.CommitsPerSec <= 0 ||
+		l.BarePerSec["1"] <= 0 || l.BarePerSec["3"] <= 0 {
+		t.Errorf("a limit is missing: %+v", l)
+	}
+	// CPU time comes in 10 ms ticks: a short run may read zero, the
+	// whole run may not.
+	cpu := 0.0
+	for _, r := range rep.Results {
+		cpu += r.ServerCPUSeconds
+		if r.ServerPeakRSSMB <= 0 {
+			t.Errorf("%s c=%d: no server peak RSS: %+v", r.Scenario, r.Concurrency, r)
+		}
+	}
+	if cpu <= 0 {
+		t.Error("no server CPU time measured")
+	}
+	if rep.Flood == nil || rep.Flood.JWKS.Requests == 0 || rep.Flood.Token.Requests == 0 || rep.Flood.Password.Requests == 0 {
+		t.Errorf("flood not measured: %+v", rep.Flood)
+	}
+	if rep.Seed == nil || rep.Seed.Users != 50 || rep.Seed.Tokens != 200 {
+		t.Errorf("seed: %+v", rep.Seed)
+	}
+	if len(rep.Targets) < 8 {
+		t.Errorf("only %d targets checked: %+v", len(rep.Targets), rep.Targets)
+	}
+	for _, want := range []string{"| client_credentials | empty | 1 |", "| introspection | seeded | 3 |", "| Target |", "bare net/http JWKS handler, c=3"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+
+	// The saved JSON renders the same report again.
+	var again, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-from-json", path}, &again, &stderr); code != 0 || again.String() != md {
+		t.Errorf("-from-json: exit %d, %s\nMarkdown differs:\n%s\nwant:\n%s", code, stderr.String(), again.String(), md)
+	}
+}
+
+// TestRunningServer loads a server started elsewhere (-url) with a client
+// and user made for it.
+func TestRunningServer(t *testing.T) {
+	env := servertest.Start(t)
+	id, sec := env.CreateClient(t, clients.Spec{
+		ID: "loadtest", RedirectURIs: []string{benchRedirect},
+		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials", "password"},
+		Scopes:     []string{"openid", "offline_access", "profile", "email", "api:read"},
+	})
+	env.CreateUser(t, "load@example.com", "correct horse battery", "Load")
+	want := []string{"client_credentials", "refresh", "authcode", "userinfo", "jwks"}
+	rep, _, _ := runBench(t, "-url", env.URL, "-client-id", id, "-client-secret", sec,
+		"-username", "load@example.com", "-password", "correct horse battery",
+		"-scenarios", strings.Join(want, ","), "-requests", "8", "-concurrency", "2", "-limit-duration", "100ms", "-bcrypt-cost", "4")
+	checkResults(t, rep, "empty", want, []int{2})
+	if rep.Config.Target != env.URL {
+		t.Errorf("target %q, want %q", rep.Config.Target, env.URL)
+	}
+}
+
+// TestBadFlags refuses what cannot run.
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-scenarios", "nope"},
+		{"-concurrency", "0"},
+		{"-alg", "HS256"},
+		{"-url", "http://127.0.0.1:1"},
+		{"-server-pid", "1"},
+		{"-url", "http://127.0.0.1:1", "-client-id", "a", "-client-secret", "b", "-seed-users", "5"},
+		{"extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr); code != 2 || stderr.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a reason", args, code, stderr.String())
+		}
+	}
+}

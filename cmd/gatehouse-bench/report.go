@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// measureLimits measures the limits that do not need the server: signing,
+// bcrypt and SQLite commits, while nothing else runs.
+func measureLimits(ctx context.Context, opts options, dir string, l *limits, progress io.Writer) error {
+	l.SignPerSec = map[string]float64{}
+	for _, alg := range []string{"RS256", "ES256"} {
+		fmt.Fprintf(progress, "limit sign %s ...\n", alg)
+		r, err := signRate(alg, opts.limitDuration)
+		if err != nil {
+			return fmt.Errorf("sign limit: %w", err)
+		}
+		l.SignPerSec[alg] = r
+	}
+	fmt.Fprintf(progress, "limit bcrypt cost %d ...\n", opts.bcryptCost)
+	r, err := bcryptRate(opts.bcryptCost, opts.limitDuration)
+	if err != nil {
+		return fmt.Errorf("bcrypt limit: %w", err)
+	}
+	l.BcryptPerSec, l.BcryptCost = r, opts.bcryptCost
+	fmt.Fprintln(progress, "limit sqlite commits ...")
+	if l.CommitsPerSec, err = commitRate(ctx, dir, opts.limitDuration); err != nil {
+		return fmt.Errorf("sqlite limit: %w", err)
+	}
+	return nil
+}
+
+// limiter re-measures the limit that bounds a scenario just before it
+// runs, so that a ratio compares two figures taken under the same
+// background load on a noisy machine.
+type limiter struct {
+	opts     options
+	dir      string
+	api      *api
+	progress io.Writer
+}
+
+// bound measures the limit of scenario s at concurrency c now.
+func (m *limiter) bound(ctx context.Context, s scenario, c int) (string, float64, error) {
+	memo := map[string]float64{}
+	var firstErr error
+	get := func(kind string) float64 {
+		if v, ok := memo[kind]; ok {
+			return v
+		}
+		var v float64
+		var err error
+		d := m.opts.limitDuration
+		switch kind {
+		case "sign":
+			v, err = signRate(m.opts.alg, d)
+		case "commits":
+			v, err = commitRate(ctx, m.dir, d)
+		case "bcrypt":
+			v, err = bcryptRate(m.opts.bcryptCost, d)
+		case "bare":
+			v = m.bare(ctx, c, loadSpec{dur: d})
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		memo[kind] = v
+		return v
+	}
+	var pick func(limit string) (string, float64)
+	pick = func(limit string) (string, float64) {
+		switch limit {
+		case limitSign:
+			if commits := get("commits"); commits < get("sign") {
+				return "sqlite commits", commits
+			}
+			return "sign " + m.opts.alg, get("sign")
+		case limitBcrypt:
+			return fmt.Sprintf("bcrypt cost %d", m.opts.bcryptCost), get("bcrypt")
+		case limitBare:
+			return "bare handler", get("bare")
+		case limitMixed:
+			// Each part costs 1/limit of the machine: the mix's limit
+			// is the weighted harmonic mean.
+			var total, cost float64
+			for _, w := range mixWeights {
+				part, _ := findScenario(w.name)
+				_, lim := pick(part.limit)
+				if lim <= 0 {
+					return "", 0
+				}
+				total += float64(w.weight)
+				cost += float64(w.weight) / lim
+			}
+			return "weighted mix", total / cost
+		}
+		return "", 0
+	}
+	name, v := pick(s.limit)
+	return name, v, firstErr
+}
+
+// bare loads the bare JWKS handler at concurrency c.
+func (m *limiter) bare(ctx context.Context, c int, spec loadSpec) float64 {
+	ops, _ := same(func(a *api) op { return a.getOp(a.t.BareURL, "/", "") })(ctx, m.api, c)
+	return runLoad(ctx, fmt.Sprintf("limit bare_jwks c=%d", c), ops, spec, m.progress).RPS
+}
+
+// targetRow is one target of issue 7, checked against this run.
+type targetRow struct {
+	Name     string `json:"name"`
+	Measured string `json:"measured"`
+	Goal     string `json:"goal"`
+	Pass     bool   `json:"pass"`
+}
+
+// bestRatio returns the result of scenario on db nearest its limit.
+func bestRatio(rs []result, scenario, db string) (result, bool) {
+	var best result
+	found := false
+	for _, r := range rs {
+		if r.Scenario == scenario && r.Database == db && (!found || r.Ratio > best.Ratio) {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+// checkTargets compares the run with the targets it can check.
+func checkTargets(rep *report) []targetRow {
+	var rows []targetRow
+	add := func(name, measured, goal string, pass bool) {
+		rows = append(rows, targetRow{name, measured, goal, pass})
+	}
+	// Each row's ratio is to its limit measured just before it, under
+	// the same background load: the best row of a scenario is checked.
+	ratio := func(name, goal string, min float64) {
+		if r, ok := bestRatio(rep.Results, name, "empty"); ok {
+			add(fmt.Sprintf("%s vs %s", name, r.Limit),
+				fmt.Sprintf("%.4g / %.4g = %.0f %% (c=%d)", r.RPS, r.LimitPerSec, 100*r.Ratio, r.Concurrency), goal, r.Ratio >= min)
+		}
+	}
+	ratio("client_credentials", ">= 70 %", 0.7)
+	for _, name := range []string{"introspection", "userinfo", "jwks"} {
+		ratio(name, ">= 10 % (same order)", 0.1)
+	}
+	ratio("password", ">= 90 %", 0.9)
+	if f := rep.Flood; f != nil {
+		for _, x := range []struct {
+			name string
+			r    loadResult
+		}{{"jwks", f.JWKS}, {"client_credentials", f.Token}} {
+			add(x.name+" p99 during a password flood (64)", fmt.Sprintf("%.1f ms", x.r.P99ms), "< 50 ms",
+				x.r.P99ms < 50 && x.r.errorCount() == 0 && x.r.Requests > 0)
+		}
+	}
+	if rep.Seed != nil {
+		for _, name := range []string{"client_credentials", "introspection"} {
+			worst, at := 0.0, 0
+			for _, e := range rep.Results {
+				if e.Scenario != name || e.Database != "empty" {
+					continue
+				}
+				for _, s := range rep.Results {
+					if s.Scenario == name && s.Database == "seeded" && s.Concurrency == e.Concurrency && e.P50ms > 0 {
+						if ratio := s.P50ms / e.P50ms; ratio > worst {
+							worst, at = ratio, e.Concurrency
+						}
+					}
+				}
+			}
+			if at > 0 {
+				add(fmt.Sprintf("%s p50, %d users / %d tokens vs empty", name, rep.Seed.Users, rep.Seed.Tokens),
+					fmt.Sprintf("%.2fx (worst, c=%d)", worst, at), "<= 1.5x", worst <= 1.5)
+			}
+		}
+	}
+	rss := 0.0
+	for _, r := range rep.Results {
+		rss = max(rss, r.ServerPeakRSSMB)
+	}
+	if rss > 0 {
+		add("server peak RSS", fmt.Sprintf("%.0f MB", rss), "< 150 MB", rss < 150)
+	}
+	errs := 0
+	for _, r := range rep.Results {
+		errs += r.errorCount()
+	}
+	add("errors in every scenario", strconv.Itoa(errs), "0", errs == 0)
+	return rows
+}
+
+// writeMarkdown prints the report as Markdown tables.
+func writeMarkdown(w io.Writer, rep *report) {
+	m := rep.Machine
+	fmt.Fprintf(w, "Machine: %s, %d cores (GOMAXPROCS %d), %s, %s. Target: %s, %s keys, bcrypt cost %d.\n\n",
+		m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, rep.Config.Target, rep.Config.Algorithm, rep.Config.BcryptCost)
+	l := rep.Limits
+	fmt.Fprintln(w, "| Limit (same run, before the scenarios) | per second |\n|---|---:|")
+	fmt.Fprintf(w, "| sign RS256, all cores | %.0f |\n| sign ES256, all cores | %.0f |\n", l.SignPerSec["RS256"], l.SignPerSec["ES256"])
+	fmt.Fprintf(w, "| bcrypt cost %d, all cores | %.1f |\n| SQLite commits (WAL, synchronous=NORMAL) | %.0f |\n", l.BcryptCost, l.BcryptPerSec, l.CommitsPerSec)
+	for _, c := range rep.Config.Concurrency {
+		fmt.Fprintf(w, "| bare net/http JWKS handler, c=%d | %.0f |\n", c, l.BarePerSec[strconv.Itoa(c)])
+	}
+	fmt.Fprintln(w, "\nEach ratio divides a row's throughput by its bounding limit re-measured just before the row.")
+	fmt.Fprintln(w, "\n| Scenario | DB | Conc. | req/s | p50 ms | p90 ms | p99 ms | Errors | Server CPU s | Peak RSS MB | Bound by | Ratio |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|---:|")
+	for _, r := range rep.Results {
+		fmt.Fprintf(w, "| %s | %s | %d | %.1f | %.2f | %.2f | %.2f | %s | %.1f | %.0f | %s | %.0f %% |\n",
+			r.Scenario, r.Database, r.Concurrency, r.RPS, r.P50ms, r.P90ms, r.P99ms, errorsText(r.Errors),
+			r.ServerCPUSeconds, r.ServerPeakRSSMB, r.Limit, 100*r.Ratio)
+	}
+	if f := rep.Flood; f != nil {
+		fmt.Fprintf(w, "\nDuring a password-grant flood (64 workers, %.1f req/s): JWKS p99 %.1f ms (%.0f req/s), client_credentials p99 %.1f ms (%.0f req/s).\n",
+			f.Password.RPS, f.JWKS.P99ms, f.JWKS.RPS, f.Token.P99ms, f.Token.RPS)
+	}
+	if s := rep.Seed; s != nil {
+		fmt.Fprintf(w, "\nSeeded %d users and %d token sessions in %.0f s (%.0f rows/s, one transaction per %d rows).\n",
+			s.Users, s.Tokens, s.Seconds, s.RowsPerSecond, seedBatch)
+	}
+	fmt.Fprintln(w, "\n| Target | Measured | Goal | Result |\n|---|---|---|---|")
+	for _, t := range rep.Targets {
+		res := "PASS"
+		if !t.Pass {
+			res = "MISS"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Name, t.Measured, t.Goal, res)
+	}
+}
+
+func errorsText(errs map[string]int) string {
+	if len(errs) == 0 {
+		return "0"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(errs)) {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, errs[k]))
+	}
+	return strings.Join(parts, " ")
+}

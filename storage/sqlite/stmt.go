@@ -1,0 +1,148 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxCachedStmts bounds the statement cache; every query of the package
+// is a constant, so the bound is only a guard.
+const maxCachedStmts = 256
+
+// stmtCache keeps one prepared statement per query text on a pool, so that
+// a hot query (a token lookup, a client read) is parsed by SQLite once per
+// connection instead of on every call. It is a querier, like the pool.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, m: map[string]*sql.Stmt{}}
+}
+
+// stmt returns the cached statement for query, preparing it on first use;
+// nil (run the query unprepared) when preparing fails or the cache is full.
+func (c *stmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
+	c.mu.RLock()
+	st := c.m[query]
+	c.mu.RUnlock()
+	if st != nil {
+		return st
+	}
+	c.mu.RLock()
+	full := len(c.m) >= maxCachedStmts
+	c.mu.RUnlock()
+	if full {
+		return nil
+	}
+	// Prepare without the lock: on the writer this waits for its one
+	// connection, which a transaction may hold while it reads the cache.
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the unprepared call reports the error
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.m[query]; prev != nil {
+		st.Close() // another goroutine was first
+		return prev
+	}
+	c.m[query] = st
+	return st
+}
+
+func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return c.db.ExecContext(ctx, query, args...)
+}
+
+func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return c.db.QueryContext(ctx, query, args...)
+}
+
+func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.db.QueryRowContext(ctx, query, args...)
+}
+
+// close closes every cached statement.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.m {
+		st.Close()
+		delete(c.m, q)
+	}
+}
+
+// cached returns the statement for query if it is already prepared,
+// without preparing: inside a transaction the writer's only connection is
+// taken, so preparing on the pool would wait for ever.
+func (c *stmtCache) cached(query string) *sql.Stmt {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[query]
+}
+
+// txStmts runs queries on a transaction: with the writer's cached
+// statement when there is one (the transaction holds the writer's one
+// connection, on which it is prepared), else with a statement prepared on
+// the transaction and kept until it ends, so a batch of inserts in one
+// transaction parses its query once.
+type txStmts struct {
+	tx    *sql.Tx
+	cache *stmtCache
+	mu    sync.Mutex
+	own   map[string]*sql.Stmt
+}
+
+func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := t.cache.cached(query); st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st := t.own[query]; st != nil {
+		return st
+	}
+	st, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the unprepared call reports the error
+	}
+	if t.own == nil {
+		t.own = map[string]*sql.Stmt{}
+	}
+	t.own[query] = st
+	return st
+}
+
+func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
