@@ -112,7 +112,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 
 	ctx := context.Background()
-	store, err := server.OpenStore(ctx, cfg.Database)
+	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
 	if err != nil {
 		ln.Close()
 		t.Fatalf("servertest: open store: %v", err)
