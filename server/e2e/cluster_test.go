@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -123,35 +121,7 @@ func TestClusterRefreshRace(t *testing.T) {
 	c := newCluster(t, time.Minute)
 	for round := range 3 {
 		tok := c.a.passwordTokens(t, "openid", "offline_access")
-		const n = 6
-		results := make(chan apiResponse, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			node := []*fixture{c.a, c.b}[i%2]
-			wg.Go(func() {
-				<-start
-				results <- postNoFatal(node.env.URL+"/oauth2/token", url.Values{
-					"grant_type":    {"refresh_token"},
-					"refresh_token": {tok.RefreshToken},
-				}, node.clientID, node.secret)
-			})
-		}
-		close(start)
-		wg.Wait()
-		close(results)
-		wins := 0
-		for r := range results {
-			if r.Status == http.StatusOK {
-				wins++
-				continue
-			}
-			servertest.CheckNoLeak(t, r.Body)
-			if r.Status != http.StatusBadRequest || r.JSON["error"] != "invalid_grant" {
-				t.Errorf("round %d: loser got %d %s, want 400 invalid_grant", round, r.Status, r.Body)
-			}
-		}
-		if wins != 1 {
+		if wins := raceRefresh(t, tok.RefreshToken, 6, c.a, c.b); wins != 1 {
 			t.Fatalf("round %d: %d concurrent refreshes across two nodes succeeded, want exactly 1", round, wins)
 		}
 		// Whatever the interleaving, the old token stays used on both nodes.

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 const auditColumns = `id, time, type, outcome, user_id, client_id, ip, user_agent, details`
@@ -54,33 +54,10 @@ func (s *Store) AppendAuditEvent(ctx context.Context, e storage.AuditEvent) erro
 
 // ListAuditEvents returns matching events, newest first.
 func (s *Store) ListAuditEvents(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if f.Type != "" {
-		add("type = ?", f.Type)
-	}
-	if f.UserID != "" {
-		add("user_id = ?", f.UserID)
-	}
-	if !f.Since.IsZero() {
-		add("time >= ?", toTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add("time < ?", toTime(f.Until))
-	}
-	q := `SELECT ` + auditColumns + ` FROM audit_events`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	limit, offset := page(storage.ListOptions{Limit: f.Limit, Offset: f.Offset})
-	q += fmt.Sprintf(` ORDER BY time DESC, id DESC LIMIT $%d OFFSET $%d`, len(args)+1, len(args)+2)
-	out, err := queryAll(ctx, s.q(ctx), scanAudit, q, append(args, limit, offset)...)
+	q, args := sqlutil.AuditQuery(auditColumns, f,
+		func(n int) string { return "$" + strconv.Itoa(n) },
+		func(t time.Time) any { return toTime(t) })
+	out, err := queryAll(ctx, s.q(ctx), scanAudit, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list audit events: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
@@ -61,11 +62,11 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 // ListClients pages through clients by creation time, optionally those
 // whose id or name contains opts.Search (case-insensitively).
 func (s *Store) ListClients(ctx context.Context, opts storage.ListOptions) ([]storage.Client, error) {
-	limit, offset := page(opts)
+	limit, offset := sqlutil.Page(opts)
 	cs, err := queryAll(ctx, s.q(ctx), scanClient, `SELECT `+clientColumns+` FROM clients
 		WHERE $1 = '' OR id ILIKE $2 OR name ILIKE $2
 		ORDER BY created_at, id LIMIT $3 OFFSET $4`,
-		opts.Search, likePattern(opts.Search), limit, offset)
+		opts.Search, sqlutil.LikePattern(opts.Search), limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list clients: %w", err)
 	}

@@ -2,12 +2,9 @@ package postgres
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // Column encodings: timestamptz truncated to the microsecond, optional
@@ -51,28 +48,6 @@ func fromList(v []string) []string {
 		return nil
 	}
 	return v
-}
-
-// Listing bounds.
-const (
-	defaultLimit = 100
-	maxLimit     = 1000
-)
-
-// page returns the LIMIT and OFFSET for opts.
-func page(opts storage.ListOptions) (limit, offset int) {
-	limit = opts.Limit
-	if limit <= 0 {
-		limit = defaultLimit
-	}
-	limit = min(limit, maxLimit)
-	return limit, max(opts.Offset, 0)
-}
-
-// likePattern is an ILIKE pattern (escape '\') matching s as a substring.
-func likePattern(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
 }
 
 // queryAll runs a query on q and scans every row with scan.

@@ -1,18 +1,14 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 // migrationFiles holds the schema as numbered files, NNNN_name.sql, applied
@@ -21,40 +17,11 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded migrations, ordered by version.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+func loadMigrations() ([]sqlutil.Migration, error) {
+	ms, err := sqlutil.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil || version <= 0 || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("postgres: migration %q: name must be NNNN_name.sql", name)
-		}
-		body, err := fs.ReadFile(migrationFiles, "migrations/"+name)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: read migration %q: %w", name, err)
-		}
-		ms = append(ms, migration{version: version, name: name, sql: string(body)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("postgres: migrations %q and %q share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("postgres: no migrations embedded")
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return ms, nil
 }
@@ -82,7 +49,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func applyMigrations(ctx context.Context, tx pgx.Tx, ms []migration) error {
+func applyMigrations(ctx context.Context, tx pgx.Tx, ms []sqlutil.Migration) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))`,
 		int32(migrateLock)); err != nil {
 		return fmt.Errorf("lock: %w", err)
@@ -98,19 +65,19 @@ func applyMigrations(ctx context.Context, tx pgx.Tx, ms []migration) error {
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return err
 	}
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("database schema version %d is newer than this binary's %d", current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("apply %s: %w", m.Name, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, toTime(time.Now())); err != nil {
-			return fmt.Errorf("record %s: %w", m.name, err)
+			m.Version, m.Name, toTime(time.Now())); err != nil {
+			return fmt.Errorf("record %s: %w", m.Name, err)
 		}
 	}
 	return nil

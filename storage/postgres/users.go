@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 const userColumns = `id, email, email_verified, name, password_hash, roles, disabled, created_at, updated_at`
@@ -60,11 +61,11 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (storage.User,
 // ListUsers pages through users by creation time, optionally those whose
 // email contains opts.Search (case-insensitively).
 func (s *Store) ListUsers(ctx context.Context, opts storage.ListOptions) ([]storage.User, error) {
-	limit, offset := page(opts)
+	limit, offset := sqlutil.Page(opts)
 	us, err := queryAll(ctx, s.q(ctx), scanUser, `SELECT `+userColumns+` FROM users
 		WHERE $1 = '' OR email ILIKE $2
 		ORDER BY created_at, id LIMIT $3 OFFSET $4`,
-		opts.Search, likePattern(opts.Search), limit, offset)
+		opts.Search, sqlutil.LikePattern(opts.Search), limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list users: %w", err)
 	}
