@@ -29,7 +29,9 @@ func OpenStore(ctx context.Context, dsn string, pool PoolConfig) (storage.Store,
 			MaxConnLifetime: pool.MaxConnLife.D(),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("database %s: %w", RedactDSN(dsn), err)
+			// Not the DSN: a password may sit in its query too. pgx's
+			// errors name the host, user and database.
+			return nil, fmt.Errorf("database: %w", err)
 		}
 		return s, nil
 	case strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite://"):

@@ -209,3 +209,53 @@ func TestOpenFailsWithoutLeakingPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadlockIsConflict makes two transactions lock two users in opposite
+// orders: PostgreSQL aborts one of them (SQLSTATE 40P01), which must come
+// back as storage.ErrConflict, the retryable error, while the other commits.
+func TestDeadlockIsConflict(t *testing.T) {
+	s := open(t, pgtest.DSN(t))
+	ctx := t.Context()
+	now := time.Now()
+	for _, id := range []string{"u1", "u2"} {
+		if err := s.CreateUser(ctx, storage.User{ID: id, Email: id + "@example.com", CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rename := func(ctx context.Context, id string) error {
+		return s.UpdateUser(ctx, id, func(u *storage.User) error { u.Name = "x"; return nil })
+	}
+	var (
+		wg       sync.WaitGroup
+		firstSet sync.WaitGroup // both hold their first lock
+		errs     [2]error
+	)
+	firstSet.Add(2)
+	for i, order := range [][2]string{{"u1", "u2"}, {"u2", "u1"}} {
+		wg.Go(func() {
+			errs[i] = storage.InTx(ctx, s, func(ctx context.Context) error {
+				err := rename(ctx, order[0])
+				firstSet.Done()
+				if err != nil {
+					return err
+				}
+				firstSet.Wait()
+				return rename(ctx, order[1])
+			})
+		})
+	}
+	wg.Wait()
+	conflicts := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, storage.ErrConflict):
+			conflicts++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if conflicts != 1 {
+		t.Fatalf("errors %v: want exactly one ErrConflict", errs)
+	}
+}
