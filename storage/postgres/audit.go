@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -26,22 +25,16 @@ func scanAudit(row pgx.Row) (storage.AuditEvent, error) {
 		return storage.AuditEvent{}, mapErr(err)
 	}
 	e.Time = fromTime(at)
-	if err := json.Unmarshal(details, &e.Details); err != nil {
-		return storage.AuditEvent{}, fmt.Errorf("postgres: decode audit details: %w", err)
-	}
-	if len(e.Details) == 0 {
-		e.Details = nil
+	var err error
+	if e.Details, err = sqlutil.DecodeDetails(details); err != nil {
+		return storage.AuditEvent{}, fmt.Errorf("postgres: %w", err)
 	}
 	return e, nil
 }
 
 // AppendAuditEvent stores e.
 func (s *Store) AppendAuditEvent(ctx context.Context, e storage.AuditEvent) error {
-	details := "{}"
-	if len(e.Details) > 0 {
-		b, _ := json.Marshal(e.Details) // a map[string]string always marshals
-		details = string(b)
-	}
+	details := sqlutil.EncodeDetails(e.Details)
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO audit_events
 		(time, type, outcome, user_id, client_id, ip, user_agent, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,

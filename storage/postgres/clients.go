@@ -73,31 +73,6 @@ func (s *Store) ListClients(ctx context.Context, opts storage.ListOptions) ([]st
 	return cs, nil
 }
 
-// UpdateClient locks the client's row, applies fn and writes the result, in
-// one transaction (joining the one in ctx). fn may not change the id.
-func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*storage.Client) error) error {
-	return storage.InTx(ctx, s, func(ctx context.Context) error {
-		c, err := scanClient(s.q(ctx).QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1 FOR UPDATE`, id))
-		if err != nil {
-			return fmt.Errorf("postgres: update client %q: %w", id, err)
-		}
-		if err := fn(&c); err != nil {
-			return err
-		}
-		if c.ID != id {
-			return fmt.Errorf("postgres: update client %q: the id cannot change", id)
-		}
-		tag, err := s.q(ctx).Exec(ctx, `UPDATE clients SET name = $1, secret_hash = $2,
-			public = $3, redirect_uris = $4, post_logout_redirect_uris = $5, grant_types = $6,
-			response_types = $7, scopes = $8, audience = $9, created_at = $10, updated_at = $11
-			WHERE id = $12`, append(clientArgs(c), id)...)
-		if err != nil {
-			return fmt.Errorf("postgres: update client %q: %w", id, mapErr(err))
-		}
-		return affected(tag, fmt.Sprintf("postgres: update client %q", id))
-	})
-}
-
 // DeleteClient removes the client; its consents and token sessions go with
 // it (ON DELETE CASCADE). Other nodes keep working meanwhile: PostgreSQL
 // locks only the rows it deletes.

@@ -54,31 +54,6 @@ func (s *Store) ListKeys(ctx context.Context) ([]storage.Key, error) {
 	return ks, nil
 }
 
-// UpdateKey locks the key's row, applies fn and writes the result, in one
-// transaction (joining the one in ctx). fn may not change the id.
-func (s *Store) UpdateKey(ctx context.Context, id string, fn func(*storage.Key) error) error {
-	return storage.InTx(ctx, s, func(ctx context.Context) error {
-		k, err := scanKey(s.q(ctx).QueryRow(ctx, `SELECT `+keyColumns+` FROM keys WHERE id = $1 FOR UPDATE`, id))
-		if err != nil {
-			return fmt.Errorf("postgres: update key %q: %w", id, err)
-		}
-		if err := fn(&k); err != nil {
-			return err
-		}
-		if k.ID != id {
-			return fmt.Errorf("postgres: update key %q: the id cannot change", id)
-		}
-		tag, err := s.q(ctx).Exec(ctx, `UPDATE keys SET algorithm = $1, private_key = $2,
-			public_jwk = $3, created_at = $4, sign_from = $5, retire_at = $6 WHERE id = $7`,
-			k.Algorithm, k.PrivateKey, k.PublicJWK, toTime(k.CreatedAt), toTime(k.SignFrom),
-			toOptTime(k.RetireAt), id)
-		if err != nil {
-			return fmt.Errorf("postgres: update key %q: %w", id, mapErr(err))
-		}
-		return affected(tag, fmt.Sprintf("postgres: update key %q", id))
-	})
-}
-
 // DeleteKey removes the key with id.
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM keys WHERE id = $1`, id)

@@ -72,32 +72,6 @@ func (s *Store) ListUsers(ctx context.Context, opts storage.ListOptions) ([]stor
 	return us, nil
 }
 
-// UpdateUser locks the user's row, applies fn and writes the result, in one
-// transaction (joining the one in ctx). fn may not change the id.
-func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*storage.User) error) error {
-	return storage.InTx(ctx, s, func(ctx context.Context) error {
-		u, err := scanUser(s.q(ctx).QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id))
-		if err != nil {
-			return fmt.Errorf("postgres: update user %q: %w", id, err)
-		}
-		if err := fn(&u); err != nil {
-			return err
-		}
-		if u.ID != id {
-			return fmt.Errorf("postgres: update user %q: the id cannot change", id)
-		}
-		tag, err := s.q(ctx).Exec(ctx, `UPDATE users SET email = $1, email_verified = $2,
-			name = $3, password_hash = $4, roles = $5, disabled = $6, created_at = $7, updated_at = $8
-			WHERE id = $9`,
-			u.Email, u.EmailVerified, u.Name, u.PasswordHash, toList(u.Roles), u.Disabled,
-			toTime(u.CreatedAt), toTime(u.UpdatedAt), id)
-		if err != nil {
-			return fmt.Errorf("postgres: update user %q: %w", id, mapErr(err))
-		}
-		return affected(tag, fmt.Sprintf("postgres: update user %q", id))
-	})
-}
-
 // DeleteUser removes the user; its browser sessions, consents, identities
 // and one-time tokens go with it (ON DELETE CASCADE), and its token sessions
 // are deleted by subject.

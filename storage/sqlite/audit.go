@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -23,22 +22,16 @@ func scanAudit(row scanner) (storage.AuditEvent, error) {
 		return storage.AuditEvent{}, mapErr(err)
 	}
 	e.Time = fromTime(at)
-	if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
-		return storage.AuditEvent{}, fmt.Errorf("sqlite: decode audit details: %w", err)
-	}
-	if len(e.Details) == 0 {
-		e.Details = nil
+	var err error
+	if e.Details, err = sqlutil.DecodeDetails([]byte(details)); err != nil {
+		return storage.AuditEvent{}, fmt.Errorf("sqlite: %w", err)
 	}
 	return e, nil
 }
 
 // AppendAuditEvent stores e.
 func (s *Store) AppendAuditEvent(ctx context.Context, e storage.AuditEvent) error {
-	details := "{}"
-	if len(e.Details) > 0 {
-		b, _ := json.Marshal(e.Details) // a map[string]string always marshals
-		details = string(b)
-	}
+	details := sqlutil.EncodeDetails(e.Details)
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO audit_events
 		(time, type, outcome, user_id, client_id, ip, user_agent, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		toTime(e.Time), e.Type, e.Outcome, e.UserID, e.ClientID, e.IP, e.UserAgent, details)

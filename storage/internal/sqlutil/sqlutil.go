@@ -5,6 +5,7 @@ package sqlutil
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -114,4 +115,26 @@ func AuditQuery(columns string, f storage.AuditFilter, placeholder func(n int) s
 	args = append(args, limit, offset)
 	q += ` ORDER BY time DESC, id DESC LIMIT ` + placeholder(len(args)-1) + ` OFFSET ` + placeholder(len(args))
 	return q, args
+}
+
+// EncodeDetails encodes an audit event's details as a JSON object ("{}"
+// when there are none).
+func EncodeDetails(d map[string]string) string {
+	if len(d) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(d) // a map[string]string always marshals
+	return string(b)
+}
+
+// DecodeDetails decodes EncodeDetails's output; an empty object gives nil.
+func DecodeDetails(raw []byte) (map[string]string, error) {
+	var d map[string]string
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("decode audit details: %w", err)
+	}
+	if len(d) == 0 {
+		return nil, nil
+	}
+	return d, nil
 }
