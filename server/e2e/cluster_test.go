@@ -121,14 +121,25 @@ func TestClusterRefreshRace(t *testing.T) {
 	c := newCluster(t, time.Minute)
 	for round := range 3 {
 		tok := c.a.passwordTokens(t, "openid", "offline_access")
-		if wins := raceRefresh(t, tok.RefreshToken, 6, c.a, c.b); wins != 1 {
+		wins, winner := raceRefresh(t, tok.RefreshToken, 6, c.a, c.b)
+		if wins != 1 {
 			t.Fatalf("round %d: %d concurrent refreshes across two nodes succeeded, want exactly 1", round, wins)
 		}
-		// Whatever the interleaving, the old token stays used on both nodes.
+		// Replaying the raced token, on either node, is reuse: it fails and
+		// revokes the family, the winner's new tokens included.
 		for _, f := range []*fixture{c.a, c.b} {
-			if _, err := f.refresh(t, tok.RefreshToken); err == nil {
-				t.Fatalf("round %d: the raced refresh token still works", round)
-			}
+			_, err := f.refresh(t, tok.RefreshToken)
+			wantRetrieveError(t, err, http.StatusBadRequest, "invalid_grant")
+		}
+		newRefresh, _ := winner.JSON["refresh_token"].(string)
+		newAccess, _ := winner.JSON["access_token"].(string)
+		if newRefresh == "" || newAccess == "" {
+			t.Fatalf("round %d: the winning answer lacks tokens: %s", round, winner.Body)
+		}
+		_, err := c.b.refresh(t, newRefresh)
+		wantRetrieveError(t, err, http.StatusBadRequest, "invalid_grant")
+		if c.a.active(t, newAccess) {
+			t.Errorf("round %d: the winner's access token survived the reuse of its parent", round)
 		}
 	}
 }

@@ -108,15 +108,15 @@ func TestRefreshConcurrent(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tok := f.passwordTokens(t, "openid", "offline_access")
-	if wins := raceRefresh(t, tok.RefreshToken, 5, f); wins > 1 {
+	if wins, _ := raceRefresh(t, tok.RefreshToken, 5, f); wins > 1 {
 		t.Errorf("%d concurrent refreshes of one token succeeded, want at most 1", wins)
 	}
 }
 
 // raceRefresh sends n refresh requests for refreshToken at once, spread
 // over the nodes in turn, checks that every loser got 400 invalid_grant
-// and returns how many won.
-func raceRefresh(t *testing.T, refreshToken string, n int, nodes ...*fixture) (wins int) {
+// and returns how many won, and a winning answer.
+func raceRefresh(t *testing.T, refreshToken string, n int, nodes ...*fixture) (wins int, winner apiResponse) {
 	t.Helper()
 	results := make(chan apiResponse, n)
 	start := make(chan struct{})
@@ -137,6 +137,7 @@ func raceRefresh(t *testing.T, refreshToken string, n int, nodes ...*fixture) (w
 	for r := range results {
 		if r.Status == http.StatusOK {
 			wins++
+			winner = r
 			continue
 		}
 		servertest.CheckNoLeak(t, r.Body)
@@ -144,5 +145,5 @@ func raceRefresh(t *testing.T, refreshToken string, n int, nodes ...*fixture) (w
 			t.Errorf("concurrent refresh loser: %d %s, want 400 invalid_grant", r.Status, r.Body)
 		}
 	}
-	return wins
+	return wins, winner
 }
