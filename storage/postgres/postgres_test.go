@@ -259,3 +259,29 @@ func TestDeadlockIsConflict(t *testing.T) {
 		t.Fatalf("errors %v: want exactly one ErrConflict", errs)
 	}
 }
+
+// TestEmailCaseFoldingIsASCII: emails compare case-insensitively for ASCII
+// letters only, as on SQLite, whatever the database's locale, and the
+// lookup agrees with the unique index.
+func TestEmailCaseFoldingIsASCII(t *testing.T) {
+	s := open(t, pgtest.DSN(t))
+	ctx := t.Context()
+	now := time.Now()
+	if err := s.CreateUser(ctx, storage.User{ID: "u1", Email: "Ärger@Example.com", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetUserByEmail(ctx, "Ärger@EXAMPLE.COM"); err != nil {
+		t.Errorf("ASCII case differs: %v", err)
+	}
+	if _, err := s.GetUserByEmail(ctx, "ärger@example.com"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("non-ASCII case folded: %v", err)
+	}
+	err := s.CreateUser(ctx, storage.User{ID: "u2", Email: "ärger@example.com", CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Errorf("an address differing in a non-ASCII letter's case was refused: %v", err)
+	}
+	err = s.CreateUser(ctx, storage.User{ID: "u3", Email: "ÄRGER@example.com", CreatedAt: now, UpdatedAt: now})
+	if !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Errorf("an address differing in ASCII case only: %v, want ErrAlreadyExists", err)
+	}
+}

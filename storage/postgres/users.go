@@ -48,10 +48,12 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 	return u, nil
 }
 
-// GetUserByEmail returns the user with email, compared case-insensitively.
+// GetUserByEmail returns the user with email, compared case-insensitively
+// for ASCII letters (as SQLite's NOCASE does): both sides are lowered under
+// the "C" collation, as the unique index on lower(email) is.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (storage.User, error) {
 	u, err := scanUser(s.q(ctx).QueryRow(ctx,
-		`SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email))
+		`SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1 COLLATE "C")`, email))
 	if err != nil {
 		return storage.User{}, fmt.Errorf("postgres: get user by email: %w", err)
 	}
