@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,5 +237,64 @@ func verifyWith(t *testing.T, set jose.JSONWebKeySet, raw string) {
 	var claims jwt.Claims
 	if err := tok.Claims(keys[0].Key, &claims); err != nil {
 		t.Fatalf("signature does not verify with the published key: %v", err)
+	}
+}
+
+// TestClusterNodesStartTogether starts several nodes at the same moment on
+// an empty database, through the start-up path of `gatehouse serve`
+// (server.OpenStore, then server.New): one migrates while the others wait
+// for its advisory lock, one creates the first signing key, and every node
+// serves that same single key.
+func TestClusterNodesStartTogether(t *testing.T) {
+	t.Parallel()
+	cfg := server.Defaults()
+	cfg.Issuer = "http://127.0.0.1:1"
+	cfg.Database = pgtest.DSN(t)
+	cfg.Secret = secret.Token(32)
+	cfg.Dev = true
+	cfg.BcryptCost = 4
+	cfg.Mail.Dir = t.TempDir()
+	cfg.DatabasePool.MaxConns = 4
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	jwks := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			store, err := server.OpenStore(t.Context(), cfg.Database, cfg.DatabasePool)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer store.Close()
+			srv, err := server.New(t.Context(), cfg, store, slog.New(slog.DiscardHandler))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			set, err := srv.Keys.JWKS(t.Context())
+			jwks[i], errs[i] = string(set), err
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal([]byte(jwks[0]), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("node 0 JWKS: %v, %s; want exactly one key", err, jwks[0])
+	}
+	for i := range jwks {
+		if jwks[i] != jwks[0] {
+			t.Errorf("node %d serves another key set:\n%s\nnode 0:\n%s", i, jwks[i], jwks[0])
+		}
 	}
 }
