@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -124,7 +125,7 @@ func TestClusterRefreshRace(t *testing.T) {
 	c := newCluster(t, time.Minute)
 	for round := range 3 {
 		tok := c.a.passwordTokens(t, "openid", "offline_access")
-		wins, winner := raceRefresh(t, tok.RefreshToken, 6, c.a, c.b)
+		wins, winner := raceToken(t, refreshForm(tok.RefreshToken), 6, c.a, c.b)
 		if wins != 1 {
 			t.Fatalf("round %d: %d concurrent refreshes across two nodes succeeded, want exactly 1", round, wins)
 		}
@@ -295,6 +296,24 @@ func TestClusterNodesStartTogether(t *testing.T) {
 	for i := range jwks {
 		if jwks[i] != jwks[0] {
 			t.Errorf("node %d serves another key set:\n%s\nnode 0:\n%s", i, jwks[i], jwks[0])
+		}
+	}
+}
+
+// TestClusterCodeRace redeems one authorization code on both nodes at once:
+// exactly one request gets tokens, every other gets invalid_grant.
+func TestClusterCodeRace(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, time.Minute)
+	browser := c.a.env.NewBrowser(t)
+	for round := range 3 {
+		a := browser.AuthCodeFlow(t, c.a.config("openid"), aliceEmail, alicePassword)
+		wins, _ := raceToken(t, url.Values{
+			"grant_type": {"authorization_code"}, "code": {a.Code},
+			"redirect_uri": {redirectURI}, "code_verifier": {a.Verifier},
+		}, 4, c.a, c.b)
+		if wins != 1 {
+			t.Fatalf("round %d: %d exchanges of one code across two nodes succeeded, want exactly 1", round, wins)
 		}
 	}
 }
