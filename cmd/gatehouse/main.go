@@ -37,6 +37,8 @@ commands:
   keys list             list signing keys
   janitor               delete expired codes, tokens, sessions and retired keys now
                         (serve also does it every 10 minutes)
+  migrate-data          copy users, clients, consents, identities and keys to another database:
+                        --from DSN --to DSN [--allow-non-empty]  (e.g. sqlite:///… to postgres://…)
 `
 
 func main() {
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		return withStore(ctx, configPath, lookup, stdout, stderr, rest, cmdMigrate)
 	case "janitor":
 		return withStore(ctx, configPath, lookup, stdout, stderr, rest, cmdJanitor)
+	case "migrate-data":
+		return cmdMigrateData(ctx, rest, stdout, stderr)
 	case "clients", "users", "keys":
 		if len(rest) == 0 {
 			return fail(stderr, fmt.Errorf("%s: missing subcommand", cmd))
