@@ -11,15 +11,29 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/postgres"
 	"github.com/gatehouse-id/gatehouse/storage/sqlite"
 )
 
-// OpenStore opens the database a DSN names: "sqlite:///abs/path.db" or a
-// plain file path for SQLite. The schema is migrated on open.
-func OpenStore(ctx context.Context, dsn string) (storage.Store, error) {
+// OpenStore opens the database a DSN names: "postgres://…" (or
+// "postgresql://…") for PostgreSQL, with a connection pool sized by pool;
+// "sqlite:///abs/path.db" or a plain file path for SQLite, where pool does
+// not apply. The schema is migrated on open.
+func OpenStore(ctx context.Context, dsn string, pool PoolConfig) (storage.Store, error) {
 	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, errors.New("database: PostgreSQL is not supported by this build yet; use a SQLite path")
+	case IsPostgres(dsn):
+		s, err := postgres.Open(ctx, dsn, postgres.Options{
+			MaxConns:        pool.MaxConns,
+			MinConns:        pool.MinConns,
+			ConnectTimeout:  pool.ConnectTimeout.D(),
+			MaxConnLifetime: pool.MaxConnLife.D(),
+		})
+		if err != nil {
+			// Not the DSN: a password may sit in its query too. pgx's
+			// errors name the host, user and database.
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		return s, nil
 	case strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite://"):
 		return nil, fmt.Errorf("database: unsupported scheme in %q (use sqlite:///path or a file path)", RedactDSN(dsn))
 	}
@@ -30,6 +44,11 @@ func OpenStore(ctx context.Context, dsn string) (storage.Store, error) {
 		}
 	}
 	return sqlite.Open(ctx, path)
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // SQLitePath returns the file path of a SQLite DSN.

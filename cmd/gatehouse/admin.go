@@ -61,7 +61,7 @@ func withStore(ctx context.Context, configPath string, lookup env, stdout, stder
 	if err != nil {
 		return fail(stderr, err)
 	}
-	store, err := server.OpenStore(ctx, cfg.Database)
+	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -682,7 +682,7 @@ func TestHelpTouchesNothing(t *testing.T) {
 func TestJanitor(t *testing.T) {
 	c := newCLI(t)
 	c.ok("migrate")
-	store, err := server.OpenStore(context.Background(), filepath.Join(c.dir, "gatehouse.db"))
+	store, err := server.OpenStore(context.Background(), filepath.Join(c.dir, "gatehouse.db"), server.Defaults().DatabasePool)
 	if err != nil {
 		t.Fatal(err)
 	}

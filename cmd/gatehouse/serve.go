@@ -53,7 +53,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 	for _, name := range server.UnknownEnv(os.Environ()) {
 		logger.Warn("unknown GATEHOUSE_ environment variable ignored (misspelt key?)", "name", name)
 	}
-	store, err := server.OpenStore(ctx, cfg.Database)
+	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -4,19 +4,24 @@ import (
 	"bytes"
 	"database/sql"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/gatehouse-id/gatehouse/server"
+	"github.com/gatehouse-id/gatehouse/server/servertest"
 )
 
 // TestNoSecretsAtRest runs every grant, with client_secret_post so the
 // client secret is in the form, then reads every row of the database file:
 // no password, client secret, code, verifier or token appears in clear.
 func TestNoSecretsAtRest(t *testing.T) {
-	f := newFixture(t)
+	// It reads the SQLite file itself: SQLite even when the other tests run
+	// on PostgreSQL (GATEHOUSE_TEST_SERVER_DB).
+	dbPath := filepath.Join(t.TempDir(), "gatehouse.db")
+	f := newFixture(t, servertest.WithConfig(func(c *server.Config) { c.Database = dbPath }))
 	var secrets [][]byte
 	keep := func(s ...string) {
 		for _, v := range s {

@@ -108,32 +108,44 @@ func TestRefreshConcurrent(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tok := f.passwordTokens(t, "openid", "offline_access")
+	if wins, _ := raceToken(t, refreshForm(tok.RefreshToken), 5, f); wins > 1 {
+		t.Errorf("%d concurrent refreshes of one token succeeded, want at most 1", wins)
+	}
+}
 
-	const n = 5
+// raceToken sends n token requests with form at once, spread over the
+// nodes in turn, checks that every loser got 400 invalid_grant and returns
+// how many won, and a winning answer.
+func raceToken(t *testing.T, form url.Values, n int, nodes ...*fixture) (wins int, winner apiResponse) {
+	t.Helper()
 	results := make(chan apiResponse, n)
+	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for range n {
+	for i := range n {
+		node := nodes[i%len(nodes)]
 		wg.Go(func() {
-			results <- postNoFatal(f.env.URL+"/oauth2/token", url.Values{
-				"grant_type":    {"refresh_token"},
-				"refresh_token": {tok.RefreshToken},
-			}, f.clientID, f.secret)
+			<-start
+			results <- postNoFatal(node.env.URL+"/oauth2/token", form, node.clientID, node.secret)
 		})
 	}
+	close(start)
 	wg.Wait()
 	close(results)
-	wins := 0
 	for r := range results {
 		if r.Status == http.StatusOK {
 			wins++
+			winner = r
 			continue
 		}
 		servertest.CheckNoLeak(t, r.Body)
 		if r.Status != http.StatusBadRequest || r.JSON["error"] != "invalid_grant" {
-			t.Errorf("concurrent refresh loser: %d %s, want 400 invalid_grant", r.Status, r.Body)
+			t.Errorf("concurrent token request loser: %d %s, want 400 invalid_grant", r.Status, r.Body)
 		}
 	}
-	if wins > 1 {
-		t.Errorf("%d concurrent refreshes of one token succeeded, want at most 1", wins)
-	}
+	return wins, winner
+}
+
+// refreshForm is the token request that redeems refreshToken.
+func refreshForm(refreshToken string) url.Values {
+	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
 }

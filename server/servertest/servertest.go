@@ -1,7 +1,7 @@
 // Package servertest starts a real Gatehouse server for tests and
-// benchmarks: a fresh SQLite database in t.TempDir(), the handler built by
-// server.New, served over HTTP on a loopback listener whose address is also
-// the issuer. Helpers register clients and users, build golang.org/x/oauth2
+// benchmarks: a fresh SQLite database in t.TempDir() (or a PostgreSQL
+// schema, see DatabaseEnv), the handler built by server.New, served over
+// HTTP on a loopback listener whose address is also the issuer. Helpers register clients and users, build golang.org/x/oauth2
 // configurations, and drive the browser side of the authorization flow
 // (login and consent forms, with a cookie jar) through Browser.
 //
@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,7 +33,14 @@ import (
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/postgres/pgtest"
 )
+
+// DatabaseEnv names the environment variable that, set to "postgres", puts
+// every server Start builds on a fresh PostgreSQL schema (see package
+// storage/postgres/pgtest) instead of a SQLite file, so the end-to-end
+// tests run on either backend. WithConfig can still set Database.
+const DatabaseEnv = "GATEHOUSE_TEST_SERVER_DB"
 
 // Env is one running Gatehouse server.
 type Env struct {
@@ -98,6 +106,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 	cfg.Issuer = base
 	cfg.Listen = ln.Addr().String()
 	cfg.Database = filepath.Join(t.TempDir(), "gatehouse.db")
+	if os.Getenv(DatabaseEnv) == "postgres" {
+		cfg.Database = pgtest.DSN(t)
+	}
 	cfg.Secret = secret.Token(32)
 	cfg.Dev = true
 	cfg.BcryptCost = 4
@@ -112,7 +123,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 
 	ctx := context.Background()
-	store, err := server.OpenStore(ctx, cfg.Database)
+	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
 	if err != nil {
 		ln.Close()
 		t.Fatalf("servertest: open store: %v", err)

@@ -2,13 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 const auditColumns = `id, time, type, outcome, user_id, client_id, ip, user_agent, details`
@@ -23,22 +22,16 @@ func scanAudit(row scanner) (storage.AuditEvent, error) {
 		return storage.AuditEvent{}, mapErr(err)
 	}
 	e.Time = fromTime(at)
-	if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
-		return storage.AuditEvent{}, fmt.Errorf("sqlite: decode audit details: %w", err)
-	}
-	if len(e.Details) == 0 {
-		e.Details = nil
+	var err error
+	if e.Details, err = sqlutil.DecodeDetails([]byte(details)); err != nil {
+		return storage.AuditEvent{}, fmt.Errorf("sqlite: %w", err)
 	}
 	return e, nil
 }
 
 // AppendAuditEvent stores e.
 func (s *Store) AppendAuditEvent(ctx context.Context, e storage.AuditEvent) error {
-	details := "{}"
-	if len(e.Details) > 0 {
-		b, _ := json.Marshal(e.Details) // a map[string]string always marshals
-		details = string(b)
-	}
+	details := sqlutil.EncodeDetails(e.Details)
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO audit_events
 		(time, type, outcome, user_id, client_id, ip, user_agent, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		toTime(e.Time), e.Type, e.Outcome, e.UserID, e.ClientID, e.IP, e.UserAgent, details)
@@ -50,29 +43,10 @@ func (s *Store) AppendAuditEvent(ctx context.Context, e storage.AuditEvent) erro
 
 // ListAuditEvents returns matching events, newest first.
 func (s *Store) ListAuditEvents(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if f.Type != "" {
-		where, args = append(where, "type = ?"), append(args, f.Type)
-	}
-	if f.UserID != "" {
-		where, args = append(where, "user_id = ?"), append(args, f.UserID)
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "time >= ?"), append(args, toTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "time < ?"), append(args, toTime(f.Until))
-	}
-	q := `SELECT ` + auditColumns + ` FROM audit_events`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	limit, offset := page(storage.ListOptions{Limit: f.Limit, Offset: f.Offset})
-	q += ` ORDER BY time DESC, id DESC LIMIT ? OFFSET ?`
-	out, err := queryAll(ctx, s.rq(ctx), scanAudit, q, append(args, limit, offset)...)
+	q, args := sqlutil.AuditQuery(auditColumns, f,
+		func(int) string { return "?" },
+		func(t time.Time) any { return toTime(t) })
+	out, err := queryAll(ctx, s.rq(ctx), scanAudit, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list audit events: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
@@ -63,8 +64,8 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 // ListClients pages through clients by creation time, optionally those
 // whose id or name contains opts.Search.
 func (s *Store) ListClients(ctx context.Context, opts storage.ListOptions) ([]storage.Client, error) {
-	limit, offset := page(opts)
-	pattern := likePattern(opts.Search)
+	limit, offset := sqlutil.Page(opts)
+	pattern := sqlutil.LikePattern(opts.Search)
 	cs, err := queryAll(ctx, s.rq(ctx), scanClient, `SELECT `+clientColumns+` FROM clients
 		WHERE ? = '' OR id LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\'
 		ORDER BY created_at, id LIMIT ? OFFSET ?`,

@@ -5,10 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // Column encodings: times as INTEGER Unix microseconds (UTC), optional times
@@ -61,28 +58,6 @@ func fromList(s string) ([]string, error) {
 		return nil, nil
 	}
 	return v, nil
-}
-
-// Listing bounds.
-const (
-	defaultLimit = 100
-	maxLimit     = 1000
-)
-
-// page returns the LIMIT and OFFSET for opts.
-func page(opts storage.ListOptions) (limit, offset int) {
-	limit = opts.Limit
-	if limit <= 0 {
-		limit = defaultLimit
-	}
-	limit = min(limit, maxLimit)
-	return limit, max(opts.Offset, 0)
-}
-
-// likePattern is a LIKE pattern (ESCAPE '\') matching s as a substring.
-func likePattern(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
 }
 
 // queryAll runs a query on q and scans every row with scan.

@@ -1,17 +1,14 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 // migrationFiles holds the schema as numbered files, NNNN_name.sql, applied
@@ -20,41 +17,12 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded migrations, ordered by version.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+func loadMigrations() ([]sqlutil.Migration, error) {
+	ms, err := sqlutil.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: read migrations: %w", err)
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil || version <= 0 || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("sqlite: migration %q: name must be NNNN_name.sql", name)
-		}
-		if other, dup := seen[version]; dup {
-			return nil, fmt.Errorf("sqlite: migrations %q and %q share version %d", other, name, version)
-		}
-		seen[version] = name
-		body, err := fs.ReadFile(migrationFiles, "migrations/"+name)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: read migration %q: %w", name, err)
-		}
-		ms = append(ms, migration{version: version, name: name, sql: string(body)})
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("sqlite: no migrations embedded")
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	return ms, nil
 }
 
@@ -96,7 +64,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func applyMigrations(ctx context.Context, tx *sql.Tx, ms []migration) error {
+func applyMigrations(ctx context.Context, tx *sql.Tx, ms []sqlutil.Migration) error {
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		name       TEXT    NOT NULL,
@@ -108,20 +76,20 @@ func applyMigrations(ctx context.Context, tx *sql.Tx, ms []migration) error {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return mapErr(err)
 	}
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("database schema version %d is newer than this binary's %d", current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply %s: %w", m.name, mapErr(err))
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("apply %s: %w", m.Name, mapErr(err))
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, toTime(time.Now())); err != nil {
-			return fmt.Errorf("record %s: %w", m.name, mapErr(err))
+			m.Version, m.Name, toTime(time.Now())); err != nil {
+			return fmt.Errorf("record %s: %w", m.Name, mapErr(err))
 		}
 	}
 	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 const userColumns = `id, email, email_verified, name, password_hash, roles, disabled, created_at, updated_at`
@@ -62,11 +63,11 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (storage.User,
 // ListUsers pages through users by creation time, optionally those whose
 // email contains opts.Search.
 func (s *Store) ListUsers(ctx context.Context, opts storage.ListOptions) ([]storage.User, error) {
-	limit, offset := page(opts)
+	limit, offset := sqlutil.Page(opts)
 	us, err := queryAll(ctx, s.rq(ctx), scanUser, `SELECT `+userColumns+` FROM users
 		WHERE ? = '' OR email LIKE ? ESCAPE '\'
 		ORDER BY created_at, id LIMIT ? OFFSET ?`,
-		opts.Search, likePattern(opts.Search), limit, offset)
+		opts.Search, sqlutil.LikePattern(opts.Search), limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
