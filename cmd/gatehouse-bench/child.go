@@ -76,7 +76,7 @@ func runChild(ctx context.Context, raw string, stdin io.Reader, stdout, stderr i
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := server.OpenStore(ctx, cfg.Database)
+	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 // on the same file in real use).
 func (c *cli) openStore() storage.Store {
 	c.t.Helper()
-	store, err := server.OpenStore(context.Background(), filepath.Join(c.dir, "gatehouse.db"))
+	store, err := server.OpenStore(context.Background(), filepath.Join(c.dir, "gatehouse.db"), server.Defaults().DatabasePool)
 	if err != nil {
 		c.t.Fatal(err)
 	}
