@@ -276,7 +276,7 @@ func TestServeFinishesInFlightRequest(t *testing.T) {
 func TestJanitorAuditRetention(t *testing.T) {
 	c := newCLI(t)
 	c.ok("migrate")
-	store, err := server.OpenStore(context.Background(), filepath.Join(c.dir, "gatehouse.db"))
+	store, err := server.OpenStore(context.Background(), filepath.Join(c.dir, "gatehouse.db"), server.Defaults().DatabasePool)
 	if err != nil {
 		t.Fatal(err)
 	}
