@@ -78,6 +78,12 @@ func TestMetrics(t *testing.T) {
 	}
 
 	mf := scrape(t, f.env)
+	// The database pool: SQLite's one writer connection, or the
+	// PostgreSQL pool's size.
+	pool, maxOpen := "writer", float64(1)
+	if server.IsPostgres(f.env.Config.Database) {
+		pool, maxOpen = "postgres", float64(f.env.Config.DatabasePool.MaxConns)
+	}
 	checks := []struct {
 		name   string
 		labels map[string]string
@@ -91,7 +97,7 @@ func TestMetrics(t *testing.T) {
 		{"gatehouse_tokens_issued_total", map[string]string{"grant_type": "password"}, 2},
 		{"gatehouse_login_failures_total", nil, 1},
 		{"gatehouse_ratelimit_rejections_total", map[string]string{"action": "login", "limit": "account"}, 1},
-		{"gatehouse_db_max_open_connections", map[string]string{"pool": "writer"}, 1},
+		{"gatehouse_db_max_open_connections", map[string]string{"pool": pool}, maxOpen},
 	}
 	for _, c := range checks {
 		got, ok := sample(mf, c.name, c.labels)
