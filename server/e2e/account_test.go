@@ -136,6 +136,9 @@ func TestAccountActions(t *testing.T) {
 			t.Errorf("identities %v", ids)
 		}
 	})
+	wantAudit(t, f.env, []string{"user.profile_updated/success", "consent.revoked/success", "session.revoked/success",
+		"user.password_changed/failure", "user.password_changed/success", "identity.unlinked/success", "consent.granted/success"},
+		alicePassword, "a fresh passphrase", "wrong one here")
 }
 
 // TestUnlinkOnlySignInMethod: a person without a password cannot unlink

@@ -78,6 +78,20 @@ func TestRPInitiatedLogout(t *testing.T) {
 	if disc["end_session_endpoint"] != f.env.URL+"/oauth2/logout" {
 		t.Errorf("end_session_endpoint %v", disc["end_session_endpoint"])
 	}
+	wantAudit(t, f.env, []string{"logout/success"}, hint)
+
+	// A relying party may POST the request from its own origin.
+	b, hint = signedInWithIDToken(t, f, id, sec)
+	req, _ := http.NewRequest(http.MethodPost, f.env.URL+"/oauth2/logout", strings.NewReader(url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {loggedOutURI}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp := b.Do(t, req); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != loggedOutURI {
+		t.Errorf("POSTed logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if signedIn(t, f, b) {
+		t.Error("POSTed logout left the session")
+	}
 }
 
 func bodyBytes(t *testing.T, resp *http.Response) []byte { return servertest.ReadBody(t, resp) }

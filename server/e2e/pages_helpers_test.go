@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/server/servertest"
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // outbox waits until the file mail driver has written at least n messages
@@ -122,3 +123,36 @@ func htmlEscape(s string) string { return htmlEscaper.Replace(s) }
 
 // timeNow is the wall clock, for store queries that take a time.
 func timeNow() time.Time { return time.Now() }
+
+// auditSeen returns the stored audit events as "type/outcome" keys, and
+// fails t if any of them holds one of the secrets.
+func auditSeen(t *testing.T, env *servertest.Env, secrets ...string) map[string]bool {
+	t.Helper()
+	events, err := env.Store.ListAuditEvents(t.Context(), storage.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range events {
+		seen[e.Type+"/"+e.Outcome] = true
+		for _, v := range e.Details {
+			for _, s := range secrets {
+				if s != "" && strings.Contains(v, s) {
+					t.Errorf("audit event %s holds a secret", e.Type)
+				}
+			}
+		}
+	}
+	return seen
+}
+
+// wantAudit fails t unless every "type/outcome" in want was recorded.
+func wantAudit(t *testing.T, env *servertest.Env, want []string, secrets ...string) {
+	t.Helper()
+	seen := auditSeen(t, env, secrets...)
+	for _, w := range want {
+		if !seen[w] {
+			t.Errorf("no audit event %s (have %v)", w, seen)
+		}
+	}
+}

@@ -117,6 +117,8 @@ func TestPasswordReset(t *testing.T) {
 	if n, _ := f.env.Store.ListBrowserSessions(ctx, f.user.ID, timeNow()); len(n) != 0 {
 		t.Errorf("%d sessions left", len(n))
 	}
+	wantAudit(t, f.env, []string{"password_reset.requested/success", "password_reset.completed/success"},
+		tokenOf(t, link), tokenOf(t, other), "a brand new passphrase")
 }
 
 // codeTokensIn runs the browser flow in b and redeems the code.
