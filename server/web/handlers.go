@@ -173,7 +173,8 @@ func (h *Handlers) Register(r *mux.Router) {
 		// form post (RP-Initiated Logout section 2), so no origin check
 		// here: only the confirmation, which carries a CSRF token, ends
 		// a session without a verified id_token_hint.
-		r.HandleFunc(PathEndSession, h.endSession).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+		// No HEAD: a request that may end a session is not a probe.
+		r.HandleFunc(PathEndSession, h.endSession).Methods(http.MethodGet, http.MethodPost)
 	}
 	if h.store != nil {
 		page := func(path string, get, post http.HandlerFunc) {

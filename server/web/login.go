@@ -35,7 +35,6 @@ func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request, p loginPage
 			p.ForgotURL += "?" + url.Values{"email": {p.Email}}.Encode()
 		}
 		if h.registration.Enabled {
-			p.Registration = true
 			p.RegisterURL = "/register"
 			if p.Flow != "" {
 				p.RegisterURL += "?" + url.Values{"flow": {p.Flow}}.Encode()

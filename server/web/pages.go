@@ -12,11 +12,10 @@ type (
 		Error     string
 		// Unverified: the password was right but the email must be
 		// confirmed first; the page offers to resend the link.
-		Unverified   bool
-		RegisterURL  string // "" when registration is off
-		ForgotURL    string
-		Providers    []providerButton // filled by federation; none yet
-		Registration bool
+		Unverified  bool
+		RegisterURL string // "" when registration is off
+		ForgotURL   string
+		Providers   []providerButton // upstream sign-in buttons; none yet
 	}
 	providerButton struct {
 		ID, Name, URL string
@@ -122,7 +121,7 @@ var sampleErrors = fieldErrors{"identity": "x", "email": "x", "password": "x", "
 // an override referring to a field that does not exist fails start-up.
 var samples = map[string]any{
 	tmplLogin: loginPage{Email: "a@example.com", Flow: "client_id=x", ReturnTo: "/account", CSRFToken: "t", Error: MsgLoginFailed,
-		Unverified: true, RegisterURL: "/register", ForgotURL: "/forgot-password", Registration: true,
+		Unverified: true, RegisterURL: "/register", ForgotURL: "/forgot-password",
 		Providers: []providerButton{{ID: "p", Name: "P", URL: "/login/p"}}},
 	tmplConsent:  consentPage{ClientName: "App", UserEmail: "a@example.com", Scopes: []string{"x"}, Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
 	tmplError:    errorPage{Status: http.StatusBadRequest, Title: "Error", Message: MsgInvalidRequest},
