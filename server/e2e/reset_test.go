@@ -2,13 +2,16 @@ package e2e
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/server/servertest"
 	"github.com/gatehouse-id/gatehouse/server/web"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -131,4 +134,43 @@ func (f *fixture) codeTokensIn(t *testing.T, b *servertest.Browser, scopes ...st
 		t.Fatalf("exchange code: %v", err)
 	}
 	return tok, a
+}
+
+// TestMailFailureSameAnswer: when the mail server is down the page says
+// the same, and the failure is logged without the link.
+func TestMailFailureSameAnswer(t *testing.T) {
+	t.Parallel()
+	var logs syncLog
+	f := newFixture(t, servertest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))), servertest.WithConfig(func(c *server.Config) {
+		c.Mail.Driver, c.Mail.Host, c.Mail.Port, c.Mail.From, c.Mail.StartTLS = "smtp", "127.0.0.1", 1, "id@example.com", "off"
+	}))
+	b := f.env.NewBrowser(t)
+	resp := submit(t, f.env, b, b.Get(t, f.env.URL+"/forgot-password"), "/forgot-password", url.Values{"email": {aliceEmail}})
+	wantText(t, resp, http.StatusOK, web.MsgForgotSent)
+	f.env.Server.Close() // wait for the background send to fail
+	out := logs.String()
+	if !strings.Contains(out, "send mail") {
+		t.Errorf("the failure was not logged:\n%s", out)
+	}
+	if strings.Contains(out, "token=") || strings.Contains(out, "reset-password?") {
+		t.Errorf("the log holds the link:\n%s", out)
+	}
+}
+
+// syncLog collects log output from concurrent goroutines.
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
