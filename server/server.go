@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
@@ -33,6 +34,13 @@ type Server struct {
 	Accounts *accounts.Service
 	Audit    *audit.Recorder
 	Config   Config
+	pages    *web.Handlers
+}
+
+// Close waits for the pages' background work (mail) to finish. Call it
+// after the HTTP server stopped and before closing the store.
+func (s *Server) Close() {
+	s.pages.Close()
 }
 
 // New builds the server on an open store. cfg must be validated and carry
@@ -58,13 +66,25 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	renderer, err := web.NewRenderer(cfg.TemplatesDir)
+	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
+		ProductName:  cfg.Branding.ProductName,
+		LogoURL:      cfg.Branding.LogoURL,
+		PrimaryColor: cfg.Branding.PrimaryColor,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("server: templates: %w", err)
 	}
 	static, err := web.StaticFS(cfg.StaticDir)
 	if err != nil {
 		return nil, fmt.Errorf("server: static: %w", err)
+	}
+	mailer, err := mail.New(mail.Config{
+		Driver: cfg.Mail.Driver, Dir: cfg.Mail.Dir, From: cfg.Mail.From,
+		Host: cfg.Mail.Host, Port: cfg.Mail.Port, Username: cfg.Mail.Username, Password: cfg.Mail.Password,
+		StartTLS: cfg.Mail.StartTLS,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm)
 	if err != nil {
@@ -117,6 +137,18 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 			Audit:        auditLog,
 			Registration: cfg.Registration.Enabled,
 		},
+		Store:  store,
+		Mailer: mailer,
+		Audit:  auditLog,
+		Issuer: cfg.Issuer,
+		Registration: web.Registration{
+			Enabled:              cfg.Registration.Enabled,
+			RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
+			CommonPasswords:      cfg.Registration.CommonPasswords,
+		},
+		PasswordResetTTL: lt.PasswordReset.D(),
+		VerificationTTL:  lt.EmailVerification.D(),
+		Logout:           &oauth.EndSession{Issuer: cfg.Issuer, Keys: km, Clients: store},
 	})
 
 	r := mux.NewRouter()
@@ -143,6 +175,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Accounts: acc,
 		Audit:    auditLog,
 		Config:   cfg,
+		pages:    pages,
 	}, nil
 }
 

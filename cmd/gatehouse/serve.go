@@ -51,6 +51,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 	if err != nil {
 		return fail(stderr, err)
 	}
+	defer srv.Close() // runs before store.Close: queued mail goes out first
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fail(stderr, fmt.Errorf("listen: %w", err))

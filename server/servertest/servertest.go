@@ -139,6 +139,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("servertest: server.New: %v", err)
 	}
 
+	t.Cleanup(srv.Close) // after the HTTP server, before the store
 	ts := httptest.NewUnstartedServer(srv.Handler)
 	ts.Listener.Close()
 	ts.Listener = ln
