@@ -1,8 +1,9 @@
 // Package ratelimit bounds password guessing and credential stuffing with
 // fixed-window counters: failed sign-ins per account, and attempts per
-// client IP, per action (login, register, forgot_password). The counters
-// live in the database (storage.RateCounters, shared by every node on one
-// database) or in Redis (NewRedis), so several nodes share one limit.
+// client IP, per action (login, register, forgot_password,
+// resend_verification). The counters live in the database
+// (storage.RateCounters, shared by every node on one database) or in Redis
+// (NewRedis), so several nodes share one limit.
 //
 // A refused attempt is a *LimitedError carrying how long until the window
 // ends (the Retry-After). The first refusal of a key in each window is an
@@ -32,6 +33,8 @@ const (
 	ActionLogin          = "login" // the login page and the password grant
 	ActionRegister       = "register"
 	ActionForgotPassword = "forgot_password"
+	// ActionResendVerification: asking for another email-verification link.
+	ActionResendVerification = "resend_verification"
 )
 
 // Which limit refused an attempt (LimitedError.Limit, metric label).

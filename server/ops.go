@@ -106,12 +106,3 @@ func withHSTS(h http.Handler, on bool) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
-
-// Close releases what the server holds besides the store (the Redis
-// connection of the rate limiter).
-func (s *Server) Close() error {
-	if s.closer == nil {
-		return nil
-	}
-	return s.closer.Close()
-}

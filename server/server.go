@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/clientip"
@@ -41,6 +42,17 @@ type Server struct {
 	Limiter *ratelimit.Limiter
 	Metrics *metrics.Metrics
 	closer  io.Closer
+	pages   *web.Handlers
+}
+
+// Close waits for the pages' background work (mail) to finish and closes
+// the rate limiter's Redis connection. Call it after the HTTP server
+// stopped and before closing the store.
+func (s *Server) Close() {
+	s.pages.Close()
+	if s.closer != nil {
+		_ = s.closer.Close()
+	}
 }
 
 // New builds the server on an open store. cfg must be validated and carry
@@ -72,13 +84,25 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, err
 	}
 	acc.LimitLogins(limiter)
-	renderer, err := web.NewRenderer(cfg.TemplatesDir)
+	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
+		ProductName:  cfg.Branding.ProductName,
+		LogoURL:      cfg.Branding.LogoURL,
+		PrimaryColor: cfg.Branding.PrimaryColor,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("server: templates: %w", err)
 	}
 	static, err := web.StaticFS(cfg.StaticDir)
 	if err != nil {
 		return nil, fmt.Errorf("server: static: %w", err)
+	}
+	mailer, err := mail.New(mail.Config{
+		Driver: cfg.Mail.Driver, Dir: cfg.Mail.Dir, From: cfg.Mail.From,
+		Host: cfg.Mail.Host, Port: cfg.Mail.Port, Username: cfg.Mail.Username, Password: cfg.Mail.Password,
+		StartTLS: cfg.Mail.StartTLS,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm)
 	if err != nil {
@@ -131,7 +155,19 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 			Audit:        auditLog,
 			Registration: cfg.Registration.Enabled,
 		},
-		Limiter: limiter,
+		Store:  store,
+		Mailer: mailer,
+		Audit:  auditLog,
+		Issuer: cfg.Issuer,
+		Registration: web.Registration{
+			Enabled:              cfg.Registration.Enabled,
+			RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
+			CommonPasswords:      cfg.Registration.CommonPasswords,
+		},
+		PasswordResetTTL: lt.PasswordReset.D(),
+		VerificationTTL:  lt.EmailVerification.D(),
+		Logout:           &oauth.EndSession{Issuer: cfg.Issuer, Keys: km, Clients: store},
+		Limiter:          limiter,
 	})
 
 	r := mux.NewRouter()
@@ -165,6 +201,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Limiter:  limiter,
 		Metrics:  mets,
 		closer:   closer,
+		pages:    pages,
 	}, nil
 }
 

@@ -62,7 +62,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 	if err != nil {
 		return fail(stderr, err)
 	}
-	defer srv.Close()
+	defer srv.Close() // runs before store.Close: queued mail goes out first
 
 	var cert *server.Certificate
 	if cfg.TLS.CertFile != "" {

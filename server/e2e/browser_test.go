@@ -1,10 +1,6 @@
 package e2e
 
 import (
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -23,27 +19,8 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	ctx := servertest.Chrome(t)
 	env := servertest.Start(t)
 
-	// The app lives on 127.0.0.2: browsers keep cookies per host, not port.
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan url.Values, 1)
-	app := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/callback" {
-			_ = r.ParseForm()
-			select {
-			case got <- r.Form:
-			default:
-			}
-		}
-		_, _ = w.Write([]byte("<!doctype html><title>app</title><p id=done>back at the app</p>"))
-	}))
-	app.Listener = ln
-	app.Start()
-	t.Cleanup(app.Close)
-
-	callback := app.URL + "/callback"
+	app := startApp(t)
+	callback := app.Callback
 	id, secret := env.CreateClient(t, clients.Spec{ID: "browser-app", Name: "Browser App", RedirectURIs: []string{callback}})
 	env.CreateUser(t, aliceEmail, alicePassword, aliceName)
 	cfg := env.OAuth2Config(id, secret, callback, "openid", "email", "profile")
@@ -51,7 +28,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	state, nonce := servertest.RandomString(t), servertest.RandomString(t)
 	authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
 
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(authURL),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), aliceEmail),
@@ -76,7 +53,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	if !strings.Contains(consentText, "Browser App") || !strings.Contains(consentText, "Your email address") {
 		t.Errorf("consent page text %q lacks the app name or the scope description", consentText)
 	}
-	q := <-got
+	q := app.next(t)
 	if q.Get("state") != state || q.Get("code") == "" {
 		t.Fatalf("callback query %v", q)
 	}

@@ -171,3 +171,58 @@ func TestRedisDownFailsOpen(t *testing.T) {
 		t.Fatalf("no warning about the unreachable Redis:\n%s", out)
 	}
 }
+
+// TestRegisterRateLimit: one client IP may register ip_attempts times per
+// window; then /register answers the friendly 429 page with Retry-After.
+func TestRegisterRateLimit(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.RateLimit.IPAttempts = 2 }))
+	env.Server.Limiter.SetClock(newTestClock().Now)
+	register := func(i int) *http.Response {
+		b := env.NewBrowser(t)
+		return submit(t, env, b, b.Get(t, env.URL+"/register"), "/register", url.Values{
+			"email": {fmt.Sprintf("new%d@example.com", i)}, "password": {"a long enough password"}, "name": {"New"},
+		})
+	}
+	for i := range 2 {
+		if resp := register(i); resp.StatusCode != http.StatusOK {
+			t.Fatalf("registration %d: status %d\n%s", i+1, resp.StatusCode, servertest.ReadBody(t, resp))
+		}
+	}
+	resp := register(2)
+	wantText(t, resp, http.StatusTooManyRequests, web.MsgTooManyAttempts)
+	if got := resp.Header.Get("Retry-After"); got != "900" {
+		t.Errorf("Retry-After %q, want 900", got)
+	}
+	if _, err := env.Store.GetUserByEmail(t.Context(), "new2@example.com"); err == nil {
+		t.Error("the refused registration created an account")
+	}
+}
+
+// TestForgotPasswordRateLimit: reset mail to one address is capped at
+// account_failures per window (the page answers the same, without mail),
+// and one client IP may ask ip_attempts times before the 429 page.
+func TestForgotPasswordRateLimit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, servertest.WithConfig(func(c *server.Config) {
+		c.RateLimit.AccountFailures = 2
+		c.RateLimit.IPAttempts = 3
+	}))
+	f.env.Server.Limiter.SetClock(newTestClock().Now)
+	b := f.env.NewBrowser(t)
+	ask := func() *http.Response {
+		return submit(t, f.env, b, b.Get(t, f.env.URL+"/forgot-password"), "/forgot-password", url.Values{"email": {aliceEmail}})
+	}
+	for range 3 {
+		wantText(t, ask(), http.StatusOK, web.MsgForgotSent)
+	}
+	resp := ask()
+	wantText(t, resp, http.StatusTooManyRequests, web.MsgTooManyAttempts)
+	if resp.Header.Get("Retry-After") != "900" {
+		t.Errorf("Retry-After %q, want 900", resp.Header.Get("Retry-After"))
+	}
+	f.env.Server.Close() // drains the mail queue
+	if n := len(readOutbox(t, f.env.Config.Mail.Dir, aliceEmail)); n != 2 {
+		t.Errorf("%d reset mails to one address, want 2 (account_failures)", n)
+	}
+}

@@ -40,6 +40,7 @@ func NewDiscovery(issuer, signingAlg string) (*Discovery, error) {
 		"jwks_uri":                                      issuer + PathJWKS,
 		"introspection_endpoint":                        issuer + PathIntrospect,
 		"revocation_endpoint":                           issuer + PathRevoke,
+		"end_session_endpoint":                          issuer + PathEndSession,
 		"scopes_supported":                              SupportedScopes,
 		"response_types_supported":                      SupportedResponseTypes,
 		"response_modes_supported":                      SupportedResponseModes,

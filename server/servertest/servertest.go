@@ -138,8 +138,8 @@ func Start(t testing.TB, opts ...Option) *Env {
 		ln.Close()
 		t.Fatalf("servertest: server.New: %v", err)
 	}
-	t.Cleanup(func() { _ = srv.Close() })
 
+	t.Cleanup(srv.Close) // after the HTTP server, before the store
 	ts := httptest.NewUnstartedServer(srv.Handler)
 	ts.Listener.Close()
 	ts.Listener = ln

@@ -7,11 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -101,7 +101,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 		AuthTime:  now,
 		CreatedAt: now,
 		ExpiresAt: now.Add(m.ttl),
-		IP:        clientIP(r),
+		IP:        clientip.FromRequest(r),
 		UserAgent: truncate(r.UserAgent(), 256),
 	}
 	if err := m.store.CreateBrowserSession(r.Context(), bs); err != nil {
@@ -147,14 +147,6 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
 		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
 	})
 	return nil
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func truncate(s string, n int) string {

@@ -3,8 +3,10 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -105,5 +107,12 @@ func (h *Handlers) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.logger.InfoContext(r.Context(), "consent", "user", cur.User.ID, "decision", string(decision))
+	if q, err := url.ParseQuery(flow); err == nil {
+		outcome := audit.Success
+		if decision == session.DecisionDeny {
+			outcome = audit.Denied
+		}
+		h.audit.RecordRequest(r, audit.ConsentGranted, outcome, cur.User.ID, q.Get("client_id"), map[string]string{"scope": q.Get("scope")})
+	}
 	h.resumer.Resume(w, r, flow, session.Step{Consent: decision})
 }

@@ -10,6 +10,14 @@ const (
 	MsgCSRF           = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
 	MsgServer         = "Something went wrong on our side. Please try again in a moment."
 	MsgNotFound       = "There is no page at this address."
+	// MsgRegistrationClosed: /register while registration is off.
+	MsgRegistrationClosed = "New accounts cannot be created here. Ask the administrator for an account."
+	// MsgLogoutInvalid: RP-initiated logout with an id_token_hint this
+	// server did not issue, or for another application.
+	MsgLogoutInvalid = "The application asked to sign you out with a request we could not verify, so nothing was changed."
+	// MsgLogoutBadRedirect: a post_logout_redirect_uri the application has
+	// not registered; it is never followed.
+	MsgLogoutBadRedirect = "The application asked to send you back to an address it has not registered, so we cannot send you there."
 )
 
 // Texts of a failed sign-in through an upstream provider (Google, GitHub,
@@ -49,8 +57,41 @@ var fixedMessages = map[string]bool{
 	MsgUpstreamAccountUnverified: true,
 	MsgUpstreamAccountDisabled:   true,
 	MsgUpstreamNoAccount:         true,
+	MsgRegistrationClosed:        true,
+	MsgLogoutInvalid:             true,
+	MsgLogoutBadRedirect:         true,
 	MsgTooManyAttempts:           true, // rate limits (ratelimit.go)
 }
+
+// Texts shown beside form fields and on notice pages.
+const (
+	MsgEmailInvalid     = "Enter an email address like name@example.com."
+	MsgEmailTaken       = "An account with this email address already exists. Sign in, or reset your password if you forgot it."
+	MsgPasswordShort    = "Use at least 8 characters."
+	MsgPasswordLong     = "Use at most 72 bytes (72 plain letters or digits; accented letters and emoji count for more)."
+	MsgPasswordCommon   = "This is one of the most common passwords, the first ones attackers try. Choose another."
+	MsgNameRequired     = "Enter your name."
+	MsgNameTooLong      = "Use at most 200 characters."
+	MsgCurrentPassword  = "This is not your current password."
+	MsgEmailNotVerified = "Please confirm your email address first: follow the link in the message we sent you."
+
+	MsgVerifySent    = "We sent a link to confirm your email address. It works once, for a limited time."
+	MsgVerifyResent  = "If that account still needs confirming, we have sent a new link to its email address."
+	MsgVerifyDone    = "Your email address is confirmed. Thank you."
+	MsgVerifyInvalid = "This confirmation link does not work: it was already used, has expired, or was copied incompletely."
+	MsgForgotSent    = "If an account exists for that email address, we have sent it a link to choose a new password. The link works once, for one hour."
+	MsgResetInvalid  = "This password reset link does not work: it was already used, has expired, or was copied incompletely. You can ask for a new one."
+	MsgResetDone     = "Your password has been changed and you have been signed out everywhere. Sign in with your new password."
+	MsgSignedOut     = "You have been signed out."
+	MsgNotSignedIn   = "You are not signed in."
+
+	MsgProfileSaved    = "Your profile has been saved."
+	MsgPasswordChanged = "Your password has been changed. Your other sessions have been signed out."
+	MsgAppRevoked      = "The application's access has been removed and its tokens revoked."
+	MsgSessionRevoked  = "That session has been signed out."
+	MsgIdentityRemoved = "The linked sign-in has been removed."
+	MsgIdentityLast    = "This is your only way to sign in, so it cannot be removed. Set a password first."
+)
 
 // internalErrorText is the body of the plain 500 sent when a page itself
 // fails to render.

@@ -6,11 +6,15 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
+	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -23,8 +27,9 @@ type ClientGetter interface {
 	GetClient(ctx context.Context, id string) (storage.Client, error)
 }
 
-// Options are the dependencies of Handlers. All but Static, Secure and
-// Logger are required.
+// Options are the dependencies of Handlers. Renderer, Sessions, Accounts,
+// Clients, Resumer and Secret are required; without Store the account,
+// registration and password-reset pages are not served.
 type Options struct {
 	Renderer *Renderer
 	Sessions *session.Manager
@@ -42,10 +47,38 @@ type Options struct {
 	// Federation configures sign-in through upstream providers; the zero
 	// value has none.
 	Federation FederationOptions
+
+	// Store holds users, sessions, consents, identities and one-time
+	// tokens for the registration, account and password-reset pages.
+	Store storage.Store
+	// Mailer sends verification and reset mail; nil drops mail (logged).
+	Mailer mail.Sender
+	// Audit records security events; nil records nothing.
+	Audit *audit.Recorder
+	// Issuer is the base of the absolute links in mail.
+	Issuer string
+	// Registration configures /register.
+	Registration Registration
+	// PasswordResetTTL and VerificationTTL are the lifetimes of the mailed
+	// links (defaults 1h and 48h).
+	PasswordResetTTL time.Duration
+	VerificationTTL  time.Duration
+	// Logout validates RP-initiated logout requests (/oauth2/logout); nil
+	// leaves that endpoint unserved.
+	Logout session.LogoutParser
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 	// Limiter bounds attempts per client IP on registration and
 	// forgot-password (see Handlers.allow); nil allows everything. The
 	// login limits are enforced by Accounts.Authenticate.
 	Limiter *ratelimit.Limiter
+}
+
+// Registration configures self-service sign-up.
+type Registration struct {
+	Enabled              bool
+	RequireVerifiedEmail bool
+	CommonPasswords      bool
 }
 
 // Handlers serves the login and consent pages and the static assets.
@@ -59,7 +92,19 @@ type Handlers struct {
 	static   fs.FS
 	logger   *slog.Logger
 	fed      *federation
-	limiter  *ratelimit.Limiter
+
+	store        storage.Store
+	mailer       mail.Sender
+	audit        *audit.Recorder
+	issuer       string
+	registration Registration
+	resetTTL     time.Duration
+	verifyTTL    time.Duration
+	logout       session.LogoutParser
+	now          func() time.Time
+	handleKey    []byte // keys the session handles shown on the account page
+	tasks        *tasks
+	limiter      *ratelimit.Limiter
 }
 
 // New returns Handlers. It panics when a required dependency is missing:
@@ -87,17 +132,37 @@ func New(o Options) *Handlers {
 	if static == nil {
 		static = defaultStatic()
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PasswordResetTTL <= 0 {
+		o.PasswordResetTTL = time.Hour
+	}
+	if o.VerificationTTL <= 0 {
+		o.VerificationTTL = 48 * time.Hour
+	}
 	return &Handlers{
-		renderer: o.Renderer.WithLogger(logger),
-		sessions: o.Sessions,
-		accounts: o.Accounts,
-		clients:  o.Clients,
-		resumer:  o.Resumer,
-		csrf:     newCSRF(o.Secret, o.Secure),
-		static:   static,
-		logger:   logger,
-		fed:      newFederation(o.Federation, o.Accounts, o.Secret, o.Secure),
-		limiter:  o.Limiter,
+		store:        o.Store,
+		mailer:       o.Mailer,
+		audit:        o.Audit,
+		issuer:       o.Issuer,
+		registration: o.Registration,
+		resetTTL:     o.PasswordResetTTL,
+		verifyTTL:    o.VerificationTTL,
+		logout:       o.Logout,
+		now:          o.Now,
+		handleKey:    secret.Derive(o.Secret, "session-handle"),
+		tasks:        newTasks(logger),
+		renderer:     o.Renderer.WithLogger(logger),
+		sessions:     o.Sessions,
+		accounts:     o.Accounts,
+		clients:      o.Clients,
+		resumer:      o.Resumer,
+		csrf:         newCSRF(o.Secret, o.Secure),
+		static:       static,
+		logger:       logger,
+		fed:          newFederation(o.Federation, o.Accounts, o.Secret, o.Secure),
+		limiter:      o.Limiter,
 	}
 }
 
@@ -114,7 +179,49 @@ func (h *Handlers) Register(r *mux.Router) {
 	r.HandleFunc("/consent", h.consentForm).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/consent", cop.Handler(http.HandlerFunc(h.consent))).Methods(http.MethodPost)
 	h.registerFederation(r)
+	r.HandleFunc("/logout", h.logoutForm).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/logout", cop.Handler(http.HandlerFunc(h.logoutPost))).Methods(http.MethodPost)
+	if h.logout != nil {
+		// Relying parties may send the logout request as a cross-site
+		// form post (RP-Initiated Logout section 2), so no origin check
+		// here: only the confirmation, which carries a CSRF token, ends
+		// a session without a verified id_token_hint.
+		// No HEAD: a request that may end a session is not a probe.
+		r.HandleFunc(PathEndSession, h.endSession).Methods(http.MethodGet, http.MethodPost)
+	}
+	if h.store != nil {
+		page := func(path string, get, post http.HandlerFunc) {
+			r.HandleFunc(path, get).Methods(http.MethodGet, http.MethodHead)
+			r.Handle(path, cop.Handler(post)).Methods(http.MethodPost)
+		}
+		page("/register", h.registerForm, h.register)
+		page("/verify-email", h.verifyForm, h.verify)
+		r.Handle("/verify-email/resend", cop.Handler(http.HandlerFunc(h.resendVerification))).Methods(http.MethodPost)
+		page("/forgot-password", h.forgotForm, h.forgot)
+		page("/reset-password", h.resetForm, h.reset)
+		r.HandleFunc("/account", h.accountPage).Methods(http.MethodGet, http.MethodHead)
+		for path, fn := range map[string]http.HandlerFunc{
+			"/account/profile":           h.updateProfile,
+			"/account/password":          h.changePassword,
+			"/account/apps/revoke":       h.revokeApp,
+			"/account/sessions/revoke":   h.revokeSession,
+			"/account/identities/unlink": h.unlinkIdentity,
+		} {
+			r.Handle(path, cop.Handler(fn)).Methods(http.MethodPost)
+		}
+	}
+	r.HandleFunc("/static/brand.css", h.brandCSS).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/static/").Handler(h.staticHandler()).Methods(http.MethodGet, http.MethodHead)
+}
+
+// PathEndSession is the RP-initiated logout endpoint (OpenID Connect
+// RP-Initiated Logout 1.0), advertised as end_session_endpoint.
+const PathEndSession = "/oauth2/logout"
+
+// Close waits for queued background work (mail) to finish and stops the
+// worker. Requests arriving afterwards have their mail dropped, logged.
+func (h *Handlers) Close() {
+	h.tasks.close()
 }
 
 // parseForm limits and parses a POST body. On failure it has answered.

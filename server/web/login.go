@@ -3,63 +3,86 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/server/session"
 )
 
-// loginForm serves GET /login?flow=…, pre-filling the email from the
-// flow's login_hint.
+// loginForm serves GET /login?flow=… (or ?return_to=/local/path),
+// pre-filling the email from the flow's login_hint.
 func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) {
 	flow := r.URL.Query().Get("flow")
 	f, ok := h.checkFlow(w, r, flow)
 	if !ok {
 		return
 	}
-	h.renderer.render(w, r, http.StatusOK, tmplLogin, loginPage{
-		Email:     f.LoginHint,
-		Flow:      flow,
-		CSRFToken: h.csrf.token(w, r),
-		Providers: h.upstreamButtons(flow),
-	})
+	h.renderer.render(w, r, http.StatusOK, tmplLogin, h.loginPage(w, r, loginPage{
+		Email:    f.LoginHint,
+		Flow:     flow,
+		ReturnTo: localPath(r.URL.Query().Get("return_to")),
+	}))
+}
+
+// loginPage completes p with the token and the links every login page has.
+func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request, p loginPage) loginPage {
+	p.CSRFToken = h.csrf.token(w, r)
+	p.Providers = h.upstreamButtons(p.Flow)
+	if h.store != nil {
+		p.ForgotURL = "/forgot-password"
+		if p.Email != "" {
+			p.ForgotURL += "?" + url.Values{"email": {p.Email}}.Encode()
+		}
+		if h.registration.Enabled {
+			p.RegisterURL = "/register"
+			if p.Flow != "" {
+				p.RegisterURL += "?" + url.Values{"flow": {p.Flow}}.Encode()
+			}
+		}
+	}
+	return p
 }
 
 // login serves POST /login. Every failed sign-in gets the same 401 page
 // with MsgLoginFailed; a successful one starts a session and resumes the
-// flow, or shows who is signed in when there is none.
+// flow, goes to return_to, or shows who is signed in.
 func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
 	flow := r.PostForm.Get("flow")
-	if _, ok := h.checkFlow(w, r, flow); !ok {
+	f, ok := h.checkFlow(w, r, flow)
+	if !ok {
 		return
 	}
 	email := r.PostForm.Get("email")
+	returnTo := localPath(r.PostForm.Get("return_to"))
 	user, err := h.accounts.Authenticate(r.Context(), email, r.PostForm.Get("password"))
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		h.logFailedLogin(r, email)
-		h.renderer.render(w, r, http.StatusUnauthorized, tmplLogin, loginPage{
-			Email:     email,
-			Flow:      flow,
-			CSRFToken: h.csrf.token(w, r),
-			Error:     MsgLoginFailed,
-			Providers: h.upstreamButtons(flow),
-		})
+		h.logFailedLogin(r, email, f.ClientID)
+		h.renderer.render(w, r, http.StatusUnauthorized, tmplLogin, h.loginPage(w, r, loginPage{
+			Email: email, Flow: flow, ReturnTo: returnTo, Error: MsgLoginFailed,
+		}))
 		return
 	}
 	if errors.Is(err, accounts.ErrRateLimited) {
 		setRetryAfter(w, err)
-		h.renderer.render(w, r, http.StatusTooManyRequests, tmplLogin, loginPage{
-			Email:     email,
-			Flow:      flow,
-			CSRFToken: h.csrf.token(w, r),
-			Error:     MsgTooManyAttempts,
-		})
+		h.renderer.render(w, r, http.StatusTooManyRequests, tmplLogin, h.loginPage(w, r, loginPage{
+			Email: email, Flow: flow, ReturnTo: returnTo, Error: MsgTooManyAttempts,
+		}))
 		return
 	}
 	if err != nil {
 		h.serverError(w, r, "authenticate", err)
+		return
+	}
+	if h.registration.RequireVerifiedEmail && !user.EmailVerified {
+		h.audit.RecordRequest(r, audit.LoginFailure, audit.Denied, user.ID, f.ClientID, map[string]string{"reason": "email not verified"})
+		h.renderer.render(w, r, http.StatusForbidden, tmplLogin, h.loginPage(w, r, loginPage{
+			Email: user.Email, Flow: flow, ReturnTo: returnTo, Error: MsgEmailNotVerified, Unverified: true,
+		}))
 		return
 	}
 	signedIn, err := h.sessions.Start(w, r, user)
@@ -68,20 +91,47 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.logger.InfoContext(r.Context(), "login", "user", user.ID)
-	if flow == "" {
+	h.audit.RecordRequest(r, audit.LoginSuccess, audit.Success, user.ID, f.ClientID, map[string]string{"method": "password"})
+	switch {
+	case flow != "":
+		h.resumer.Resume(w, signedIn, flow, session.Step{Authenticated: true})
+	case returnTo != "":
+		http.Redirect(w, r, returnTo, http.StatusSeeOther)
+	default:
 		h.renderer.render(w, r, http.StatusOK, tmplSignedIn, signedInPage{Name: user.Name, Email: user.Email})
-		return
 	}
-	h.resumer.Resume(w, signedIn, flow, session.Step{Authenticated: true})
 }
 
 // logFailedLogin records a failed sign-in. The email is logged only when it
 // is a well-formed address: people sometimes type their password into the
 // email field. The password is never logged.
-func (h *Handlers) logFailedLogin(r *http.Request, email string) {
-	if normalized, err := accounts.NormalizeEmail(email); err == nil {
-		h.logger.InfoContext(r.Context(), "login failed", "email", normalized)
+func (h *Handlers) logFailedLogin(r *http.Request, email, clientID string) {
+	normalized, err := accounts.NormalizeEmail(email)
+	if err != nil {
+		h.logger.InfoContext(r.Context(), "login failed", "email_valid", false)
+		h.audit.RecordRequest(r, audit.LoginFailure, audit.Failure, "", clientID, map[string]string{"email_valid": "false"})
 		return
 	}
-	h.logger.InfoContext(r.Context(), "login failed", "email_valid", false)
+	h.logger.InfoContext(r.Context(), "login failed", "email", normalized)
+	h.audit.RecordRequest(r, audit.LoginFailure, audit.Failure, "", clientID, map[string]string{"email": normalized})
+}
+
+// localPath returns p when it is a path on this server ("/account"), and
+// "" for anything a browser could take elsewhere: absolute and
+// scheme-relative URLs ("//evil.example"), backslashes, which browsers
+// read as slashes, and control characters.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\") {
+		return ""
+	}
+	for _, c := range p {
+		if c < 0x20 || c == 0x7f {
+			return ""
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	return p
 }

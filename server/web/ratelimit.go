@@ -10,7 +10,8 @@ import (
 )
 
 // allow counts an attempt at action (ratelimit.ActionRegister,
-// ratelimit.ActionForgotPassword) from the client IP. When the IP is over
+// ratelimit.ActionForgotPassword, ratelimit.ActionResendVerification) from
+// the client IP. When the IP is over
 // its budget it has answered 429 with MsgTooManyAttempts and returns false.
 func (h *Handlers) allow(w http.ResponseWriter, r *http.Request, action string) bool {
 	err := h.limiter.Allow(r.Context(), action, clientip.FromRequest(r))
@@ -19,6 +20,18 @@ func (h *Handlers) allow(w http.ResponseWriter, r *http.Request, action string) 
 	}
 	h.tooManyAttempts(w, r, err)
 	return false
+}
+
+// allowMail reports whether another mail for action may go to email
+// (ratelimit.account_failures per window), so nobody can flood a mailbox.
+// Over the limit the page answers as usual and no mail goes out: a
+// different answer would tell which addresses someone is targeting.
+func (h *Handlers) allowMail(r *http.Request, action, email string) bool {
+	if err := h.limiter.AllowAccount(r.Context(), action, email); err != nil {
+		h.logger.InfoContext(r.Context(), "web: mail not sent: rate limit for this address", "action", action)
+		return false
+	}
+	return true
 }
 
 // tooManyAttempts answers a *ratelimit.LimitedError with the friendly 429

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -24,9 +26,23 @@ const (
 	tmplConsent  = "consent.html"
 	tmplError    = "error.html"
 	tmplSignedIn = "signed_in.html"
+	tmplRegister = "register.html"
+	tmplNotice   = "notice.html"
+	tmplForgot   = "forgot_password.html"
+	tmplReset    = "reset_password.html"
+	tmplVerify   = "verify_email.html"
+	tmplAccount  = "account.html"
+	tmplLogout   = "logout.html"
 )
 
-// contentSecurityPolicy is sent with every page.
+// pageNames lists every template a renderer needs, layout first.
+var pageNames = []string{
+	tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn, tmplRegister, tmplNotice,
+	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout,
+}
+
+// contentSecurityPolicy is sent with every page (plus the logo's origin in
+// img-src when the logo is on another host).
 //
 // There is deliberately no form-action directive. Chromium and Safari apply
 // form-action not only to a form's action but to every redirect that follows
@@ -42,47 +58,23 @@ const (
 // back to default-src, so leaving it out leaves submissions unrestricted.
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
 
-// Page data, one type per template.
-type (
-	loginPage struct {
-		Email     string // as typed, or login_hint; never the password
-		Flow      string
-		CSRFToken string
-		Error     string
-		Providers []upstreamButton // "Sign in with …" links; see federation.go
-	}
-	consentPage struct {
-		ClientName string
-		UserEmail  string
-		Scopes     []string // plain-words descriptions
-		Flow       string
-		CSRFToken  string
-		SwitchURL  string // sign in as someone else, keeping the flow
-	}
-	errorPage struct {
-		Status  int
-		Title   string
-		Message string
-	}
-	signedInPage struct {
-		Name  string
-		Email string
-	}
-)
-
-// samples fill every branch of each page in the dry run at start, so that
-// an override referring to a field that does not exist fails start-up.
-var samples = map[string]any{
-	tmplLogin: loginPage{Email: "a@example.com", Flow: "client_id=x", CSRFToken: "t", Error: MsgLoginFailed,
-		Providers: []upstreamButton{{ID: "google", Name: "Google", URL: "/login/google?flow=client_id%3Dx"}}},
-	tmplConsent:  consentPage{ClientName: "App", UserEmail: "a@example.com", Scopes: []string{"x"}, Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
-	tmplError:    errorPage{Status: http.StatusBadRequest, Title: "Error", Message: MsgInvalidRequest},
-	tmplSignedIn: signedInPage{Name: "A", Email: "a@example.com"},
+// Branding is what the pages show of the product: its name, an optional
+// logo (an https URL or a local path) and the primary colour (#rgb or
+// #rrggbb), served as /static/brand.css so no inline style is needed.
+type Branding struct {
+	ProductName  string
+	LogoURL      string
+	PrimaryColor string
 }
+
+// DefaultBranding is used when none is configured.
+var DefaultBranding = Branding{ProductName: "Gatehouse", PrimaryColor: "#2f5bea"}
 
 // Renderer renders the HTML pages. It is safe for concurrent use.
 type Renderer struct {
 	pages  map[string]*template.Template
+	brand  Branding
+	csp    string
 	logger *slog.Logger
 }
 
@@ -90,8 +82,13 @@ type Renderer struct {
 // when dir is empty. A missing or broken template is an error here, at
 // start, rather than on some later request.
 func NewRenderer(dir string) (*Renderer, error) {
+	return NewBrandedRenderer(dir, DefaultBranding)
+}
+
+// NewBrandedRenderer is NewRenderer with the product's branding.
+func NewBrandedRenderer(dir string, b Branding) (*Renderer, error) {
 	if dir == "" {
-		return NewRendererFS(templates.FS)
+		return newRenderer(templates.FS, b)
 	}
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -100,13 +97,23 @@ func NewRenderer(dir string) (*Renderer, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("web: templates directory %s is not a directory", dir)
 	}
-	return NewRendererFS(os.DirFS(dir))
+	return newRenderer(os.DirFS(dir), b)
 }
 
 // NewRendererFS parses every page from fsys; see NewRenderer.
 func NewRendererFS(fsys fs.FS) (*Renderer, error) {
+	return newRenderer(fsys, DefaultBranding)
+}
+
+func newRenderer(fsys fs.FS, b Branding) (*Renderer, error) {
+	if strings.TrimSpace(b.ProductName) == "" {
+		b.ProductName = DefaultBranding.ProductName
+	}
+	if !colorRE.MatchString(b.PrimaryColor) {
+		b.PrimaryColor = DefaultBranding.PrimaryColor
+	}
 	var missing []string
-	for _, name := range []string{tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn} {
+	for _, name := range pageNames {
 		if _, err := fs.Stat(fsys, name); err != nil {
 			missing = append(missing, name)
 		}
@@ -114,14 +121,18 @@ func NewRendererFS(fsys fs.FS) (*Renderer, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("web: missing template(s): %s", strings.Join(missing, ", "))
 	}
-	layout, err := template.New(tmplLayout).ParseFS(fsys, tmplLayout)
+	funcs := template.FuncMap{
+		"product": func() string { return b.ProductName },
+		"logo":    func() string { return b.LogoURL },
+	}
+	layout, err := template.New(tmplLayout).Funcs(funcs).ParseFS(fsys, tmplLayout)
 	if err != nil {
 		return nil, fmt.Errorf("web: parse %s: %w", tmplLayout, err)
 	}
 	if layout.Lookup("layout") == nil {
 		return nil, fmt.Errorf("web: %s does not define \"layout\"", tmplLayout)
 	}
-	r := &Renderer{pages: make(map[string]*template.Template, len(samples)), logger: slog.Default()}
+	r := &Renderer{pages: make(map[string]*template.Template, len(samples)), brand: b, csp: pagePolicy(b.LogoURL), logger: slog.Default()}
 	for name, sample := range samples {
 		t, err := layout.Clone()
 		if err != nil {
@@ -182,25 +193,37 @@ func (r *Renderer) render(w http.ResponseWriter, req *http.Request, status int, 
 	}
 	if err != nil {
 		r.logger.ErrorContext(req.Context(), "web: render page", "page", page, "err", err)
-		setSecurityHeaders(w.Header())
+		r.setSecurityHeaders(w.Header())
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Content-Length", strconv.Itoa(len(internalErrorText)))
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = io.WriteString(w, internalErrorText)
 		return
 	}
-	setSecurityHeaders(w.Header())
+	r.setSecurityHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
 
+// pagePolicy is the Content-Security-Policy of the pages: the fixed one,
+// with the logo's origin allowed as an image source when it is elsewhere.
+func pagePolicy(logo string) string {
+	u, err := url.Parse(logo)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return contentSecurityPolicy
+	}
+	return strings.Replace(contentSecurityPolicy, "img-src 'self' data:", "img-src 'self' data: https://"+u.Host, 1)
+}
+
 // setSecurityHeaders sets the headers every page is sent with.
-func setSecurityHeaders(h http.Header) {
+func (r *Renderer) setSecurityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", r.csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 }
+
+var colorRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)

@@ -3,8 +3,10 @@ package web
 import (
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/static"
@@ -42,4 +44,41 @@ func (h *Handlers) staticHandler() http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		files.ServeHTTP(w, r)
 	})
+}
+
+// brandCSS serves /static/brand.css: the configured primary colour as CSS
+// variables, with a text colour that stays readable on it. A stylesheet
+// rather than an inline style keeps the CSP free of 'unsafe-inline'.
+func (h *Handlers) brandCSS(w http.ResponseWriter, _ *http.Request) {
+	c := h.renderer.brand.PrimaryColor
+	css := fmt.Sprintf(":root { --brand: %s; --brand-fg: %s; }\n", c, readableOn(c))
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", staticCacheControl)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write([]byte(css))
+}
+
+// readableOn returns black or white, whichever contrasts more with the
+// #rgb or #rrggbb colour c (WCAG relative luminance).
+func readableOn(c string) string {
+	hex := strings.TrimPrefix(c, "#")
+	if len(hex) == 3 {
+		hex = string([]byte{hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]})
+	}
+	v, err := strconv.ParseUint(hex, 16, 32)
+	if err != nil || len(hex) != 6 {
+		return "#ffffff"
+	}
+	lin := func(x uint64) float64 {
+		s := float64(x) / 255
+		if s <= 0.03928 {
+			return s / 12.92
+		}
+		return math.Pow((s+0.055)/1.055, 2.4)
+	}
+	l := 0.2126*lin(v>>16&0xff) + 0.7152*lin(v>>8&0xff) + 0.0722*lin(v&0xff)
+	if (l+0.05)/0.05 > 1.05/(l+0.05) {
+		return "#000000"
+	}
+	return "#ffffff"
 }

@@ -191,7 +191,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		opt(&o)
 	}
 	r := mux.NewRouter()
-	New(o).Register(r)
+	h := New(o)
+	h.Register(r)
+	t.Cleanup(h.Close) // after the server closes, before the store does
 	e.srv = httptest.NewServer(r)
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(e.checkNoLeaks)

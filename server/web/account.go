@@ -1,0 +1,301 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// accountPath is the account page.
+const accountPath = "/account"
+
+// notices are the texts /account?done=… may show after an action.
+var notices = map[string]string{
+	"profile":  MsgProfileSaved,
+	"password": MsgPasswordChanged,
+	"app":      MsgAppRevoked,
+	"session":  MsgSessionRevoked,
+	"identity": MsgIdentityRemoved,
+}
+
+// signedIn returns the request's session, or answers: a redirect to the
+// login page coming back to returnTo, or the error page.
+func (h *Handlers) signedIn(w http.ResponseWriter, r *http.Request, returnTo string) (session.Current, bool) {
+	cur, err := h.sessions.Current(r)
+	if errors.Is(err, session.ErrNoSession) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, "/login?return_to="+returnTo, http.StatusSeeOther)
+		return cur, false
+	}
+	if err != nil {
+		h.serverError(w, r, "load session", err)
+		return cur, false
+	}
+	return cur, true
+}
+
+// accountPage serves GET /account.
+func (h *Handlers) accountPage(w http.ResponseWriter, r *http.Request) {
+	cur, ok := h.signedIn(w, r, accountPath)
+	if !ok {
+		return
+	}
+	h.showAccount(w, r, cur, http.StatusOK, notices[r.URL.Query().Get("done")], nil)
+}
+
+// showAccount renders the account page with a notice or field errors.
+func (h *Handlers) showAccount(w http.ResponseWriter, r *http.Request, cur session.Current, status int, notice string, errs fieldErrors) {
+	ctx := r.Context()
+	u := cur.User
+	page := accountPage{
+		Name: u.Name, Email: u.Email, Verified: u.EmailVerified, HasPass: len(u.PasswordHash) > 0,
+		CSRFToken: h.csrf.token(w, r), Notice: notice, Errors: errs,
+	}
+	consents, err := h.store.ListConsents(ctx, u.ID)
+	if err != nil {
+		h.serverError(w, r, "list consents", err)
+		return
+	}
+	for _, c := range consents {
+		name := c.ClientID
+		if cl, err := h.clients.GetClient(ctx, c.ClientID); err == nil && strings.TrimSpace(cl.Name) != "" {
+			name = cl.Name
+		}
+		page.Apps = append(page.Apps, accountApp{
+			ClientID: c.ClientID, Name: name, Scopes: describeScopes(c.Scopes), Granted: c.GrantedAt.Format("2 Jan 2006"),
+		})
+	}
+	sessions, err := h.store.ListBrowserSessions(ctx, u.ID, h.now())
+	if err != nil {
+		h.serverError(w, r, "list sessions", err)
+		return
+	}
+	for _, s := range slices.Backward(sessions) { // newest first
+		page.Sessions = append(page.Sessions, accountSession{
+			Handle: h.sessionHandle(s.ID), Current: s.ID == cur.Session.ID,
+			Started: s.AuthTime.Format("2 Jan 2006 15:04 MST"), IP: s.IP, UserAgent: s.UserAgent,
+		})
+	}
+	ids, err := h.store.ListIdentities(ctx, u.ID)
+	if err != nil {
+		h.serverError(w, r, "list identities", err)
+		return
+	}
+	for _, id := range ids {
+		page.Identities = append(page.Identities, accountIdentity{
+			Provider: id.Provider, Subject: id.Subject, Email: id.Email,
+			CanUnlink: page.HasPass || len(ids) > 1,
+		})
+	}
+	h.renderer.render(w, r, status, tmplAccount, page)
+}
+
+// accountAction checks an account form post and returns the person.
+func (h *Handlers) accountAction(w http.ResponseWriter, r *http.Request) (session.Current, bool) {
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+		return session.Current{}, false
+	}
+	return h.signedIn(w, r, accountPath)
+}
+
+// done redirects back to the account page showing notice key.
+func done(w http.ResponseWriter, r *http.Request, key string) {
+	http.Redirect(w, r, accountPath+"?done="+key, http.StatusSeeOther)
+}
+
+// updateProfile serves POST /account/profile {name}.
+func (h *Handlers) updateProfile(w http.ResponseWriter, r *http.Request) {
+	cur, ok := h.accountAction(w, r)
+	if !ok {
+		return
+	}
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	switch {
+	case name == "":
+		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"name": MsgNameRequired})
+		return
+	case utf8.RuneCountInString(name) > maxNameRunes:
+		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"name": MsgNameTooLong})
+		return
+	}
+	err := h.store.UpdateUser(r.Context(), cur.User.ID, func(u *storage.User) error {
+		u.Name = name
+		u.UpdatedAt = h.now().UTC()
+		return nil
+	})
+	if err != nil {
+		h.serverError(w, r, "update profile", err)
+		return
+	}
+	h.audit.RecordRequest(r, audit.ProfileUpdated, audit.Success, cur.User.ID, "", nil)
+	done(w, r, "profile")
+}
+
+// changePassword serves POST /account/password {current_password,
+// new_password}. It signs out the person's other sessions.
+func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
+	cur, ok := h.accountAction(w, r)
+	if !ok {
+		return
+	}
+	if len(cur.User.PasswordHash) > 0 {
+		_, err := h.accounts.Authenticate(r.Context(), cur.User.Email, r.PostForm.Get("current_password"))
+		if errors.Is(err, accounts.ErrInvalidCredentials) {
+			h.audit.RecordRequest(r, audit.PasswordChanged, audit.Failure, cur.User.ID, "", map[string]string{"reason": "wrong current password"})
+			h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"current_password": MsgCurrentPassword})
+			return
+		}
+		if errors.Is(err, accounts.ErrRateLimited) {
+			h.tooManyAttempts(w, r, err)
+			return
+		}
+		if err != nil {
+			h.serverError(w, r, "authenticate", err)
+			return
+		}
+	}
+	password := r.PostForm.Get("new_password")
+	if msg := h.checkPassword(password); msg != "" {
+		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"new_password": msg})
+		return
+	}
+	hash, err := h.accounts.HashPassword(r.Context(), password)
+	if err != nil {
+		h.serverError(w, r, "hash password", err)
+		return
+	}
+	err = h.store.UpdateUser(r.Context(), cur.User.ID, func(u *storage.User) error {
+		u.PasswordHash = hash
+		u.UpdatedAt = h.now().UTC()
+		return nil
+	})
+	if err != nil {
+		h.serverError(w, r, "change password", err)
+		return
+	}
+	h.endOtherSessions(r, cur)
+	h.audit.RecordRequest(r, audit.PasswordChanged, audit.Success, cur.User.ID, "", nil)
+	done(w, r, "password")
+}
+
+// endOtherSessions signs the user out everywhere but here.
+func (h *Handlers) endOtherSessions(r *http.Request, cur session.Current) {
+	sessions, err := h.store.ListBrowserSessions(r.Context(), cur.User.ID, h.now())
+	if err != nil {
+		h.logger.ErrorContext(r.Context(), "web: list sessions", "err", err)
+		return
+	}
+	for _, s := range sessions {
+		if s.ID == cur.Session.ID {
+			continue
+		}
+		if err := h.store.DeleteBrowserSession(r.Context(), s.ID); err != nil {
+			h.logger.ErrorContext(r.Context(), "web: end session", "err", err)
+		}
+	}
+}
+
+// revokeApp serves POST /account/apps/revoke {client_id}: the consent goes
+// and so do the app's tokens for this user.
+func (h *Handlers) revokeApp(w http.ResponseWriter, r *http.Request) {
+	cur, ok := h.accountAction(w, r)
+	if !ok {
+		return
+	}
+	clientID := r.PostForm.Get("client_id")
+	err := h.store.DeleteConsent(r.Context(), cur.User.ID, clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		done(w, r, "app")
+		return
+	}
+	if err == nil {
+		err = h.store.RevokeSubjectTokens(r.Context(), cur.User.ID, clientID)
+	}
+	if err != nil {
+		h.serverError(w, r, "revoke consent", err)
+		return
+	}
+	h.audit.RecordRequest(r, audit.ConsentRevoked, audit.Success, cur.User.ID, clientID, nil)
+	done(w, r, "app")
+}
+
+// sessionHandle names a session on the account page without showing its
+// id (the hash of the cookie).
+func (h *Handlers) sessionHandle(id string) string {
+	mac := hmac.New(sha256.New, h.handleKey)
+	mac.Write([]byte(id))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// revokeSession serves POST /account/sessions/revoke {session}: one of the
+// person's own sessions ends; ending this one signs out.
+func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
+	cur, ok := h.accountAction(w, r)
+	if !ok {
+		return
+	}
+	handle := r.PostForm.Get("session")
+	sessions, err := h.store.ListBrowserSessions(r.Context(), cur.User.ID, h.now())
+	if err != nil {
+		h.serverError(w, r, "list sessions", err)
+		return
+	}
+	for _, s := range sessions {
+		if !hmac.Equal([]byte(h.sessionHandle(s.ID)), []byte(handle)) {
+			continue
+		}
+		if err := h.store.DeleteBrowserSession(r.Context(), s.ID); err != nil {
+			h.serverError(w, r, "end session", err)
+			return
+		}
+		h.audit.RecordRequest(r, audit.SessionRevoked, audit.Success, cur.User.ID, "", nil)
+		if s.ID == cur.Session.ID {
+			_ = h.sessions.End(w, r)
+			h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{Title: "Signed out", Message: MsgSignedOut, LinkURL: "/login", LinkText: "Sign in"})
+			return
+		}
+		break
+	}
+	done(w, r, "session")
+}
+
+// unlinkIdentity serves POST /account/identities/unlink {provider,
+// subject}, refused when it is the person's only way to sign in.
+func (h *Handlers) unlinkIdentity(w http.ResponseWriter, r *http.Request) {
+	cur, ok := h.accountAction(w, r)
+	if !ok {
+		return
+	}
+	provider, subject := r.PostForm.Get("provider"), r.PostForm.Get("subject")
+	ids, err := h.store.ListIdentities(r.Context(), cur.User.ID)
+	if err != nil {
+		h.serverError(w, r, "list identities", err)
+		return
+	}
+	i := slices.IndexFunc(ids, func(id storage.Identity) bool { return id.Provider == provider && id.Subject == subject })
+	if i < 0 {
+		done(w, r, "identity")
+		return
+	}
+	if len(cur.User.PasswordHash) == 0 && len(ids) == 1 {
+		h.audit.RecordRequest(r, audit.IdentityUnlinked, audit.Denied, cur.User.ID, "", map[string]string{"provider": provider, "reason": "only sign-in method"})
+		h.showAccount(w, r, cur, http.StatusConflict, "", fieldErrors{"identity": MsgIdentityLast})
+		return
+	}
+	if err := h.store.DeleteIdentity(r.Context(), provider, subject); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		h.serverError(w, r, "unlink identity", err)
+		return
+	}
+	h.audit.RecordRequest(r, audit.IdentityUnlinked, audit.Success, cur.User.ID, "", map[string]string{"provider": provider})
+	done(w, r, "identity")
+}

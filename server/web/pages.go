@@ -1,0 +1,136 @@
+package web
+
+import "net/http"
+
+// Page data, one type per template. Every form carries CSRFToken.
+type (
+	loginPage struct {
+		Email     string // as typed, or login_hint; never the password
+		Flow      string
+		ReturnTo  string // a local path to go to after signing in (no flow)
+		CSRFToken string
+		Error     string
+		// Unverified: the password was right but the email must be
+		// confirmed first; the page offers to resend the link.
+		Unverified  bool
+		RegisterURL string // "" when registration is off
+		ForgotURL   string
+		Providers   []upstreamButton // "Sign in with …" links; see federation.go
+	}
+	consentPage struct {
+		ClientName string
+		UserEmail  string
+		Scopes     []string // plain-words descriptions
+		Flow       string
+		CSRFToken  string
+		SwitchURL  string // sign in as someone else, keeping the flow
+	}
+	errorPage struct {
+		Status  int
+		Title   string
+		Message string
+	}
+	signedInPage struct {
+		Name  string
+		Email string
+	}
+	registerPage struct {
+		Email     string // as typed
+		Name      string // as typed
+		Flow      string
+		CSRFToken string
+		Errors    fieldErrors
+		LoginURL  string
+	}
+	// noticePage is a one-message page: done, sent, signed out, or a link
+	// that no longer works. Link is optional.
+	noticePage struct {
+		Title    string
+		Message  string
+		LinkURL  string
+		LinkText string
+	}
+	forgotPage struct {
+		Email     string
+		CSRFToken string
+		Errors    fieldErrors
+	}
+	resetPage struct {
+		Token     string
+		CSRFToken string
+		Errors    fieldErrors
+	}
+	verifyPage struct {
+		Token     string
+		Flow      string
+		CSRFToken string
+	}
+	logoutPage struct {
+		// Action is where the confirmation posts: /logout or the RP
+		// logout endpoint, with Fields carried along.
+		Action    string
+		Fields    []hiddenField
+		CSRFToken string
+		Email     string
+		Client    string // the application asking, if any
+	}
+	hiddenField struct{ Name, Value string }
+	accountPage struct {
+		Name       string
+		Email      string
+		Verified   bool
+		HasPass    bool
+		CSRFToken  string
+		Notice     string
+		Errors     fieldErrors
+		Apps       []accountApp
+		Sessions   []accountSession
+		Identities []accountIdentity
+	}
+	accountApp struct {
+		ClientID string
+		Name     string
+		Scopes   []string
+		Granted  string
+	}
+	accountSession struct {
+		Handle    string
+		Current   bool
+		Started   string
+		IP        string
+		UserAgent string
+	}
+	accountIdentity struct {
+		Provider  string
+		Subject   string
+		Email     string
+		CanUnlink bool
+	}
+)
+
+// fieldErrors maps a form field name to the message shown beside it.
+type fieldErrors map[string]string
+
+// sampleErrors fills every field error branch in the dry run.
+var sampleErrors = fieldErrors{"identity": "x", "email": "x", "password": "x", "name": "x", "current_password": "x", "new_password": "x", "form": "x"}
+
+// samples fill every branch of each page in the dry run at start, so that
+// an override referring to a field that does not exist fails start-up.
+var samples = map[string]any{
+	tmplLogin: loginPage{Email: "a@example.com", Flow: "client_id=x", ReturnTo: "/account", CSRFToken: "t", Error: MsgLoginFailed,
+		Unverified: true, RegisterURL: "/register", ForgotURL: "/forgot-password",
+		Providers: []upstreamButton{{ID: "p", Name: "P", URL: "/login/p"}}},
+	tmplConsent:  consentPage{ClientName: "App", UserEmail: "a@example.com", Scopes: []string{"x"}, Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
+	tmplError:    errorPage{Status: http.StatusBadRequest, Title: "Error", Message: MsgInvalidRequest},
+	tmplSignedIn: signedInPage{Name: "A", Email: "a@example.com"},
+	tmplRegister: registerPage{Email: "a@example.com", Name: "A", Flow: "client_id=x", CSRFToken: "t", Errors: sampleErrors, LoginURL: "/login"},
+	tmplNotice:   noticePage{Title: "T", Message: "M", LinkURL: "/login", LinkText: "Sign in"},
+	tmplForgot:   forgotPage{Email: "a@example.com", CSRFToken: "t", Errors: sampleErrors},
+	tmplReset:    resetPage{Token: "x", CSRFToken: "t", Errors: sampleErrors},
+	tmplVerify:   verifyPage{Token: "x", Flow: "client_id=x", CSRFToken: "t"},
+	tmplLogout:   logoutPage{Action: "/logout", Fields: []hiddenField{{"a", "b"}}, CSRFToken: "t", Email: "a@example.com", Client: "App"},
+	tmplAccount: accountPage{Name: "A", Email: "a@example.com", Verified: true, HasPass: true, CSRFToken: "t", Notice: "n", Errors: sampleErrors,
+		Apps:       []accountApp{{ClientID: "c", Name: "C", Scopes: []string{"x"}, Granted: "today"}},
+		Sessions:   []accountSession{{Handle: "h", Current: true, Started: "today", IP: "1.2.3.4", UserAgent: "UA"}},
+		Identities: []accountIdentity{{Provider: "p", Subject: "s", Email: "e", CanUnlink: true}}},
+}

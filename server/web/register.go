@@ -1,0 +1,225 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// maxNameRunes bounds a person's name.
+const maxNameRunes = 200
+
+// registerForm serves GET /register?flow=….
+func (h *Handlers) registerForm(w http.ResponseWriter, r *http.Request) {
+	if !h.registration.Enabled {
+		h.renderer.Error(w, r, http.StatusNotFound, MsgRegistrationClosed)
+		return
+	}
+	flow := r.URL.Query().Get("flow")
+	f, ok := h.checkFlow(w, r, flow)
+	if !ok {
+		return
+	}
+	h.renderer.render(w, r, http.StatusOK, tmplRegister, registerPage{
+		Email: f.LoginHint, Flow: flow, CSRFToken: h.csrf.token(w, r), LoginURL: loginURL(flow),
+	})
+}
+
+// register serves POST /register: it creates the account, mails the
+// verification link and, unless verified email is required first, signs
+// the person in and resumes the flow.
+func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
+	if !h.registration.Enabled {
+		h.renderer.Error(w, r, http.StatusNotFound, MsgRegistrationClosed)
+		return
+	}
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+		return
+	}
+	flow := r.PostForm.Get("flow")
+	if _, ok := h.checkFlow(w, r, flow); !ok {
+		return
+	}
+	if !h.allow(w, r, ratelimit.ActionRegister) {
+		return
+	}
+	page := registerPage{
+		Email:    strings.TrimSpace(r.PostForm.Get("email")),
+		Name:     strings.TrimSpace(r.PostForm.Get("name")),
+		Flow:     flow,
+		LoginURL: loginURL(flow),
+		Errors:   fieldErrors{},
+	}
+	password := r.PostForm.Get("password")
+	email, err := accounts.NormalizeEmail(page.Email)
+	if err != nil {
+		page.Errors["email"] = MsgEmailInvalid
+	}
+	if msg := h.checkPassword(password); msg != "" {
+		page.Errors["password"] = msg
+	}
+	switch {
+	case page.Name == "":
+		page.Errors["name"] = MsgNameRequired
+	case utf8.RuneCountInString(page.Name) > maxNameRunes:
+		page.Errors["name"] = MsgNameTooLong
+	}
+	var user storage.User
+	if len(page.Errors) == 0 {
+		user, err = h.accounts.CreateUser(r.Context(), accounts.NewUser{Email: email, Password: password, Name: page.Name})
+		if errors.Is(err, accounts.ErrEmailTaken) {
+			page.Errors["email"] = MsgEmailTaken
+		} else if err != nil {
+			h.serverError(w, r, "create user", err)
+			return
+		}
+	}
+	if len(page.Errors) > 0 {
+		page.CSRFToken = h.csrf.token(w, r)
+		h.renderer.render(w, r, http.StatusBadRequest, tmplRegister, page)
+		return
+	}
+	h.audit.RecordRequest(r, audit.Registered, audit.Success, user.ID, "", nil)
+	h.logger.InfoContext(r.Context(), "registered", "user", user.ID)
+	h.queueVerification(user, flow)
+
+	if h.registration.RequireVerifiedEmail {
+		h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{
+			Title: "Check your email", Message: MsgVerifySent, LinkURL: loginURL(flow), LinkText: "Back to sign in",
+		})
+		return
+	}
+	signedIn, err := h.sessions.Start(w, r, user)
+	if err != nil {
+		h.serverError(w, r, "start session", err)
+		return
+	}
+	h.audit.RecordRequest(r, audit.LoginSuccess, audit.Success, user.ID, "", map[string]string{"method": "registration"})
+	if flow == "" {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	h.resumer.Resume(w, signedIn, flow, session.Step{Authenticated: true})
+}
+
+// queueVerification mails user a verification link in the background. The
+// link carries the flow so the person can continue to the application.
+func (h *Handlers) queueVerification(user storage.User, flow string) {
+	h.tasks.do("email verification", func(ctx context.Context) {
+		raw, err := h.issueToken(ctx, storage.PurposeEmailVerification, user)
+		if err != nil {
+			h.logger.ErrorContext(ctx, "web: verification token", "user", user.ID, "err", err)
+			return
+		}
+		q := url.Values{"token": {raw}}
+		if flow != "" {
+			q.Set("flow", flow)
+		}
+		h.send(ctx, "email verification", mail.Message{
+			To:      user.Email,
+			Subject: "Confirm your email address for " + h.renderer.brand.ProductName,
+			Text: "Hello " + user.Name + ",\n\n" +
+				"please confirm your email address by opening this link:\n\n" +
+				h.link("/verify-email", q) + "\n\n" +
+				"The link works once and expires in " + humanDuration(h.verifyTTL) + ".\n" +
+				"If you did not create an account, ignore this message.\n",
+		})
+	})
+}
+
+// verifyForm serves GET /verify-email?token=…: a button that confirms.
+// Opening the link changes nothing, so mail scanners that fetch links do
+// not use it up.
+func (h *Handlers) verifyForm(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("token")
+	if _, err := h.peekToken(r.Context(), storage.PurposeEmailVerification, raw); err != nil {
+		h.tokenProblem(w, r, err, "Link expired", MsgVerifyInvalid, "/login", "Sign in")
+		return
+	}
+	h.renderer.render(w, r, http.StatusOK, tmplVerify, verifyPage{
+		Token: raw, Flow: r.URL.Query().Get("flow"), CSRFToken: h.csrf.token(w, r),
+	})
+}
+
+// verify serves POST /verify-email: it uses the token and marks the
+// address verified, if it is still the account's address.
+func (h *Handlers) verify(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+		return
+	}
+	raw := r.PostForm.Get("token")
+	hash := secret.SHA256Hex(raw)
+	var userID string
+	err := storage.InTx(r.Context(), h.store, func(ctx context.Context) error {
+		t, err := h.store.ConsumeOneTimeToken(ctx, storage.PurposeEmailVerification, hash, h.now())
+		if err != nil {
+			return err
+		}
+		userID = t.UserID
+		return h.store.UpdateUser(ctx, t.UserID, func(u *storage.User) error {
+			if u.Email != t.Email {
+				return storage.ErrNotFound // the address changed since
+			}
+			u.EmailVerified = true
+			u.UpdatedAt = h.now().UTC()
+			return nil
+		})
+	})
+	if raw == "" || err != nil {
+		h.tokenProblem(w, r, err, "Link expired", MsgVerifyInvalid, "/login", "Sign in")
+		return
+	}
+	h.audit.RecordRequest(r, audit.EmailVerified, audit.Success, userID, "", nil)
+	next, text := "/account", "Go to your account"
+	if flow := r.PostForm.Get("flow"); flow != "" {
+		if _, err := h.resumer.Check(r, flow); err == nil {
+			next, text = loginURL(flow), "Continue to the application"
+		}
+	}
+	h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{Title: "Email confirmed", Message: MsgVerifyDone, LinkURL: next, LinkText: text})
+}
+
+// resendVerification serves POST /verify-email/resend {email}: the same
+// answer whether or not the account exists or needs confirming.
+func (h *Handlers) resendVerification(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+		return
+	}
+	if !h.allow(w, r, ratelimit.ActionResendVerification) {
+		return
+	}
+	flow := r.PostForm.Get("flow")
+	if email, err := accounts.NormalizeEmail(r.PostForm.Get("email")); err == nil && h.allowMail(r, ratelimit.ActionResendVerification, email) {
+		h.tasks.do("resend verification", func(ctx context.Context) {
+			u, err := h.store.GetUserByEmail(ctx, email)
+			if err != nil || u.EmailVerified || u.Disabled {
+				return
+			}
+			h.queueVerification(u, flow)
+		})
+	}
+	h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{
+		Title: "Check your email", Message: MsgVerifyResent, LinkURL: loginURL(flow), LinkText: "Back to sign in",
+	})
+}
+
+// tokenProblem answers a mailed link that does not work: a friendly page
+// for an unknown, used or expired token, the error page otherwise.
+func (h *Handlers) tokenProblem(w http.ResponseWriter, r *http.Request, err error, title, msg, link, linkText string) {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		h.serverError(w, r, "one-time token", err)
+		return
+	}
+	h.renderer.render(w, r, http.StatusBadRequest, tmplNotice, noticePage{Title: title, Message: msg, LinkURL: link, LinkText: linkText})
+}

@@ -1,0 +1,158 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// mailbox is a mail.Sender that keeps messages.
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []mail.Message
+	got  chan struct{}
+}
+
+func newMailbox() *mailbox { return &mailbox{got: make(chan struct{}, 100)} }
+
+func (m *mailbox) Send(_ context.Context, msg mail.Message) error {
+	m.mu.Lock()
+	m.msgs = append(m.msgs, msg)
+	m.mu.Unlock()
+	m.got <- struct{}{}
+	return nil
+}
+
+// next waits for the next message.
+func (m *mailbox) next(t *testing.T) mail.Message {
+	t.Helper()
+	select {
+	case <-m.got:
+	case <-time.After(time.Minute): // a hang guard, not a timing check
+		t.Fatal("no mail")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.msgs[len(m.msgs)-1]
+}
+
+var tokenRE = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
+
+// tokenEnv is a server with the token pages, a test clock and a mailbox.
+func tokenEnv(t *testing.T) (*env, *clock, *mailbox) {
+	t.Helper()
+	clk := &clock{now: time.Now().UTC()}
+	box := newMailbox()
+	var e *env
+	e = newEnv(t, func(o *Options) {
+		o.Store = o.Clients.(storage.Store)
+		o.Mailer = box
+		o.Now = clk.Now
+		o.Issuer = "https://id.example"
+		o.Registration = Registration{Enabled: true, CommonPasswords: true}
+		o.PasswordResetTTL = time.Hour
+		o.VerificationTTL = 48 * time.Hour
+	})
+	return e, clk, box
+}
+
+func mailedToken(t *testing.T, m mail.Message) string {
+	t.Helper()
+	sub := tokenRE.FindStringSubmatch(m.Text)
+	if sub == nil {
+		t.Fatalf("no token in %q", m.Text)
+	}
+	return sub[1]
+}
+
+// TestResetTokenExpires: a reset link works until lifetimes.password_reset
+// has passed, measured on the injected clock.
+func TestResetTokenExpires(t *testing.T) {
+	e, clk, box := tokenEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/forgot-password")
+	e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"alice@example.com"}})
+	m := box.next(t)
+	if m.To != "alice@example.com" || !regexp.MustCompile(`https://id\.example/reset-password\?token=`).MatchString(m.Text) {
+		t.Fatalf("mail %+v", m)
+	}
+	raw := mailedToken(t, m)
+
+	clk.Advance(59 * time.Minute)
+	if resp, _ := e.get(c, "/reset-password?token="+raw); resp.StatusCode != http.StatusOK {
+		t.Fatalf("before expiry: status %d", resp.StatusCode)
+	}
+	clk.Advance(2 * time.Minute)
+	resp, body := e.get(c, "/reset-password?token="+raw)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgResetInvalid)) {
+		t.Errorf("after expiry: status %d:\n%s", resp.StatusCode, body)
+	}
+	resp, body = e.post(c, "/reset-password", url.Values{CSRFField: {token}, "token": {raw}, "password": {"a good new password"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgResetInvalid)) {
+		t.Errorf("post after expiry: status %d", resp.StatusCode)
+	}
+}
+
+// TestVerificationTokenExpires: the verification link expires after
+// lifetimes.email_verification and is single-use.
+func TestVerificationTokenExpires(t *testing.T) {
+	e, clk, box := tokenEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/register")
+	resp, body := e.post(c, "/register", url.Values{CSRFField: {token}, "email": {"dave@example.com"}, "password": {"dave's long password"}, "name": {"Dave"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("register: status %d:\n%s", resp.StatusCode, body)
+	}
+	first := mailedToken(t, box.next(t))
+
+	// A second registration flow for another account, used at once.
+	c2 := e.browser()
+	token2 := e.formToken(c2, "/register")
+	e.post(c2, "/register", url.Values{CSRFField: {token2}, "email": {"erin@example.com"}, "password": {"erin's long password"}, "name": {"Erin"}})
+	second := mailedToken(t, box.next(t))
+	if resp, body := e.post(c2, "/verify-email", url.Values{CSRFField: {token2}, "token": {second}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("verify: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := e.post(c2, "/verify-email", url.Values{CSRFField: {token2}, "token": {second}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("second use: status %d, want 400", resp.StatusCode)
+	}
+
+	clk.Advance(48*time.Hour + time.Second)
+	resp, body = e.post(c, "/verify-email", url.Values{CSRFField: {token}, "token": {first}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgVerifyInvalid)) {
+		t.Errorf("after expiry: status %d", resp.StatusCode)
+	}
+	u, err := e.store.GetUserByEmail(context.Background(), "dave@example.com")
+	if err != nil || u.EmailVerified {
+		t.Errorf("dave verified %v (%v), want false", u.EmailVerified, err)
+	}
+	if u, _ := e.store.GetUserByEmail(context.Background(), "erin@example.com"); !u.EmailVerified {
+		t.Error("erin not verified")
+	}
+}
