@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -36,6 +37,9 @@ var (
 	ErrPasswordTooLong    = fmt.Errorf("accounts: password must be at most %d bytes", MaxPasswordBytes)
 	ErrNameRequired       = errors.New("accounts: name is required")
 	ErrEmailTaken         = errors.New("accounts: an account with this email already exists")
+	// ErrRateLimited is matched by the *ratelimit.LimitedError that
+	// Authenticate returns while an account or client IP is over its limit.
+	ErrRateLimited = ratelimit.ErrLimited
 )
 
 // Service authenticates and creates users.
@@ -45,6 +49,7 @@ type Service struct {
 	slots     chan struct{} // bounds concurrent bcrypt work
 	dummyHash []byte
 	now       func() time.Time
+	limiter   *ratelimit.Limiter
 }
 
 // New returns a Service hashing with the given bcrypt cost (DefaultCost when 0).
@@ -67,6 +72,10 @@ func New(store storage.Users, cost int) (*Service, error) {
 		now:       time.Now,
 	}, nil
 }
+
+// LimitLogins makes Authenticate enforce l's login limits (per account and
+// per client IP). Call it before the Service is in use.
+func (s *Service) LimitLogins(l *ratelimit.Limiter) { s.limiter = l }
 
 // NormalizeEmail checks the syntax of a bare address and lower-cases it.
 func NormalizeEmail(email string) (string, error) {
@@ -108,6 +117,12 @@ func (s *Service) HashPassword(ctx context.Context, password string) ([]byte, er
 // Authenticate returns the user with this email and password. Unknown
 // emails are checked against a dummy hash so every failure costs one bcrypt
 // comparison. A hash made with a lower cost than configured is upgraded.
+//
+// With a limiter (LimitLogins), an account or client IP over its limit is
+// refused with a *ratelimit.LimitedError (ErrRateLimited) before the
+// password is looked at, so even the right password does not get in until
+// the window ends; each failure counts against the account, and a success
+// clears its failures.
 func (s *Service) Authenticate(ctx context.Context, email, password string) (storage.User, error) {
 	normalized, emailErr := NormalizeEmail(email)
 	user, err := storage.User{}, storage.ErrNotFound
@@ -117,20 +132,43 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (sto
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.User{}, fmt.Errorf("accounts: look up user: %w", err)
 	}
+	account := normalized
+	if emailErr != nil {
+		account = strings.ToLower(strings.TrimSpace(email))
+	}
+	if lerr := s.limiter.CheckLogin(ctx, account, user.ID); lerr != nil {
+		return storage.User{}, lerr // refused before waiting for bcrypt
+	}
 	hash := s.dummyHash
 	if err == nil && len(user.PasswordHash) > 0 {
 		hash = user.PasswordHash
 	}
-	var cmpErr error
+	var ok bool
+	var limitErr error
 	if slotErr := s.withSlot(ctx, func() error {
-		cmpErr = bcrypt.CompareHashAndPassword(hash, []byte(password))
+		// Checked again once a bcrypt slot is free, and failures counted
+		// before it is released, so attempts queued behind a burst are
+		// refused as soon as the ones before them lock the account: at
+		// most one attempt per slot gets past a limit.
+		if limitErr = s.limiter.CheckLogin(ctx, account, user.ID); limitErr != nil {
+			return nil
+		}
+		cmpErr := bcrypt.CompareHashAndPassword(hash, []byte(password))
+		ok = err == nil && len(user.PasswordHash) > 0 && cmpErr == nil && !user.Disabled
+		if !ok {
+			s.limiter.LoginFailed(ctx, account)
+		}
 		return nil
 	}); slotErr != nil {
 		return storage.User{}, slotErr
 	}
-	if err != nil || len(user.PasswordHash) == 0 || cmpErr != nil || user.Disabled {
+	if limitErr != nil {
+		return storage.User{}, limitErr
+	}
+	if !ok {
 		return storage.User{}, ErrInvalidCredentials
 	}
+	s.limiter.LoginSucceeded(ctx, account)
 	if cost, _ := bcrypt.Cost(hash); cost < s.cost {
 		s.upgradeHash(ctx, user.ID, password)
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	Audit          AuditConfig   `yaml:"audit"`
 	DatabasePool   PoolConfig    `yaml:"database_pool"`
 	Janitor        JanitorConfig `yaml:"janitor"`
+	// MetricsListen, when set, serves /metrics on this address only,
+	// instead of on the main listener.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // RegistrationConfig controls self-service sign-up.

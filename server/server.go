@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -17,8 +18,10 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/clientip"
+	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/web"
@@ -34,13 +37,22 @@ type Server struct {
 	Accounts *accounts.Service
 	Audit    *audit.Recorder
 	Config   Config
-	pages    *web.Handlers
+	// Limiter enforces the login rate limits; Metrics are the Prometheus
+	// metrics (served at /metrics, or by the CLI on metrics_listen).
+	Limiter *ratelimit.Limiter
+	Metrics *metrics.Metrics
+	closer  io.Closer
+	pages   *web.Handlers
 }
 
-// Close waits for the pages' background work (mail) to finish. Call it
-// after the HTTP server stopped and before closing the store.
+// Close waits for the pages' background work (mail) to finish and closes
+// the rate limiter's Redis connection. Call it after the HTTP server
+// stopped and before closing the store.
 func (s *Server) Close() {
 	s.pages.Close()
+	if s.closer != nil {
+		_ = s.closer.Close()
+	}
 }
 
 // New builds the server on an open store. cfg must be validated and carry
@@ -66,6 +78,12 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	mets := metrics.New(dbStats(store))
+	limiter, closer, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
+	if err != nil {
+		return nil, err
+	}
+	acc.LimitLogins(limiter)
 	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
 		ProductName:  cfg.Branding.ProductName,
 		LogoURL:      cfg.Branding.LogoURL,
@@ -149,32 +167,40 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		PasswordResetTTL: lt.PasswordReset.D(),
 		VerificationTTL:  lt.EmailVerification.D(),
 		Logout:           &oauth.EndSession{Issuer: cfg.Issuer, Keys: km, Clients: store},
+		Limiter:          limiter,
 	})
 
 	r := mux.NewRouter()
+	r.Use(metrics.Route)
 	r.Handle(oauth.PathDiscovery, discovery).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(oauth.PathJWKS, &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger}).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(oauth.PathAuthorize, authorize).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
-	r.Handle(oauth.PathToken, &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now}).Methods(http.MethodPost)
+	r.Handle(oauth.PathToken, &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets}).Methods(http.MethodPost)
 	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
-	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger}).Methods(http.MethodPost)
+	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog}).Methods(http.MethodPost)
 	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Provider: provider, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger}))
 	pages.Register(r)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", readyz(store, km)).Methods(http.MethodGet, http.MethodHead)
+	if cfg.MetricsListen == "" {
+		r.Handle("/metrics", mets.Handler()).Methods(http.MethodGet, http.MethodHead)
+	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		renderer.Error(w, req, http.StatusNotFound, web.MsgNotFound)
 	})
 	r.MethodNotAllowedHandler = methodNotAllowed(r)
 
 	return &Server{
-		Handler:  withMiddleware(resolver.Middleware(r), logger),
+		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(r, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
 		Store:    store,
 		Keys:     km,
 		Accounts: acc,
 		Audit:    auditLog,
 		Config:   cfg,
+		Limiter:  limiter,
+		Metrics:  mets,
+		closer:   closer,
 		pages:    pages,
 	}, nil
 }

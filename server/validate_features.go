@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net"
 
 	"net/mail"
 	"net/netip"
@@ -122,6 +123,11 @@ func (c *Config) validateFeatures(check func(ok bool, format string, args ...any
 	check(p.MinConns >= 0 && p.MinConns <= p.MaxConns, "database_pool.min_conns: %d is not within 0..max_conns", p.MinConns)
 	check(p.ConnectTimeout.D() > 0, "database_pool.connect_timeout: must be positive")
 	check(p.MaxConnLife.D() >= 0, "database_pool.max_conn_lifetime: must not be negative")
+	if c.MetricsListen != "" {
+		_, _, err := net.SplitHostPort(c.MetricsListen)
+		check(err == nil, "metrics_listen: %q is not host:port", c.MetricsListen)
+		check(c.MetricsListen != c.Listen, "metrics_listen: must differ from listen")
+	}
 	check(c.Janitor.Interval.D() >= time.Second, "janitor.interval: %s is shorter than 1s", c.Janitor.Interval.D())
 	for _, l := range []struct {
 		name string

@@ -47,11 +47,11 @@ func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
 	if len(args) > 0 {
 		return nil, fmt.Errorf("janitor: unexpected argument %q", args[0])
 	}
-	n, err := server.CollectGarbage(ctx, d.store, time.Now())
+	res, err := server.Cleanup(ctx, d.store, time.Now(), d.cfg.Audit.Retention.D())
 	if err != nil {
 		return nil, fmt.Errorf("janitor: %w", err)
 	}
-	return map[string]any{"deleted": n}, nil
+	return map[string]any{"deleted": res.Expired, "audit_events_deleted": res.AuditEvents}, nil
 }
 
 // withStore loads the configuration, opens (and migrates) the database,

@@ -35,8 +35,9 @@ commands:
   users delete          delete a user with their sessions and tokens: --email E | --id ID
   keys rotate           publish a new signing key; the old one verifies until its tokens expire
   keys list             list signing keys
-  janitor               delete expired codes, tokens, sessions and retired keys now
-                        (serve also does it every 10 minutes)
+  janitor               delete expired codes, tokens, sessions, reset tokens, rate counters,
+                        retired keys and audit events past audit.retention now
+                        (serve also does it every janitor.interval)
   migrate-data          copy users, clients, consents, identities and keys to another database:
                         --from DSN --to DSN [--allow-non-empty]  (e.g. sqlite:///… to postgres://…)
 `

@@ -9,11 +9,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server"
 )
+
+// shutdownTimeout bounds how long a shutdown waits for in-flight requests.
+const shutdownTimeout = 20 * time.Second
 
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
@@ -22,7 +29,10 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 // cmdServe runs the server until ctx is cancelled (SIGINT/SIGTERM), then
-// shuts down gracefully, finishing in-flight requests.
+// shuts down gracefully, finishing in-flight requests. It serves HTTPS
+// itself when tls.cert_file and tls.key_file are set, reloading them on
+// SIGHUP, and plain HTTP otherwise (behind a TLS-terminating proxy).
+// /metrics goes on metrics_listen when that is set.
 func cmdServe(ctx context.Context, configPath string, args []string, stderr io.Writer, lookup env) int {
 	if len(args) > 0 {
 		return fail(stderr, fmt.Errorf("serve: unexpected argument %q", args[0]))
@@ -32,6 +42,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		return fail(stderr, err)
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
+	ratelimit.LogRedisTo(logger)
 	if cfg.Dev {
 		msg := "DEV MODE: not for production (http issuer allowed, secret may be generated)"
 		if secretPath != "" {
@@ -52,18 +63,22 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		return fail(stderr, err)
 	}
 	defer srv.Close() // runs before store.Close: queued mail goes out first
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fail(stderr, fmt.Errorf("listen: %w", err))
+
+	var cert *server.Certificate
+	if cfg.TLS.CertFile != "" {
+		if cert, err = server.LoadCertificate(cfg.TLS.CertFile, cfg.TLS.KeyFile, logger); err != nil {
+			return fail(stderr, err)
+		}
 	}
-	httpSrv := &http.Server{
-		Handler:           srv.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	servers := []*listener{{name: "gatehouse", addr: cfg.Listen, handler: srv.Handler, cert: cert}}
+	if cfg.MetricsListen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.Metrics.Handler())
+		servers = append(servers, &listener{name: "metrics", addr: cfg.MetricsListen, handler: mux})
 	}
 	if cfg.DebugListen != "" {
 		dln, err := net.Listen("tcp", cfg.DebugListen)
@@ -74,21 +89,113 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		logger.Warn("profiler (pprof) served on the debug address", "debug_listen", dln.Addr().String())
 		go func() { _ = http.Serve(dln, server.DebugHandler()) }()
 	}
-	go srv.RunJanitor(ctx, 10*time.Minute, logger)
-	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
-	logger.Info("gatehouse serving", "issuer", cfg.Issuer, "listen", ln.Addr().String())
+	errc := make(chan error, len(servers))
+	for _, l := range servers {
+		if err := l.listen(logger); err != nil {
+			for _, started := range servers {
+				started.close()
+			}
+			return fail(stderr, err)
+		}
+	}
+	for _, l := range servers {
+		go func() { errc <- l.serve() }()
+		scheme := "http"
+		if l.cert != nil {
+			scheme = "https"
+		}
+		logger.Info(l.name+" serving", "issuer", cfg.Issuer, "listen", l.ln.Addr().String(), "scheme", scheme)
+	}
+	go srv.RunJanitor(ctx, cfg.Janitor.Interval.D(), logger)
 
-	select {
-	case err := <-errc:
-		return fail(stderr, fmt.Errorf("serve: %w", err))
-	case <-ctx.Done():
+	for {
+		select {
+		case err := <-errc:
+			shutdown(servers, logger)
+			return fail(stderr, fmt.Errorf("serve: %w", err))
+		case <-hup:
+			if cert == nil {
+				logger.Info("SIGHUP: no TLS certificate to reload")
+				continue
+			}
+			_ = cert.Reload() // logged; the old certificate stays on failure
+			continue
+		case <-ctx.Done():
+		}
+		break
 	}
 	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := shutdown(servers, logger); err != nil {
 		return fail(stderr, fmt.Errorf("shutdown: %w", err))
 	}
 	return 0
+}
+
+// listener is one HTTP server: the main one or the metrics one.
+type listener struct {
+	name    string
+	addr    string
+	handler http.Handler
+	cert    *server.Certificate // HTTPS when set
+	ln      net.Listener
+	srv     *http.Server
+}
+
+func (l *listener) listen(logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", l.addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", l.name, err)
+	}
+	l.ln = ln
+	l.srv = &http.Server{
+		Handler:           l.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if l.cert != nil {
+		l.srv.TLSConfig = l.cert.TLSConfig()
+	}
+	return nil
+}
+
+func (l *listener) serve() error {
+	var err error
+	if l.cert != nil {
+		err = l.srv.ServeTLS(l.ln, "", "") // the certificate comes from TLSConfig
+	} else {
+		err = l.srv.Serve(l.ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (l *listener) close() {
+	if l.ln != nil {
+		l.ln.Close()
+	}
+}
+
+// shutdown stops accepting, lets in-flight requests finish (for up to
+// shutdownTimeout) and closes every server.
+func shutdown(servers []*listener, logger *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, l := range servers {
+		wg.Go(func() {
+			if err := l.srv.Shutdown(ctx); err != nil {
+				logger.Error("shutdown", "server", l.name, "error", err)
+				errs[i] = fmt.Errorf("%s: %w", l.name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

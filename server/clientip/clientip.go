@@ -87,6 +87,13 @@ func FromRequest(req *http.Request) string {
 	return remoteAddr(req)
 }
 
+// FromContext returns the client IP that Middleware stored in a request's
+// context (which fosite passes on to storage), or "" outside a request.
+func FromContext(ctx context.Context) string {
+	ip, _ := ctx.Value(ctxKey{}).(string)
+	return ip
+}
+
 func remoteAddr(req *http.Request) string {
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if err != nil {

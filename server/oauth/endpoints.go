@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/ory/fosite"
+
+	"github.com/gatehouse-id/gatehouse/audit"
 )
 
 // Introspect is the RFC 7662 introspection endpoint: any authenticated
@@ -68,6 +70,7 @@ func isInactive(err error) bool {
 type Revoke struct {
 	Provider *Provider
 	Logger   *slog.Logger
+	Audit    *audit.Recorder // optional
 }
 
 // ServeHTTP handles one revocation request.
@@ -89,6 +92,8 @@ func (h *Revoke) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		logError(ctx, h.Logger, "revocation", err)
 		challengeClient(w, r, err)
+	} else {
+		recordRevoked(h.Audit, r)
 	}
 	h.Provider.WriteRevocationResponse(ctx, w, err)
 }

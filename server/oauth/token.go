@@ -11,6 +11,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -24,6 +25,10 @@ type Token struct {
 	}
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Audit records issued, refreshed and reused tokens; Metrics counts
+	// issued tokens. Both optional.
+	Audit   *audit.Recorder
+	Metrics TokenMetrics
 }
 
 // ServeHTTP handles one token request.
@@ -141,6 +146,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
+	t.recordIssued(r, ar, sess)
 }
 
 // activeUser loads the token's user; a missing or disabled user is an
@@ -174,6 +180,8 @@ func grantable(c fosite.Client, scope string) bool {
 }
 
 func (t *Token) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
+	err = rateLimited(w, err)
+	t.recordReuse(r, ar, err)
 	logError(ctx, t.Logger, "token request", err)
 	challengeClient(w, r, err)
 	t.Provider.WriteAccessError(ctx, w, ar, err)

@@ -155,6 +155,10 @@ func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 			h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"current_password": MsgCurrentPassword})
 			return
 		}
+		if errors.Is(err, accounts.ErrRateLimited) {
+			h.tooManyAttempts(w, r, err)
+			return
+		}
 		if err != nil {
 			h.serverError(w, r, "authenticate", err)
 			return

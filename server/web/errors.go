@@ -37,6 +37,9 @@ const (
 // (unknown email, wrong password, disabled account).
 const MsgLoginFailed = "Incorrect email or password."
 
+// MsgTooManyAttempts answers an attempt refused by the rate limits (429).
+const MsgTooManyAttempts = "Too many attempts. For your security, please wait a few minutes before trying again."
+
 // fixedMessages is the set Renderer.Error accepts.
 var fixedMessages = map[string]bool{
 	MsgInvalidRequest: true,
@@ -57,6 +60,7 @@ var fixedMessages = map[string]bool{
 	MsgRegistrationClosed:        true,
 	MsgLogoutInvalid:             true,
 	MsgLogoutBadRedirect:         true,
+	MsgTooManyAttempts:           true, // rate limits (ratelimit.go)
 }
 
 // Texts shown beside form fields and on notice pages.

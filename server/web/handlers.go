@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -67,6 +68,10 @@ type Options struct {
 	Logout session.LogoutParser
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Limiter bounds attempts per client IP on registration and
+	// forgot-password (see Handlers.allow); nil allows everything. The
+	// login limits are enforced by Accounts.Authenticate.
+	Limiter *ratelimit.Limiter
 }
 
 // Registration configures self-service sign-up.
@@ -99,6 +104,7 @@ type Handlers struct {
 	now          func() time.Time
 	handleKey    []byte // keys the session handles shown on the account page
 	tasks        *tasks
+	limiter      *ratelimit.Limiter
 }
 
 // New returns Handlers. It panics when a required dependency is missing:
@@ -156,6 +162,7 @@ func New(o Options) *Handlers {
 		static:       static,
 		logger:       logger,
 		fed:          newFederation(o.Federation, o.Accounts, o.Secret, o.Secure),
+		limiter:      o.Limiter,
 	}
 }
 

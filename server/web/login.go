@@ -67,6 +67,13 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 		}))
 		return
 	}
+	if errors.Is(err, accounts.ErrRateLimited) {
+		setRetryAfter(w, err)
+		h.renderer.render(w, r, http.StatusTooManyRequests, tmplLogin, h.loginPage(w, r, loginPage{
+			Email: email, Flow: flow, ReturnTo: returnTo, Error: MsgTooManyAttempts,
+		}))
+		return
+	}
 	if err != nil {
 		h.serverError(w, r, "authenticate", err)
 		return

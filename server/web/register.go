@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -48,6 +49,9 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 	}
 	flow := r.PostForm.Get("flow")
 	if _, ok := h.checkFlow(w, r, flow); !ok {
+		return
+	}
+	if !h.allow(w, r, ratelimit.ActionRegister) {
 		return
 	}
 	page := registerPage{
@@ -192,8 +196,11 @@ func (h *Handlers) resendVerification(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
+	if !h.allow(w, r, ratelimit.ActionResendVerification) {
+		return
+	}
 	flow := r.PostForm.Get("flow")
-	if email, err := accounts.NormalizeEmail(r.PostForm.Get("email")); err == nil {
+	if email, err := accounts.NormalizeEmail(r.PostForm.Get("email")); err == nil && h.allowMail(r, ratelimit.ActionResendVerification, email) {
 		h.tasks.do("resend verification", func(ctx context.Context) {
 			u, err := h.store.GetUserByEmail(ctx, email)
 			if err != nil || u.EmailVerified || u.Disabled {

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -25,7 +26,7 @@ func (h *Handlers) forgotForm(w http.ResponseWriter, r *http.Request) {
 // after the same work, whether or not an account has that address: the
 // lookup, the token and the mail happen in the background.
 func (h *Handlers) forgot(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) || !h.allow(w, r, ratelimit.ActionForgotPassword) {
 		return
 	}
 	typed := strings.TrimSpace(r.PostForm.Get("email"))
@@ -36,8 +37,10 @@ func (h *Handlers) forgot(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	event := audit.FromRequest(r, audit.PasswordResetRequested)
-	h.tasks.do("password reset", func(ctx context.Context) { h.mailReset(ctx, email, event) })
+	if h.allowMail(r, ratelimit.ActionForgotPassword, email) {
+		event := audit.FromRequest(r, audit.PasswordResetRequested)
+		h.tasks.do("password reset", func(ctx context.Context) { h.mailReset(ctx, email, event) })
+	}
 	h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{
 		Title: "Check your email", Message: MsgForgotSent, LinkURL: "/login", LinkText: "Back to sign in",
 	})

@@ -1,0 +1,272 @@
+// Package ratelimit bounds password guessing and credential stuffing with
+// fixed-window counters: failed sign-ins per account, and attempts per
+// client IP, per action (login, register, forgot_password,
+// resend_verification). The counters live in the database
+// (storage.RateCounters, shared by every node on one database) or in Redis
+// (NewRedis), so several nodes share one limit.
+//
+// A refused attempt is a *LimitedError carrying how long until the window
+// ends (the Retry-After). The first refusal of a key in each window is an
+// audit event (audit.Lockout). When the counter store fails the limiter
+// logs the failure and lets the attempt through: an outage of Redis must
+// not lock every person out, and bcrypt's bounded pool still caps the
+// guessing rate.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server/clientip"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// Actions that are limited. Each has its own per-IP budget.
+const (
+	ActionLogin          = "login" // the login page and the password grant
+	ActionRegister       = "register"
+	ActionForgotPassword = "forgot_password"
+	// ActionResendVerification: asking for another email-verification link.
+	ActionResendVerification = "resend_verification"
+)
+
+// Which limit refused an attempt (LimitedError.Limit, metric label).
+const (
+	LimitAccount = "account"
+	LimitIP      = "ip"
+)
+
+// ErrLimited is matched (errors.Is) by every *LimitedError.
+var ErrLimited = errors.New("ratelimit: too many attempts")
+
+// LimitedError refuses an attempt until the window ends.
+type LimitedError struct {
+	Action     string
+	Limit      string // LimitAccount or LimitIP
+	RetryAfter time.Duration
+}
+
+func (e *LimitedError) Error() string {
+	return fmt.Sprintf("ratelimit: too many %s attempts (%s limit); retry after %s", e.Action, e.Limit, e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrLimited) true.
+func (e *LimitedError) Is(target error) bool { return target == ErrLimited }
+
+// RetryAfterSeconds is the Retry-After header value: whole seconds,
+// rounded up, at least 1.
+func (e *LimitedError) RetryAfterSeconds() int {
+	return max(1, int(math.Ceil(e.RetryAfter.Seconds())))
+}
+
+// Observer is told of refusals and failed sign-ins (metrics). Optional.
+type Observer interface {
+	RateLimited(action, limit string)
+	LoginFailed()
+}
+
+// Options configure a Limiter. Counters is required; the limits default
+// to 5 account failures and 100 IP attempts per 15 minutes.
+type Options struct {
+	Counters        storage.RateCounters
+	Window          time.Duration
+	AccountFailures int
+	IPAttempts      int
+	Audit           *audit.Recorder
+	Observer        Observer
+	Logger          *slog.Logger
+	// Now is the clock (time.Now when nil); tests inject their own.
+	Now func() time.Time
+}
+
+// Limiter enforces the limits. A nil *Limiter allows everything.
+type Limiter struct {
+	o   Options
+	now atomic.Pointer[func() time.Time]
+}
+
+// New returns a Limiter.
+func New(o Options) *Limiter {
+	if o.Counters == nil {
+		panic("ratelimit: New: Options.Counters is nil")
+	}
+	if o.Window <= 0 {
+		o.Window = 15 * time.Minute
+	}
+	if o.AccountFailures <= 0 {
+		o.AccountFailures = 5
+	}
+	if o.IPAttempts <= 0 {
+		o.IPAttempts = 100
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	l := &Limiter{o: o}
+	l.SetClock(o.Now)
+	return l
+}
+
+// SetClock replaces the clock (time.Now when nil); tests of a running
+// server use it to move past a window without sleeping.
+func (l *Limiter) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	l.now.Store(&now)
+}
+
+func (l *Limiter) clock() time.Time { return (*l.now.Load())() }
+
+// CheckLogin is called before a password is verified. It refuses the
+// attempt, whatever the password, once the account has had
+// ratelimit.account_failures failed sign-ins in the window, or the client
+// IP (from the context, see clientip.FromContext) ratelimit.ip_attempts.
+// Only failures count for sign-ins, so a busy NAT or a backend using the
+// password grant for many people is not throttled by its successes.
+// userID ("" when no such account) only goes into the audit event.
+func (l *Limiter) CheckLogin(ctx context.Context, account, userID string) error {
+	if l == nil {
+		return nil
+	}
+	ip := clientip.FromContext(ctx)
+	if ip != "" {
+		if err := l.check(ctx, LimitIP, ipKey(ActionLogin, ip), int64(l.o.IPAttempts), userID, ip); err != nil {
+			return err
+		}
+	}
+	return l.check(ctx, LimitAccount, accountKey(ActionLogin, account), int64(l.o.AccountFailures), userID, ip)
+}
+
+// check refuses a sign-in when key's failures have reached budget.
+func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, userID, ip string) error {
+	now := l.clock()
+	n, _, err := l.o.Counters.GetCounter(ctx, key, now)
+	if err != nil {
+		l.storeFailed(ctx, err)
+		return nil
+	}
+	if n < budget {
+		return nil
+	}
+	// Refused attempts count too, so the first refusal of the window is
+	// known (and audited once); the window does not move.
+	n, end, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, now)
+	if err != nil {
+		l.storeFailed(ctx, err)
+	}
+	return l.refuse(ctx, ActionLogin, limit, n, budget, end, userID, ip)
+}
+
+// LoginFailed counts a failed sign-in against the account and the client
+// IP.
+func (l *Limiter) LoginFailed(ctx context.Context, account string) {
+	if l == nil {
+		return
+	}
+	if l.o.Observer != nil {
+		l.o.Observer.LoginFailed()
+	}
+	keys := []string{accountKey(ActionLogin, account)}
+	if ip := clientip.FromContext(ctx); ip != "" {
+		keys = append(keys, ipKey(ActionLogin, ip))
+	}
+	for _, key := range keys {
+		if _, _, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, l.clock()); err != nil {
+			l.storeFailed(ctx, err)
+		}
+	}
+}
+
+// LoginSucceeded clears the account's failures.
+func (l *Limiter) LoginSucceeded(ctx context.Context, account string) {
+	if l == nil {
+		return
+	}
+	key := accountKey(ActionLogin, account)
+	// A read first: most sign-ins follow no failure, and need no write.
+	n, _, err := l.o.Counters.GetCounter(ctx, key, l.clock())
+	if err == nil && n > 0 {
+		err = l.o.Counters.DeleteCounter(ctx, key)
+	}
+	if err != nil {
+		l.storeFailed(ctx, err)
+	}
+}
+
+// Allow counts one attempt at action from ip and refuses it, with a
+// *LimitedError, once the IP has used its budget (ratelimit.ip_attempts
+// per window). Pages call it for registration and forgot-password:
+//
+//	if err := limiter.Allow(r.Context(), ratelimit.ActionRegister, clientip.FromRequest(r)); err != nil { ... 429 ... }
+//
+// An empty ip is not limited.
+func (l *Limiter) Allow(ctx context.Context, action, ip string) error {
+	if l == nil || ip == "" {
+		return nil
+	}
+	return l.count(ctx, action, LimitIP, ipKey(action, ip), int64(l.o.IPAttempts), ip)
+}
+
+// AllowAccount counts one attempt at action for account (say, the email
+// a password reset is asked for) and refuses it once the account has had
+// ratelimit.account_failures attempts in the window.
+func (l *Limiter) AllowAccount(ctx context.Context, action, account string) error {
+	if l == nil {
+		return nil
+	}
+	return l.count(ctx, action, LimitAccount, accountKey(action, account), int64(l.o.AccountFailures), clientip.FromContext(ctx))
+}
+
+func (l *Limiter) count(ctx context.Context, action, limit, key string, budget int64, ip string) error {
+	n, end, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, l.clock())
+	if err != nil {
+		l.storeFailed(ctx, err)
+		return nil
+	}
+	if n <= budget {
+		return nil
+	}
+	return l.refuse(ctx, action, limit, n, budget, end, "", ip)
+}
+
+// refuse builds the error for the n-th attempt of a key whose budget is
+// budget, auditing the first refusal of the window.
+func (l *Limiter) refuse(ctx context.Context, action, limit string, n, budget int64, end time.Time, userID, ip string) error {
+	retry := end.Sub(l.clock())
+	if end.IsZero() || retry <= 0 {
+		retry = time.Second
+	}
+	if l.o.Observer != nil {
+		l.o.Observer.RateLimited(action, limit)
+	}
+	if n == budget+1 {
+		l.o.Audit.Record(ctx, storage.AuditEvent{
+			Type:    audit.Lockout,
+			Outcome: audit.Denied,
+			UserID:  userID,
+			IP:      ip,
+			Details: map[string]string{"action": action, "limit": limit, "until": end.UTC().Format(time.RFC3339)},
+		})
+	}
+	return &LimitedError{Action: action, Limit: limit, RetryAfter: retry}
+}
+
+func (l *Limiter) storeFailed(ctx context.Context, err error) {
+	l.o.Logger.ErrorContext(ctx, "ratelimit: counter store failed; attempt allowed", "error", err)
+}
+
+func ipKey(action, ip string) string { return "rl:" + action + ":ip:" + ip }
+
+// accountKey names an account's counter by a hash of the account (the
+// normalised email), so no address is stored in the counters.
+func accountKey(action, account string) string {
+	return "rl:" + action + ":acct:" + secret.SHA256Hex(account)
+}

@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/rs/cors"
+
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
+	"github.com/gatehouse-id/gatehouse/server/metrics"
+	"github.com/gatehouse-id/gatehouse/server/oauth"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// hstsValue is sent on every response when Gatehouse is reached over
+// HTTPS: one year, subdomains included.
+const hstsValue = "max-age=31536000; includeSubDomains"
+
+// newLimiter builds the login rate limiter: counters in Redis when
+// ratelimit.redis_url is set (the returned Closer closes that connection),
+// in the database otherwise.
+func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit.Recorder, m *metrics.Metrics, logger *slog.Logger) (*ratelimit.Limiter, io.Closer, error) {
+	var (
+		counters storage.RateCounters = store
+		closer   io.Closer
+	)
+	if cfg.RateLimit.RedisURL != "" {
+		r, err := ratelimit.NewRedis(cfg.RateLimit.RedisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("server: %w", err)
+		}
+		counters, closer = r, r
+		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := r.Ping(pingCtx); err != nil {
+			logger.Warn("ratelimit: Redis does not answer; sign-ins are not rate limited until it does", "error", err)
+		}
+		cancel()
+	}
+	return ratelimit.New(ratelimit.Options{
+		Counters:        counters,
+		Window:          cfg.RateLimit.Window.D(),
+		AccountFailures: cfg.RateLimit.AccountFailures,
+		IPAttempts:      cfg.RateLimit.IPAttempts,
+		Audit:           rec,
+		Observer:        m,
+		Logger:          logger,
+	}), closer, nil
+}
+
+// dbStats is the store's pool statistics, when it reports them.
+func dbStats(store storage.Store) metrics.DBStatser {
+	if s, ok := store.(metrics.DBStatser); ok {
+		return s
+	}
+	return nil
+}
+
+// corsPaths are the endpoints browsers call directly. The HTML pages and
+// the admin API never get CORS headers.
+var corsPaths = map[string]bool{
+	oauth.PathToken:     true,
+	oauth.PathUserInfo:  true,
+	oauth.PathJWKS:      true,
+	oauth.PathDiscovery: true,
+	oauth.PathRevoke:    true,
+}
+
+// withCORS answers CORS (preflights included) on corsPaths for the
+// configured origins; without any, no CORS header is ever sent. No
+// credentials (cookies) are allowed: these endpoints take bearer tokens
+// and client credentials in the request.
+func withCORS(h http.Handler, origins []string) http.Handler {
+	if len(origins) == 0 {
+		return h // rs/cors would allow every origin on an empty list
+	}
+	c := cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		AllowedHeaders: []string{"Authorization", "Content-Type"},
+		ExposedHeaders: []string{"WWW-Authenticate", "Retry-After"},
+		MaxAge:         600,
+	})
+	withHeaders := c.Handler(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if corsPaths[r.URL.Path] {
+			withHeaders.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// withHSTS adds Strict-Transport-Security when on is set: the server
+// serves HTTPS itself or its issuer is https (behind a TLS proxy).
+func withHSTS(h http.Handler, on bool) http.Handler {
+	if !on {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", hstsValue)
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,50 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse-id/gatehouse/ratelimit"
+	"github.com/gatehouse-id/gatehouse/server/clientip"
+)
+
+// allow counts an attempt at action (ratelimit.ActionRegister,
+// ratelimit.ActionForgotPassword, ratelimit.ActionResendVerification) from
+// the client IP. When the IP is over
+// its budget it has answered 429 with MsgTooManyAttempts and returns false.
+func (h *Handlers) allow(w http.ResponseWriter, r *http.Request, action string) bool {
+	err := h.limiter.Allow(r.Context(), action, clientip.FromRequest(r))
+	if err == nil {
+		return true
+	}
+	h.tooManyAttempts(w, r, err)
+	return false
+}
+
+// allowMail reports whether another mail for action may go to email
+// (ratelimit.account_failures per window), so nobody can flood a mailbox.
+// Over the limit the page answers as usual and no mail goes out: a
+// different answer would tell which addresses someone is targeting.
+func (h *Handlers) allowMail(r *http.Request, action, email string) bool {
+	if err := h.limiter.AllowAccount(r.Context(), action, email); err != nil {
+		h.logger.InfoContext(r.Context(), "web: mail not sent: rate limit for this address", "action", action)
+		return false
+	}
+	return true
+}
+
+// tooManyAttempts answers a *ratelimit.LimitedError with the friendly 429
+// page and a Retry-After header.
+func (h *Handlers) tooManyAttempts(w http.ResponseWriter, r *http.Request, err error) {
+	setRetryAfter(w, err)
+	h.renderer.Error(w, r, http.StatusTooManyRequests, MsgTooManyAttempts)
+}
+
+// setRetryAfter sets Retry-After from a *ratelimit.LimitedError.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var limited *ratelimit.LimitedError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(limited.RetryAfterSeconds()))
+	}
+}
