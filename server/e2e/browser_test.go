@@ -19,7 +19,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	ctx := servertest.Chrome(t)
 	env := servertest.Start(t)
 
-	app := startApp(t)
+	app := servertest.StartApp(t, "127.0.0.2")
 	callback := app.Callback
 	id, secret := env.CreateClient(t, clients.Spec{ID: "browser-app", Name: "Browser App", RedirectURIs: []string{callback}})
 	env.CreateUser(t, aliceEmail, alicePassword, aliceName)
@@ -53,7 +53,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	if !strings.Contains(consentText, "Browser App") || !strings.Contains(consentText, "Your email address") {
 		t.Errorf("consent page text %q lacks the app name or the scope description", consentText)
 	}
-	q := app.next(t)
+	q := app.Received(t)
 	if q.Get("state") != state || q.Get("code") == "" {
 		t.Fatalf("callback query %v", q)
 	}

@@ -51,7 +51,7 @@ func browserFlow(t *testing.T, ctx context.Context, cfg *oauth2.Config, extra ..
 func TestBrowserRegisterVerifyConsent(t *testing.T) {
 	ctx := servertest.Chrome(t)
 	env := servertest.Start(t)
-	app := startApp(t)
+	app := servertest.StartApp(t, "127.0.0.2")
 	id, sec := env.CreateClient(t, clients.Spec{ID: "web-app", Name: "Web App", RedirectURIs: []string{app.Callback}})
 	cfg := env.OAuth2Config(id, sec, app.Callback, "openid", "email", "profile")
 
@@ -92,7 +92,7 @@ func TestBrowserRegisterVerifyConsent(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("button[value=allow]")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
 		t.Fatalf("consent: %v", err)
 	}
-	if verified := exchangeVerified(t, env, cfg, id, app.next(t), verifier); verified {
+	if verified := exchangeVerified(t, env, cfg, id, app.Received(t), verifier); verified {
 		t.Error("email_verified true before the link was followed")
 	}
 
@@ -114,7 +114,7 @@ func TestBrowserRegisterVerifyConsent(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
 		t.Fatalf("second authorization: %v", err)
 	}
-	if verified := exchangeVerified(t, env, cfg, id, app.next(t), verifier); !verified {
+	if verified := exchangeVerified(t, env, cfg, id, app.Received(t), verifier); !verified {
 		t.Error("email_verified false after the link was followed")
 	}
 
@@ -123,7 +123,7 @@ func TestBrowserRegisterVerifyConsent(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
 		t.Fatal(err)
 	}
-	if q := app.next(t); q.Get("code") == "" {
+	if q := app.Received(t); q.Get("code") == "" {
 		t.Errorf("prompt=none signed in: %v", q)
 	}
 
@@ -144,7 +144,7 @@ func TestBrowserRegisterVerifyConsent(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
 		t.Fatal(err)
 	}
-	if q := app.next(t); q.Get("error") != "login_required" {
+	if q := app.Received(t); q.Get("error") != "login_required" {
 		t.Errorf("prompt=none after logout: %v", q)
 	}
 	browserFlow(t, ctx, cfg)

@@ -6,12 +6,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 )
 
 // App stands in for a client application in browser tests: a server on
 // its own loopback host (browsers keep cookies per host), whose /callback
-// records the query it receives and, like every other path, shows a page
-// with an element of id "done".
+// (and /logged-out, for post-logout redirects) records the query it
+// receives and, like every other path, shows a page with an element of id
+// "done".
 type App struct {
 	URL      string
 	Callback string // URL + "/callback": the redirect URI to register
@@ -25,9 +27,9 @@ func StartApp(t testing.TB, host string) *App {
 	if err != nil {
 		t.Fatalf("servertest: app: listen on %s: %v", host, err)
 	}
-	a := &App{got: make(chan url.Values, 1)}
+	a := &App{got: make(chan url.Values, 16)}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/callback" {
+		if r.URL.Path == "/callback" || r.URL.Path == "/logged-out" {
 			_ = r.ParseForm()
 			select {
 			case a.got <- r.Form:
@@ -44,14 +46,15 @@ func StartApp(t testing.TB, host string) *App {
 	return a
 }
 
-// Received returns the query of the first request to /callback; call it
-// once the browser has arrived.
+// Received returns the query of the next request to /callback or
+// /logged-out, waiting for it (up to a minute: a hang guard, not a timing
+// check).
 func (a *App) Received(t testing.TB) url.Values {
 	t.Helper()
 	select {
 	case q := <-a.got:
 		return q
-	default:
+	case <-time.After(time.Minute):
 		t.Fatal("servertest: the app's callback was not called")
 		return nil
 	}
