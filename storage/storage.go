@@ -20,6 +20,12 @@ var (
 	// ErrConflict: a transaction lost a serialization or lock conflict and
 	// may be retried by the caller.
 	ErrConflict = errors.New("storage: concurrent update conflict")
+	// ErrInvalid: a write holds text that cannot be stored: invalid UTF-8
+	// or a NUL byte (PostgreSQL refuses both, so every backend does).
+	// Looking a row up by such text finds nothing (ErrNotFound); audit
+	// events and browser sessions are stored with such text cleaned
+	// (invalid bytes become U+FFFD, NUL bytes are dropped) instead.
+	ErrInvalid = errors.New("storage: invalid text (not UTF-8, or a NUL byte)")
 )
 
 // Store is the whole persistence API. Every method runs on the transaction

@@ -4,11 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 // maxCachedStmts bounds the statement cache; every query of the package
 // is a constant, so the bound is only a guard.
 const maxCachedStmts = 256
+
+// Every query of both queriers below sends a string argument that is not
+// valid UTF-8 or holds a NUL byte as NULL (sqlutil.NullInvalidText), as
+// the PostgreSQL backend does, so the two agree: a lookup by such text
+// finds nothing and a write of it fails with storage.ErrInvalid.
 
 // stmtCache keeps one prepared statement per query text on a pool, so that
 // a hot query (a token lookup, a client read) is parsed by SQLite once per
@@ -55,6 +62,7 @@ func (c *stmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := c.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -62,6 +70,7 @@ func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) 
 }
 
 func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -69,6 +78,7 @@ func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any)
 }
 
 func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -127,6 +137,7 @@ func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -134,6 +145,7 @@ func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -141,6 +153,7 @@ func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
