@@ -117,17 +117,27 @@ type txStmts struct {
 }
 
 func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st := t.cache.cached(query); st != nil {
-		return t.tx.StmtContext(ctx, st)
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if st := t.own[query]; st != nil {
 		return st
 	}
-	st, err := t.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil // the unprepared call reports the error
+	// Tx.StmtContext makes a new transaction-bound statement, kept until
+	// the transaction ends, on every call: keep the first, or a long
+	// transaction (migrate-data's copy) grows by one per query.
+	var st *sql.Stmt
+	if cached := t.cache.cached(query); cached != nil {
+		st = t.tx.StmtContext(ctx, cached)
+		if ctx.Err() != nil {
+			// st may carry the cancellation as its error for good:
+			// use it this once only.
+			return st
+		}
+	} else {
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, query); err != nil {
+			return nil // the unprepared call reports the error
+		}
 	}
 	if t.own == nil {
 		t.own = map[string]*sql.Stmt{}
