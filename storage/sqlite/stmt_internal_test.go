@@ -62,3 +62,33 @@ func TestTxReusesStatements(t *testing.T) {
 		t.Fatalf("count in the transaction: %d, %v", n, err)
 	}
 }
+
+// TestTextColumnsNotNull: every TEXT column is NOT NULL, which the
+// queriers' handling of text no store can hold relies on (a write of it
+// becomes NULL and must fail; see sqlutil.NullInvalidText).
+func TestTextColumnsNotNull(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.reader.QueryContext(ctx, `SELECT m.name, c.name FROM sqlite_schema AS m
+		JOIN pragma_table_info(m.name) AS c
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+		AND upper(c.type) = 'TEXT' AND c."notnull" = 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("%s.%s is a TEXT column that allows NULL", table, column)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
