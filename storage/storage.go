@@ -20,6 +20,12 @@ var (
 	// ErrConflict: a transaction lost a serialization or lock conflict and
 	// may be retried by the caller.
 	ErrConflict = errors.New("storage: concurrent update conflict")
+	// ErrInvalid: a write holds text that cannot be stored: invalid UTF-8
+	// or a NUL byte (PostgreSQL refuses both, so every backend does).
+	// Looking a row up by such text finds nothing (ErrNotFound); audit
+	// events and browser sessions are stored with such text cleaned
+	// (invalid bytes become U+FFFD, NUL bytes are dropped) instead.
+	ErrInvalid = errors.New("storage: invalid text (not UTF-8, or a NUL byte)")
 )
 
 // Store is the whole persistence API. Every method runs on the transaction
@@ -66,13 +72,25 @@ type Tx interface {
 }
 
 // InTx runs fn in one transaction on s, committing when fn returns nil and
-// rolling back otherwise. When ctx already carries a transaction fn joins it.
+// rolling back otherwise, also when fn panics (the panic goes on). When ctx
+// already carries a transaction fn joins it.
 func InTx(ctx context.Context, s Tx, fn func(ctx context.Context) error) error {
 	txCtx, err := s.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
-	if err := fn(txCtx); err != nil {
+	ended := false
+	defer func() {
+		if !ended {
+			// fn panicked: a transaction left open would hold its
+			// connection and locks (SQLite's one writer) until ctx ends,
+			// which for a background job or the CLI is never.
+			_ = s.Rollback(txCtx)
+		}
+	}()
+	err = fn(txCtx)
+	ended = true
+	if err != nil {
 		if rbErr := s.Rollback(txCtx); rbErr != nil {
 			return errors.Join(err, rbErr)
 		}

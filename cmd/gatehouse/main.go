@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }) {
+	if wantsHelp(args) {
 		fmt.Fprint(stdout, usage) // before any config is read or database touched
 		return 0
 	}
@@ -90,6 +90,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		return withStore(ctx, configPath, lookup, stdout, stderr, rest[1:], sub)
 	}
 	return fail(stderr, fmt.Errorf("unknown command %q (run gatehouse help)", cmd))
+}
+
+// wantsHelp reports whether args ask for the usage: "help" as the command,
+// or a -h / -help / --help flag anywhere. A later bare "help" is a flag's
+// value (a name, a search, a client id), not a request for help.
+func wantsHelp(args []string) bool {
+	if args[0] == "help" {
+		return true
+	}
+	return slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" })
 }
 
 // extractConfig removes --config FILE (or --config=FILE) from any position.

@@ -457,6 +457,11 @@ func TestUsers(t *testing.T) {
 		})
 	}
 
+	// A flag's value "help" is a value, not a request for the usage.
+	if helper := c.ok("users", "create", "--email", "help@example.com", "--password", "long enough", "--name", "help"); helper["name"] != "help" {
+		t.Errorf("users create --name help printed %v", helper)
+	}
+
 	// Exactly 72 bytes is fine.
 	c.ok("users", "create", "--email", "max@example.com", "--password", strings.Repeat("p", 72), "--name", "Max")
 
@@ -467,7 +472,7 @@ func TestUsers(t *testing.T) {
 		emails = append(emails, u["email"].(string))
 	}
 	slices.Sort(emails)
-	if want := []string{"alice@example.com", "bob@example.com", "max@example.com"}; !slices.Equal(emails, want) {
+	if want := []string{"alice@example.com", "bob@example.com", "help@example.com", "max@example.com"}; !slices.Equal(emails, want) {
 		t.Errorf("users list emails = %v, want %v", emails, want)
 	}
 	if lower := strings.ToLower(ltext); strings.Contains(lower, "password") || strings.Contains(lower, "hash") {

@@ -89,9 +89,13 @@ func userAction(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, arg
 
 // updateUser applies the change ch builds to the user the flags name and
 // prints the user.
-func updateUser(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, args []string, ch func() manage.UserChange) (any, error) {
+func updateUser(ctx context.Context, d deps, fs *flag.FlagSet, u *userFlags, args []string, ch func() (manage.UserChange, error)) (any, error) {
 	return userAction(ctx, d, fs, u, args, func(svc *manage.Service, user storage.User) (any, error) {
-		user, err := svc.UpdateUser(ctx, manage.CLI, user.ID, ch())
+		change, err := ch()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fs.Name(), err)
+		}
+		user, err = svc.UpdateUser(ctx, manage.CLI, user.ID, change)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", fs.Name(), strip(err))
 		}
@@ -105,9 +109,13 @@ func cmdUsersSetRole(ctx context.Context, d deps, args []string) (any, error) {
 	u := newUserFlags(fs)
 	var roles multi
 	fs.Var(&roles, "role", "role (repeatable; replaces the user's roles)")
-	return updateUser(ctx, d, fs, u, args, func() manage.UserChange {
+	return updateUser(ctx, d, fs, u, args, func() (manage.UserChange, error) {
+		if len(roles) == 0 {
+			// Forgetting the flag must not strip every role.
+			return manage.UserChange{}, errors.New("give at least one --role (--role user keeps only the base role)")
+		}
 		r := []string(roles)
-		return manage.UserChange{Roles: &r}
+		return manage.UserChange{Roles: &r}, nil
 	})
 }
 
@@ -121,8 +129,8 @@ func cmdUsersStatus(disable bool) adminFunc {
 	return func(ctx context.Context, d deps, args []string) (any, error) {
 		fs := flag.NewFlagSet(name, flag.ContinueOnError)
 		u := newUserFlags(fs)
-		return updateUser(ctx, d, fs, u, args, func() manage.UserChange {
-			return manage.UserChange{Disabled: &disable}
+		return updateUser(ctx, d, fs, u, args, func() (manage.UserChange, error) {
+			return manage.UserChange{Disabled: &disable}, nil
 		})
 	}
 }

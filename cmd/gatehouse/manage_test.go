@@ -94,6 +94,7 @@ func TestUsersSetRoleDisableDelete(t *testing.T) {
 		}
 	}
 
+	c.ok("users", "create", "--email", "erin@example.com", "--password", "erin password", "--name", "Erin", "--role", "admin")
 	for _, tc := range []struct {
 		name, want string
 		args       []string
@@ -103,12 +104,18 @@ func TestUsersSetRoleDisableDelete(t *testing.T) {
 		{"unknown email", "no such user", []string{"users", "enable", "--email", "nobody@example.com"}},
 		{"unknown id", "no such user", []string{"users", "delete", "--id", "nobody"}},
 		{"bad email", "email", []string{"users", "set-role", "--email", "nobody", "--role", "admin"}},
-		{"bad role", "role", []string{"users", "set-role", "--email", "alice@example.com", "--role", "Bad Role"}},
+		{"bad role", "invalid role", []string{"users", "set-role", "--email", "erin@example.com", "--role", "Bad Role"}},
+		{"no role", "at least one --role", []string{"users", "set-role", "--email", "erin@example.com"}},
 		{"stray argument", "unexpected", []string{"users", "disable", "--email", "a@example.com", "extra"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c.with(t).fails(tc.want, tc.args...)
 		})
+	}
+	// The refused role changes changed nothing.
+	erin := list(t, c.ok("users", "list", "--search", "erin"), "users")
+	if len(erin) != 1 || !slices.Equal(strs(t, erin[0]["roles"]), []string{"admin", "user"}) {
+		t.Errorf("erin after the refused changes: %v", erin)
 	}
 }
 

@@ -91,6 +91,18 @@ func TestMigrateDataArguments(t *testing.T) {
 		code, stdout, stderr := c.raw(tc.args...)
 		checkOneLineError(t, strings.Join(tc.args, " "), code, stdout, stderr, tc.want)
 	}
+
+	// A database with nothing in it, not even a signing key (as opening a
+	// mistyped PostgreSQL DSN creates one), is refused as the source
+	// rather than copied as success.
+	empty := filepath.Join(c.dir, "empty.db")
+	s, err := server.OpenStore(t.Context(), empty, server.Defaults().DatabasePool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	code, stdout, stderr := c.raw("migrate-data", "--from", empty, "--to", filepath.Join(c.dir, "target.db"))
+	checkOneLineError(t, "migrate-data from an empty database", code, stdout, stderr, "holds no users")
 }
 
 // fetchJWKS reads a server's JWK Set.

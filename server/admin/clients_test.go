@@ -220,3 +220,24 @@ func TestErrorsAreJSON(t *testing.T) {
 		t.Errorf("form body: status %d, want 415", resp.StatusCode)
 	}
 }
+
+// TestTextThatCannotBeStored: text no backend can store (a NUL byte; JSON
+// decoding turns invalid UTF-8 into U+FFFD, but \u0000 stays) is a 400,
+// never a 500, and a search or id holding it finds nothing.
+func TestTextThatCannotBeStored(t *testing.T) {
+	f := newFixture(t)
+	admin := f.adminToken(t)
+	path := "/admin/users/" + f.user.ID
+	wantError(t, f.call(t, admin, http.MethodPatch, path, map[string]any{"name": "Bob\x00"}), http.StatusBadRequest, "invalid_request")
+	wantError(t, f.call(t, admin, http.MethodPost, "/admin/users", map[string]any{"email": "new@example.com", "name": "N\x00"}), http.StatusBadRequest, "invalid_request")
+	wantError(t, f.call(t, admin, http.MethodPost, "/admin/clients", map[string]any{
+		"client_id": "app", "name": "App\x00", "redirect_uris": []string{redirectURI},
+	}), http.StatusBadRequest, "invalid_request")
+	wantError(t, f.call(t, admin, http.MethodGet, "/admin/users/a%00b", nil), http.StatusNotFound, "not_found")
+	for _, q := range []string{"/admin/users?search=%00", "/admin/users?search=%FF", "/admin/clients?search=%00", "/admin/audit?type=%00&user=%FF"} {
+		f.ok(t, admin, http.MethodGet, q, nil, http.StatusOK)
+	}
+	if u, err := f.env.Store.GetUser(t.Context(), f.user.ID); err != nil || u.Name != "Bob" {
+		t.Errorf("user after the refused change: %+v, %v", u, err)
+	}
+}

@@ -60,6 +60,7 @@ func TestAccountActions(t *testing.T) {
 
 	t.Run("profile", func(t *testing.T) {
 		wantText(t, submit(t, f.env, b, account(), "/account/profile", url.Values{"name": {"  "}}), http.StatusBadRequest, web.MsgNameRequired)
+		wantText(t, submit(t, f.env, b, account(), "/account/profile", url.Values{"name": {"Alice\x00"}}), http.StatusBadRequest, web.MsgNameInvalid)
 		wantText(t, submit(t, f.env, b, account(), "/account/profile", url.Values{"name": {"Alice Pleasance"}}), http.StatusOK, web.MsgProfileSaved, "Alice Pleasance")
 		if u, _ := f.env.Store.GetUser(ctx, f.user.ID); u.Name != "Alice Pleasance" {
 			t.Errorf("name %q", u.Name)

@@ -33,6 +33,13 @@ func FuzzProtocolEndpoints(f *testing.F) {
 		{"/oauth2/auth", "", "", "client_id=app&response_type=code%20id_token&response_mode=form_post&nonce=1", ""},
 		{"/login", "application/x-www-form-urlencoded", "", "flow=%ZZ", "email=a&password=b&flow=%25"},
 		{"/consent", "application/x-www-form-urlencoded", "", "flow=client_id%3Dapp", "decision=allow"},
+		// Text PostgreSQL cannot hold (a NUL byte, invalid UTF-8) in
+		// values that are looked up in storage as they are.
+		{"/oauth2/token", "application/x-www-form-urlencoded", "app", "", "grant_type=refresh_token&refresh_token=ory_rt_x.%FF"},
+		{"/oauth2/token", "application/x-www-form-urlencoded", "", "", "grant_type=client_credentials&client_id=%00&client_secret=x"},
+		{"/oauth2/revoke", "application/x-www-form-urlencoded", "app", "", "token=ory_at_x.%00"},
+		{"/oauth2/introspect", "application/x-www-form-urlencoded", "app", "", "token=ory_rt_x.%FF&token_type_hint=refresh_token"},
+		{"/oauth2/auth", "", "", "response_type=code&client_id=%FF&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback&scope=openid&state=12345678", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.path, s.ct, s.auth, s.query, s.body)

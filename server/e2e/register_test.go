@@ -133,6 +133,12 @@ func TestRegistrationValidation(t *testing.T) {
 			}
 		})
 	}
+	// Names no store keeps as typed: a friendly 400, never a 500.
+	for _, name := range []string{"Bob\x00", "Bob\xff", "Bob\nSmith"} {
+		resp := b.Get(t, f.env.URL+"/register")
+		resp = submit(t, f.env, b, resp, "/register", url.Values{"email": {bobEmail}, "password": {bobPassword}, "name": {name}})
+		wantText(t, resp, http.StatusBadRequest, web.MsgNameInvalid)
+	}
 	if _, err := f.env.Store.GetUserByEmail(t.Context(), bobEmail); err == nil {
 		t.Error("an invalid registration created an account")
 	}

@@ -95,3 +95,18 @@ func TestPendingLoginTooBigForACookie(t *testing.T) {
 		t.Error("a 4000-byte flow fit in the cookie")
 	}
 }
+
+// TestDisplayNameStorable: an upstream's name is made storable text
+// (no store keeps invalid UTF-8 or a NUL byte), else account creation
+// would fail.
+func TestDisplayNameStorable(t *testing.T) {
+	for in, want := range map[string]string{
+		"Ada Lovelace":   "Ada Lovelace",
+		" Ada\x00 \xff ": "Ada \uFFFD",
+		"\x00\t":         "ada",
+	} {
+		if got := displayName(in, "ada@example.com"); got != want {
+			t.Errorf("displayName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -159,6 +160,14 @@ func (f *federation) identity(provider string, id providers.Identity, userID str
 // displayName is the upstream's name for the person, or the local part of
 // their email when it sent none.
 func displayName(name, email string) string {
+	// The upstream's text, made storable: invalid UTF-8 replaced,
+	// control characters dropped.
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(name, "\uFFFD"))
 	name = strings.TrimSpace(name)
 	if len([]rune(name)) > 200 {
 		name = string([]rune(name)[:200])

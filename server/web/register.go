@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
@@ -19,6 +20,21 @@ import (
 
 // maxNameRunes bounds a person's name.
 const maxNameRunes = 200
+
+// nameProblem returns what is wrong with a person's (trimmed) name, or ""
+// when nothing is: empty, too long, or not printable text (invalid UTF-8
+// or control characters, which no store keeps as typed).
+func nameProblem(name string) string {
+	switch {
+	case name == "":
+		return MsgNameRequired
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+		return MsgNameInvalid
+	case utf8.RuneCountInString(name) > maxNameRunes:
+		return MsgNameTooLong
+	}
+	return ""
+}
 
 // registerForm serves GET /register?flow=….
 func (h *Handlers) registerForm(w http.ResponseWriter, r *http.Request) {
@@ -69,11 +85,8 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 	if msg := h.checkPassword(password); msg != "" {
 		page.Errors["password"] = msg
 	}
-	switch {
-	case page.Name == "":
-		page.Errors["name"] = MsgNameRequired
-	case utf8.RuneCountInString(page.Name) > maxNameRunes:
-		page.Errors["name"] = MsgNameTooLong
+	if msg := nameProblem(page.Name); msg != "" {
+		page.Errors["name"] = msg
 	}
 	var user storage.User
 	if len(page.Errors) == 0 {

@@ -32,8 +32,9 @@ func scanAudit(row pgx.Row) (storage.AuditEvent, error) {
 	return e, nil
 }
 
-// AppendAuditEvent stores e.
+// AppendAuditEvent stores e, its text cleaned (sqlutil.CleanAuditEvent).
 func (s *Store) AppendAuditEvent(ctx context.Context, e storage.AuditEvent) error {
+	e = sqlutil.CleanAuditEvent(e)
 	details := sqlutil.EncodeDetails(e.Details)
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO audit_events
 		(time, type, outcome, user_id, client_id, ip, user_agent, details)

@@ -60,11 +60,12 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 }
 
 // ListClients pages through clients by creation time, optionally those
-// whose id or name contains opts.Search (case-insensitively).
+// whose id or name contains opts.Search (case-insensitively for ASCII
+// letters, as on SQLite: the name is matched under the "C" collation).
 func (s *Store) ListClients(ctx context.Context, opts storage.ListOptions) ([]storage.Client, error) {
 	limit, offset := sqlutil.Page(opts)
 	cs, err := queryAll(ctx, s.q(ctx), scanClient, `SELECT `+clientColumns+` FROM clients
-		WHERE $1 = '' OR id ILIKE $2 OR name ILIKE $2
+		WHERE $1 = '' OR id ILIKE $2 OR name COLLATE "C" ILIKE $2
 		ORDER BY created_at, id LIMIT $3 OFFSET $4`,
 		opts.Search, sqlutil.LikePattern(opts.Search), limit, offset)
 	if err != nil {

@@ -22,8 +22,9 @@
 //
 // SQLSTATE 40001 (serialization failure), 40P01 (deadlock) and 55P03 (lock
 // not available) become storage.ErrConflict, 23505 (unique violation)
-// storage.ErrAlreadyExists and 23503 (foreign key violation)
-// storage.ErrNotFound.
+// storage.ErrAlreadyExists, 23503 (foreign key violation)
+// storage.ErrNotFound and 23502 (not-null violation: text that is not
+// UTF-8 or holds a NUL byte, sent as NULL) storage.ErrInvalid.
 package postgres
 
 import (
@@ -37,6 +38,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 // Options size and time the connection pool. Zero fields keep pgx's
@@ -131,9 +133,28 @@ func (s *Store) txFrom(ctx context.Context) *txState {
 // q returns where a statement runs: the transaction in ctx, else the pool.
 func (s *Store) q(ctx context.Context) querier {
 	if st := s.txFrom(ctx); st != nil {
-		return st.tx
+		return textChecked{st.tx}
 	}
-	return s.pool
+	return textChecked{s.pool}
+}
+
+// textChecked sends every string (and string list) argument that
+// PostgreSQL would refuse as text as NULL instead (see
+// sqlutil.NullInvalidText): a lookup by it finds nothing, as on SQLite,
+// instead of failing with SQLSTATE 22021, and a write of it fails with
+// storage.ErrInvalid.
+type textChecked struct{ q querier }
+
+func (c textChecked) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return c.q.Exec(ctx, sql, sqlutil.NullInvalidText(args, true)...)
+}
+
+func (c textChecked) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.q.Query(ctx, sql, sqlutil.NullInvalidText(args, true)...)
+}
+
+func (c textChecked) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return c.q.QueryRow(ctx, sql, sqlutil.NullInvalidText(args, true)...)
 }
 
 // inTx reports whether ctx carries one of s's transactions.
@@ -194,6 +215,7 @@ const (
 	codeLockNotAvailable     = "55P03"
 	codeUniqueViolation      = "23505"
 	codeForeignKeyViolation  = "23503"
+	codeNotNullViolation     = "23502"
 )
 
 // mapErr turns driver errors into the storage sentinels, keeping the
@@ -217,6 +239,10 @@ func mapErr(err error) error {
 	case codeForeignKeyViolation:
 		// A row refers to a user or client that does not exist.
 		return fmt.Errorf("%w: referenced row: %w", storage.ErrNotFound, err)
+	case codeNotNullViolation:
+		// Every text column is NOT NULL: text that q sent as NULL
+		// (invalid UTF-8 or a NUL byte) gets here.
+		return fmt.Errorf("%w: %w", storage.ErrInvalid, err)
 	}
 	return err
 }

@@ -285,3 +285,32 @@ func TestEmailCaseFoldingIsASCII(t *testing.T) {
 		t.Errorf("an address differing in ASCII case only: %v, want ErrAlreadyExists", err)
 	}
 }
+
+// TestTextColumnsNotNull: every text and text[] column is NOT NULL, which
+// the handling of text PostgreSQL cannot hold relies on (a write of it is
+// sent as NULL and must fail; see sqlutil.NullInvalidText).
+func TestTextColumnsNotNull(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	open(t, dsn) // migrates
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(t.Context()))
+	rows, err := conn.Query(t.Context(), `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND data_type IN ('text', 'ARRAY') AND is_nullable = 'YES'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("%s.%s is a text column that allows NULL", table, column)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}

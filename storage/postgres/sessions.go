@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent`
@@ -30,7 +31,7 @@ func (s *Store) CreateBrowserSession(ctx context.Context, bs storage.BrowserSess
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO browser_sessions (`+browserSessionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		bs.ID, bs.UserID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
-		bs.IP, bs.UserAgent)
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent))
 	if err != nil {
 		return fmt.Errorf("postgres: create browser session: %w", mapErr(err))
 	}

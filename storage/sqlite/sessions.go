@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent`
@@ -29,7 +30,7 @@ func (s *Store) CreateBrowserSession(ctx context.Context, bs storage.BrowserSess
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO browser_sessions (`+browserSessionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		bs.ID, bs.UserID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
-		bs.IP, bs.UserAgent)
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent))
 	if err != nil {
 		return fmt.Errorf("sqlite: create browser session: %w", mapErr(err))
 	}

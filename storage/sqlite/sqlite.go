@@ -209,6 +209,10 @@ func mapErr(err error) error {
 	case se.ExtendedCode == sqlite3.ErrConstraintForeignKey:
 		// A row refers to a user or client that does not exist.
 		return fmt.Errorf("%w: referenced row: %w", storage.ErrNotFound, err)
+	case se.ExtendedCode == sqlite3.ErrConstraintNotNull:
+		// Every text column is NOT NULL: text the queriers sent as NULL
+		// (invalid UTF-8 or a NUL byte; see stmt.go) gets here.
+		return fmt.Errorf("%w: %w", storage.ErrInvalid, err)
 	}
 	return err
 }

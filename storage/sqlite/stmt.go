@@ -4,11 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+
+	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
 // maxCachedStmts bounds the statement cache; every query of the package
 // is a constant, so the bound is only a guard.
 const maxCachedStmts = 256
+
+// Every query of both queriers below sends a string argument that is not
+// valid UTF-8 or holds a NUL byte as NULL (sqlutil.NullInvalidText), as
+// the PostgreSQL backend does, so the two agree: a lookup by such text
+// finds nothing and a write of it fails with storage.ErrInvalid.
 
 // stmtCache keeps one prepared statement per query text on a pool, so that
 // a hot query (a token lookup, a client read) is parsed by SQLite once per
@@ -55,6 +62,7 @@ func (c *stmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := c.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -62,6 +70,7 @@ func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) 
 }
 
 func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -69,6 +78,7 @@ func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any)
 }
 
 func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -107,17 +117,27 @@ type txStmts struct {
 }
 
 func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st := t.cache.cached(query); st != nil {
-		return t.tx.StmtContext(ctx, st)
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if st := t.own[query]; st != nil {
 		return st
 	}
-	st, err := t.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil // the unprepared call reports the error
+	// Tx.StmtContext makes a new transaction-bound statement, kept until
+	// the transaction ends, on every call: keep the first, or a long
+	// transaction (migrate-data's copy) grows by one per query.
+	var st *sql.Stmt
+	if cached := t.cache.cached(query); cached != nil {
+		st = t.tx.StmtContext(ctx, cached)
+		if ctx.Err() != nil {
+			// st may carry the cancellation as its error for good:
+			// use it this once only.
+			return st
+		}
+	} else {
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, query); err != nil {
+			return nil // the unprepared call reports the error
+		}
 	}
 	if t.own == nil {
 		t.own = map[string]*sql.Stmt{}
@@ -127,6 +147,7 @@ func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -134,6 +155,7 @@ func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -141,6 +163,7 @@ func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

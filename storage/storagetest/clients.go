@@ -148,6 +148,7 @@ var clientTests = []test{
 			{ID: "cli", Name: "Command line"},
 			{ID: "batch_job", Name: "Nightly WEB export"},
 			{ID: "batchxjob", Name: "Other"},
+			{ID: "eclair", Name: "Éclair Ölkanne"},
 		} {
 			c.CreatedAt, c.UpdatedAt = t0, t0
 			must(t, s.CreateClient(ctx, c))
@@ -160,6 +161,10 @@ var clientTests = []test{
 			{"line", []string{"cli"}},
 			{"h_j", []string{"batch_job"}},
 			{"nomatch", nil},
+			// Case folds for ASCII letters only, whatever the locale.
+			{"ÉCLAIR", []string{"eclair"}},
+			{"éclair", nil},
+			{"ölkanne", nil},
 		}
 		for _, c := range cases {
 			cs, err := s.ListClients(ctx, storage.ListOptions{Search: c.search})

@@ -11,6 +11,32 @@ import (
 )
 
 var txTests = []test{
+	{"InTxPanicRollsBack", func(t *testing.T, s storage.Store) {
+		ctx := ctxFor(t)
+		mkUser(t, s, "u1")
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("InTx swallowed the panic")
+				}
+			}()
+			_ = storage.InTx(ctx, s, func(ctx context.Context) error {
+				must(t, s.UpdateUser(ctx, "u1", func(u *storage.User) error { u.Name = "half done"; return nil }))
+				panic("a bug in the middle of a transaction")
+			})
+		}()
+		// Rolled back at once, not when ctx ends: the change is gone and
+		// the row (on SQLite, the one writer) is free for the next caller.
+		// The deadline turns a wait for ever into a failure.
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		must(t, s.UpdateUser(wctx, "u1", func(u *storage.User) error {
+			if u.Name == "half done" {
+				t.Error("the panicked transaction's change was kept")
+			}
+			return nil
+		}))
+	}},
 	{"CommitVisible", func(t *testing.T, s storage.Store) {
 		ctx := ctxFor(t)
 		txCtx, err := s.BeginTx(ctx)

@@ -24,6 +24,11 @@ import (
 // users, clients or keys and Options.IntoNonEmpty is not set.
 var ErrTargetNotEmpty = errors.New("transfer: the target database is not empty")
 
+// ErrSourceEmpty is returned by Copy when the source holds no user, client
+// or key: most likely not the database meant (a mistyped path or schema,
+// which opening it has just created), and copying it would report success.
+var ErrSourceEmpty = errors.New("transfer: the source database holds no users, clients or signing keys")
+
 // Options control Copy.
 type Options struct {
 	// IntoNonEmpty copies into a target that already holds data. Rows the
@@ -51,9 +56,18 @@ const pageSize = 1000
 // servers using from first, so the copy is complete.
 func Copy(ctx context.Context, from, to storage.Store, opts Options) (Stats, error) {
 	var st Stats
+	switch empty, err := isEmpty(ctx, from); {
+	case err != nil:
+		return st, fmt.Errorf("transfer: inspect source: %w", err)
+	case empty:
+		return st, ErrSourceEmpty
+	}
 	if !opts.IntoNonEmpty {
-		if err := checkEmpty(ctx, to); err != nil {
-			return st, err
+		switch empty, err := isEmpty(ctx, to); {
+		case err != nil:
+			return st, fmt.Errorf("transfer: inspect target: %w", err)
+		case !empty:
+			return st, fmt.Errorf("%w (it has users, clients or signing keys)", ErrTargetNotEmpty)
 		}
 	}
 	err := storage.InTx(ctx, to, func(ctx context.Context) error {
@@ -73,24 +87,21 @@ func Copy(ctx context.Context, from, to storage.Store, opts Options) (Stats, err
 	return st, nil
 }
 
-// checkEmpty returns ErrTargetNotEmpty unless s has no user, client or key.
-func checkEmpty(ctx context.Context, s storage.Store) error {
+// isEmpty reports whether s has no user, client or key.
+func isEmpty(ctx context.Context, s storage.Store) (bool, error) {
 	us, err := s.ListUsers(ctx, storage.ListOptions{Limit: 1})
 	if err != nil {
-		return fmt.Errorf("transfer: inspect target: %w", err)
+		return false, err
 	}
 	cs, err := s.ListClients(ctx, storage.ListOptions{Limit: 1})
 	if err != nil {
-		return fmt.Errorf("transfer: inspect target: %w", err)
+		return false, err
 	}
 	ks, err := s.ListKeys(ctx)
 	if err != nil {
-		return fmt.Errorf("transfer: inspect target: %w", err)
+		return false, err
 	}
-	if len(us)+len(cs)+len(ks) > 0 {
-		return fmt.Errorf("%w (it has users, clients or signing keys)", ErrTargetNotEmpty)
-	}
-	return nil
+	return len(us)+len(cs)+len(ks) == 0, nil
 }
 
 // copier copies inside the target's transaction (ctx carries it). Existence

@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// TestTxReusesStatements: inside one transaction a query runs on one
+// statement however often it is called, whether the writer had it cached
+// or not (Tx.StmtContext would otherwise keep a new one per call until the
+// transaction ends).
+func TestTxReusesStatements(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	cachedQuery := `SELECT id FROM users WHERE id = ?`
+	if s.writes.stmt(ctx, cachedQuery) == nil {
+		t.Fatal("the writer did not cache the query")
+	}
+	if err := s.CreateUser(ctx, storage.User{ID: "u0", Email: "u0@example.com", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	txCtx, err := s.BeginTx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Rollback(txCtx)
+	stmts := s.txFrom(txCtx).stmts
+	for _, q := range []string{
+		cachedQuery,                  // cached on the writer
+		`SELECT count(*) FROM users`, // not cached
+	} {
+		first := stmts.stmt(txCtx, q)
+		if first == nil {
+			t.Fatalf("no statement for %q", q)
+		}
+		for range 3 {
+			if again := stmts.stmt(txCtx, q); again != first {
+				t.Errorf("a new statement for %q on a later call", q)
+			}
+		}
+	}
+	// And they work: the transaction writes and reads through them.
+	var id string
+	if err := s.rq(txCtx).QueryRowContext(txCtx, cachedQuery, "u0").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(txCtx, storage.User{ID: "u1", Email: "u1@example.com", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.rq(txCtx).QueryRowContext(txCtx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("count in the transaction: %d, %v", n, err)
+	}
+}
+
+// TestTextColumnsNotNull: every TEXT column is NOT NULL, which the
+// queriers' handling of text no store can hold relies on (a write of it
+// becomes NULL and must fail; see sqlutil.NullInvalidText).
+func TestTextColumnsNotNull(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.reader.QueryContext(ctx, `SELECT m.name, c.name FROM sqlite_schema AS m
+		JOIN pragma_table_info(m.name) AS c
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+		AND upper(c.type) = 'TEXT' AND c."notnull" = 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("%s.%s is a TEXT column that allows NULL", table, column)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
