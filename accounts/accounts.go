@@ -205,9 +205,9 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (storage.User, err
 	if err != nil {
 		return storage.User{}, err
 	}
-	name := strings.TrimSpace(nu.Name)
-	if name == "" {
-		return storage.User{}, ErrNameRequired
+	name, err := NormalizeName(nu.Name)
+	if err != nil {
+		return storage.User{}, err
 	}
 	var hash []byte
 	if nu.Password != "" {

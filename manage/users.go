@@ -37,8 +37,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, ch UserCha
 	var name string
 	var roles []string
 	if ch.Name != nil {
-		if name = strings.TrimSpace(*ch.Name); name == "" {
-			return storage.User{}, accounts.ErrNameRequired
+		var err error
+		if name, err = accounts.NormalizeName(*ch.Name); err != nil {
+			return storage.User{}, err
 		}
 	}
 	if ch.Roles != nil {

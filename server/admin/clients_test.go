@@ -229,6 +229,9 @@ func TestTextThatCannotBeStored(t *testing.T) {
 	admin := f.adminToken(t)
 	path := "/admin/users/" + f.user.ID
 	wantError(t, f.call(t, admin, http.MethodPatch, path, map[string]any{"name": "Bob\x00"}), http.StatusBadRequest, "invalid_request")
+	// The pages' name rules hold here too: no line breaks, at most 200 characters.
+	wantError(t, f.call(t, admin, http.MethodPatch, path, map[string]any{"name": "Bob\nSmith"}), http.StatusBadRequest, "invalid_request")
+	wantError(t, f.call(t, admin, http.MethodPatch, path, map[string]any{"name": strings.Repeat("x", 201)}), http.StatusBadRequest, "invalid_request")
 	wantError(t, f.call(t, admin, http.MethodPost, "/admin/users", map[string]any{"email": "new@example.com", "name": "N\x00"}), http.StatusBadRequest, "invalid_request")
 	wantError(t, f.call(t, admin, http.MethodPost, "/admin/clients", map[string]any{
 		"client_id": "app", "name": "App\x00", "redirect_uris": []string{redirectURI},

@@ -49,7 +49,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err 
 	case errors.Is(err, storage.ErrInvalid):
 		badRequest(w, "Text fields must be valid UTF-8 without NUL characters.")
 	case errors.Is(err, clients.ErrInvalid), errors.Is(err, accounts.ErrInvalidEmail), errors.Is(err, accounts.ErrInvalidRole),
-		errors.Is(err, accounts.ErrNameRequired), errors.Is(err, accounts.ErrPasswordTooShort), errors.Is(err, accounts.ErrPasswordTooLong):
+		errors.Is(err, accounts.ErrNameRequired), errors.Is(err, accounts.ErrNameInvalid), errors.Is(err, accounts.ErrNameTooLong),
+		errors.Is(err, accounts.ErrPasswordTooShort), errors.Is(err, accounts.ErrPasswordTooLong):
 		badRequest(w, reason(err))
 	default:
 		h.serverError(w, r, what, err)

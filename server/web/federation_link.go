@@ -169,8 +169,8 @@ func displayName(name, email string) string {
 		return r
 	}, strings.ToValidUTF8(name, "\uFFFD"))
 	name = strings.TrimSpace(name)
-	if len([]rune(name)) > 200 {
-		name = string([]rune(name)[:200])
+	if r := []rune(name); len(r) > accounts.MaxNameRunes {
+		name = strings.TrimSpace(string(r[:accounts.MaxNameRunes]))
 	}
 	if name != "" {
 		return name

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -18,19 +16,16 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// maxNameRunes bounds a person's name.
-const maxNameRunes = 200
-
 // nameProblem returns what is wrong with a person's (trimmed) name, or ""
 // when nothing is: empty, too long, or not printable text (invalid UTF-8
 // or control characters, which no store keeps as typed).
 func nameProblem(name string) string {
-	switch {
-	case name == "":
+	switch _, err := accounts.NormalizeName(name); {
+	case errors.Is(err, accounts.ErrNameRequired):
 		return MsgNameRequired
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+	case errors.Is(err, accounts.ErrNameInvalid):
 		return MsgNameInvalid
-	case utf8.RuneCountInString(name) > maxNameRunes:
+	case errors.Is(err, accounts.ErrNameTooLong):
 		return MsgNameTooLong
 	}
 	return ""
