@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -120,12 +119,8 @@ func (h *Handlers) updateProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	switch {
-	case name == "":
-		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"name": MsgNameRequired})
-		return
-	case utf8.RuneCountInString(name) > maxNameRunes:
-		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"name": MsgNameTooLong})
+	if msg := checkName(name); msg != "" {
+		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"name": msg})
 		return
 	}
 	err := h.store.UpdateUser(r.Context(), cur.User.ID, func(u *storage.User) error {

@@ -68,6 +68,7 @@ const (
 	MsgPasswordCommon   = "This is one of the most common passwords, the first ones attackers try. Choose another."
 	MsgNameRequired     = "Enter your name."
 	MsgNameTooLong      = "Use at most 200 characters."
+	MsgNameInvalid      = "Use letters, digits, spaces and punctuation only, on one line."
 	MsgCurrentPassword  = "This is not your current password."
 	MsgEmailNotVerified = "Please confirm your email address first: follow the link in the message we sent you."
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
@@ -18,6 +19,23 @@ import (
 
 // maxNameRunes bounds a person's name.
 const maxNameRunes = 200
+
+// checkName applies the rules for a person's name (already trimmed) and
+// returns the message to show, "" when it passes. Control characters
+// (line breaks included) and bytes that are not UTF-8 are refused: the
+// name is shown on pages and written into mail, and PostgreSQL refuses
+// invalid UTF-8.
+func checkName(name string) string {
+	switch {
+	case name == "":
+		return MsgNameRequired
+	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return MsgNameInvalid
+	case utf8.RuneCountInString(name) > maxNameRunes:
+		return MsgNameTooLong
+	}
+	return ""
+}
 
 // registerForm serves GET /register?flow=….
 func (h *Handlers) registerForm(w http.ResponseWriter, r *http.Request) {
@@ -65,11 +83,8 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 	if msg := h.checkPassword(password); msg != "" {
 		page.Errors["password"] = msg
 	}
-	switch {
-	case page.Name == "":
-		page.Errors["name"] = MsgNameRequired
-	case utf8.RuneCountInString(page.Name) > maxNameRunes:
-		page.Errors["name"] = MsgNameTooLong
+	if msg := checkName(page.Name); msg != "" {
+		page.Errors["name"] = msg
 	}
 	var user storage.User
 	if len(page.Errors) == 0 {

@@ -1,0 +1,23 @@
+// Package safetext makes text from outside (headers, forms, upstream
+// answers) fit to store and log: valid UTF-8, bounded in bytes.
+package safetext
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Clip returns s as valid UTF-8 (each invalid byte sequence replaced by
+// U+FFFD) of at most n bytes, cut at a character boundary. PostgreSQL
+// refuses text that is not valid UTF-8, so a byte-wise cut through a
+// multi-byte character would fail the whole write.
+func Clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
