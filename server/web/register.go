@@ -127,25 +127,29 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 // queueVerification mails user a verification link in the background. The
 // link carries the flow so the person can continue to the application.
 func (h *Handlers) queueVerification(user storage.User, flow string) {
-	h.tasks.do("email verification", func(ctx context.Context) {
-		raw, err := h.issueToken(ctx, storage.PurposeEmailVerification, user)
-		if err != nil {
-			h.logger.ErrorContext(ctx, "web: verification token", "user", user.ID, "err", err)
-			return
-		}
-		q := url.Values{"token": {raw}}
-		if flow != "" {
-			q.Set("flow", flow)
-		}
-		h.send(ctx, "email verification", mail.Message{
-			To:      user.Email,
-			Subject: "Confirm your email address for " + h.renderer.brand.ProductName,
-			Text: "Hello " + user.Name + ",\n\n" +
-				"please confirm your email address by opening this link:\n\n" +
-				h.link("/verify-email", q) + "\n\n" +
-				"The link works once and expires in " + humanDuration(h.verifyTTL) + ".\n" +
-				"If you did not create an account, ignore this message.\n",
-		})
+	h.tasks.do("email verification", func(ctx context.Context) { h.mailVerification(ctx, user, flow) })
+}
+
+// mailVerification stores a verification token for user and mails the
+// link.
+func (h *Handlers) mailVerification(ctx context.Context, user storage.User, flow string) {
+	raw, err := h.issueToken(ctx, storage.PurposeEmailVerification, user)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "web: verification token", "user", user.ID, "err", err)
+		return
+	}
+	q := url.Values{"token": {raw}}
+	if flow != "" {
+		q.Set("flow", flow)
+	}
+	h.send(ctx, "email verification", mail.Message{
+		To:      user.Email,
+		Subject: "Confirm your email address for " + h.renderer.brand.ProductName,
+		Text: "Hello " + user.Name + ",\n\n" +
+			"please confirm your email address by opening this link:\n\n" +
+			h.link("/verify-email", q) + "\n\n" +
+			"The link works once and expires in " + humanDuration(h.verifyTTL) + ".\n" +
+			"If you did not create an account, ignore this message.\n",
 	})
 }
 
@@ -211,10 +215,12 @@ func (h *Handlers) resendVerification(w http.ResponseWriter, r *http.Request) {
 	if email, err := accounts.NormalizeEmail(r.PostForm.Get("email")); err == nil {
 		h.tasks.do("resend verification", func(ctx context.Context) {
 			u, err := h.store.GetUserByEmail(ctx, email)
-			if err != nil || u.EmailVerified || u.Disabled {
+			if err != nil || u.EmailVerified || u.Disabled || !h.mailAllowed(ctx, storage.PurposeEmailVerification, u.Email) {
 				return
 			}
-			h.queueVerification(u, flow)
+			// In this task, not a new one: a job queued from a job
+			// would be dropped when Close runs in between.
+			h.mailVerification(ctx, u, flow)
 		})
 	}
 	h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{

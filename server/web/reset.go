@@ -63,6 +63,12 @@ func (h *Handlers) mailReset(ctx context.Context, email string, event storage.Au
 		h.audit.Record(ctx, event)
 		return
 	}
+	if !h.mailAllowed(ctx, storage.PurposePasswordReset, u.Email) {
+		event.Outcome = audit.Denied
+		event.Details = map[string]string{"reason": "too many requests"}
+		h.audit.Record(ctx, event)
+		return
+	}
 	raw, err := h.issueToken(ctx, storage.PurposePasswordReset, u)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "web: password reset token", "user", u.ID, "err", err)

@@ -156,3 +156,91 @@ func TestVerificationTokenExpires(t *testing.T) {
 		t.Error("erin not verified")
 	}
 }
+
+// TestMailPerAddressIsLimited: however often the forgot-password and
+// resend forms are sent for one address, at most mailLimit messages of
+// each kind go to it per window; the page answers the same every time.
+func TestMailPerAddressIsLimited(t *testing.T) {
+	e, clk, box := tokenEnv(t)
+	ctx := context.Background()
+	if err := e.store.UpdateUser(ctx, mustUser(t, e, "carol@example.com").ID, func(u *storage.User) error { u.EmailVerified = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	c := e.browser()
+	send := func(path, email string) {
+		token := e.formToken(c, "/forgot-password")
+		resp, body := e.post(c, path, url.Values{CSRFField: {token}, "email": {email}})
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Check your email") {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+	}
+	for range mailLimit + 3 {
+		send("/forgot-password", "alice@example.com")
+		send("/verify-email/resend", "carol@example.com")
+	}
+	e.pages.tasks.idle() // wait for the background mail
+	count := func() map[string]int {
+		n := map[string]int{}
+		box.mu.Lock()
+		defer box.mu.Unlock()
+		for _, m := range box.msgs {
+			n[m.To]++
+		}
+		return n
+	}
+	if n := count(); n["alice@example.com"] != mailLimit || n["carol@example.com"] != mailLimit {
+		t.Fatalf("mails sent: %v, want %d to each", n, mailLimit)
+	}
+
+	// The next window allows mail again.
+	clk.Advance(mailWindow)
+	send("/forgot-password", "alice@example.com")
+	e.pages.tasks.idle()
+	if n := count(); n["alice@example.com"] != mailLimit+1 {
+		t.Fatalf("after the window: %v", n)
+	}
+}
+
+func mustUser(t *testing.T, e *env, email string) storage.User {
+	t.Helper()
+	u, err := e.store.GetUserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestResendDuringShutdownStillMails: a resend accepted before Close
+// delivers its mail even when Close begins before the job runs (the job
+// used to queue a second job, which Close dropped).
+func TestResendDuringShutdownStillMails(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	if err := e.store.UpdateUser(context.Background(), mustUser(t, e, "carol@example.com").ID, func(u *storage.User) error { u.EmailVerified = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	for range taskWorkers { // keep every worker busy
+		e.pages.tasks.do("block", func(context.Context) { <-release })
+	}
+	c := e.browser()
+	token := e.formToken(c, "/login")
+	if resp, _ := e.post(c, "/verify-email/resend", url.Values{CSRFField: {token}, "email": {"carol@example.com"}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("resend: %d", resp.StatusCode)
+	}
+	closed := make(chan struct{})
+	go func() { e.pages.Close(); close(closed) }()
+	for { // until Close has marked the queue closed
+		e.pages.tasks.mu.Lock()
+		done := e.pages.tasks.closed
+		e.pages.tasks.mu.Unlock()
+		if done {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-closed
+	if m := box.next(t); m.To != "carol@example.com" {
+		t.Fatalf("mail to %s", m.To)
+	}
+}
