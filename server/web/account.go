@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -137,7 +138,8 @@ func (h *Handlers) updateProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 // changePassword serves POST /account/password {current_password,
-// new_password}. It signs out the person's other sessions.
+// new_password}. It signs out the person's other sessions and voids any
+// reset link mailed before.
 func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
@@ -165,10 +167,18 @@ func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "hash password", err)
 		return
 	}
-	err = h.store.UpdateUser(r.Context(), cur.User.ID, func(u *storage.User) error {
-		u.PasswordHash = hash
-		u.UpdatedAt = h.now().UTC()
-		return nil
+	// Reset links mailed before the change stop working with it: one
+	// could sit in a mailbox the person no longer trusts.
+	err = storage.InTx(r.Context(), h.store, func(ctx context.Context) error {
+		err := h.store.UpdateUser(ctx, cur.User.ID, func(u *storage.User) error {
+			u.PasswordHash = hash
+			u.UpdatedAt = h.now().UTC()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return h.store.DeleteUserOneTimeTokens(ctx, cur.User.ID, storage.PurposePasswordReset)
 	})
 	if err != nil {
 		h.serverError(w, r, "change password", err)

@@ -244,3 +244,44 @@ func TestResendDuringShutdownStillMails(t *testing.T) {
 		t.Fatalf("mail to %s", m.To)
 	}
 }
+
+// TestPasswordChangeVoidsResetLinks: a reset link mailed before the person
+// changed their password on the account page no longer works.
+func TestPasswordChangeVoidsResetLinks(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/forgot-password")
+	e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"alice@example.com"}})
+	link := "/reset-password?token=" + mailedToken(t, box.next(t))
+	if resp, _ := e.get(c, link); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset link before the change: %d", resp.StatusCode)
+	}
+
+	e.signIn(c, "alice@example.com", alicePassword, "")
+	token = e.formToken(c, "/account")
+	resp, _ := e.post(c, "/account/password", url.Values{CSRFField: {token}, "current_password": {alicePassword}, "new_password": {"a brand new passphrase"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change password: %d", resp.StatusCode)
+	}
+	resp, body := e.get(e.browser(), link)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgResetInvalid)) {
+		t.Fatalf("reset link after the change: %d, want 400 with the invalid-link text", resp.StatusCode)
+	}
+}
+
+// TestForgotNoticeStatesNoWrongLifetime: the page after forgot-password
+// does not promise a lifetime the configuration may not have (the mail
+// says the configured one).
+func TestForgotNoticeStatesNoWrongLifetime(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	e.pages.resetTTL = 30 * time.Minute
+	c := e.browser()
+	token := e.formToken(c, "/forgot-password")
+	_, body := e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"alice@example.com"}})
+	if strings.Contains(body, "hour") {
+		t.Errorf("the notice names a lifetime of hours while links last 30 minutes:\n%s", body)
+	}
+	if m := box.next(t); !strings.Contains(m.Text, "expires in 30 minutes") {
+		t.Errorf("the mail does not state the configured lifetime:\n%s", m.Text)
+	}
+}
