@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -106,13 +105,18 @@ func (h *Handlers) consent(w http.ResponseWriter, r *http.Request) {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
 		return
 	}
-	h.logger.InfoContext(r.Context(), "consent", "user", cur.User.ID, "decision", string(decision))
-	if q, err := url.ParseQuery(flow); err == nil {
-		outcome := audit.Success
-		if decision == session.DecisionDeny {
-			outcome = audit.Denied
-		}
-		h.audit.RecordRequest(r, audit.ConsentGranted, outcome, cur.User.ID, q.Get("client_id"), map[string]string{"scope": q.Get("scope")})
+	// Checked before the answer is recorded: an audit event names the
+	// client and scopes of a request the endpoint accepts, not whatever a
+	// form post claimed.
+	f, ok := h.checkFlow(w, r, flow)
+	if !ok {
+		return
 	}
+	h.logger.InfoContext(r.Context(), "consent", "user", cur.User.ID, "decision", string(decision))
+	outcome := audit.Success
+	if decision == session.DecisionDeny {
+		outcome = audit.Denied
+	}
+	h.audit.RecordRequest(r, audit.ConsentGranted, outcome, cur.User.ID, f.ClientID, map[string]string{"scope": strings.Join(f.Scopes, " ")})
 	h.resumer.Resume(w, r, flow, session.Step{Consent: decision})
 }
