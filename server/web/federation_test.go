@@ -250,3 +250,20 @@ func TestPromptLoginReachesTheUpstream(t *testing.T) {
 		t.Errorf("upstream login URL %s, want prompt=login", loc)
 	}
 }
+
+// An upstream login started with a local return_to (as from /account)
+// comes back there; anything but a local path is ignored.
+func TestUpstreamLoginReturnTo(t *testing.T) {
+	a, _ := withFake(t)
+	for returnTo, want := range map[string]string{"/account": "/account", "//evil.example/x": "/login/fake/callback", "https://evil.example/": "/login/fake/callback"} {
+		br := a.browser(t, false)
+		resp := br.Get(t, a.URL+"/login/fake?return_to="+url.QueryEscape(returnTo))
+		body := servertest.ReadBody(t, resp)
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Host != strings.TrimPrefix(a.URL, "http://") || resp.Request.URL.Path != want {
+			t.Errorf("return_to %q: %d at %s, want 200 at %s", returnTo, resp.StatusCode, resp.Request.URL, want)
+		}
+		if !strings.Contains(string(body), carol.Email) {
+			t.Errorf("return_to %q: the page does not show the signed-in person:\n%s", returnTo, body)
+		}
+	}
+}

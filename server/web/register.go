@@ -13,7 +13,6 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/secret"
-	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -65,7 +64,8 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flow := r.PostForm.Get("flow")
-	if _, ok := h.checkFlow(w, r, flow); !ok {
+	f, ok := h.checkFlow(w, r, flow)
+	if !ok {
 		return
 	}
 	page := registerPage{
@@ -111,17 +111,7 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	signedIn, err := h.sessions.Start(w, r, user)
-	if err != nil {
-		h.serverError(w, r, "start session", err)
-		return
-	}
-	h.audit.RecordRequest(r, audit.LoginSuccess, audit.Success, user.ID, "", map[string]string{"method": "registration"})
-	if flow == "" {
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
-		return
-	}
-	h.resumer.Resume(w, signedIn, flow, session.Step{Authenticated: true})
+	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "registration"}}, flow, accountPath)
 }
 
 // queueVerification mails user a verification link in the background. The
