@@ -89,9 +89,22 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 	var user storage.User
 	if len(page.Errors) == 0 {
 		user, err = h.accounts.CreateUser(r.Context(), accounts.NewUser{Email: email, Password: password, Name: page.Name})
-		if errors.Is(err, accounts.ErrEmailTaken) {
+		switch {
+		case errors.Is(err, accounts.ErrEmailTaken) && h.registration.RequireVerifiedEmail:
+			// The page a new account gets, after the same work (the
+			// password was hashed either way), so that registration
+			// does not tell who has an account; the owner is told by
+			// mail instead.
+			h.audit.RecordRequest(r, audit.Registered, audit.Denied, "", "", map[string]string{"reason": "email taken"})
+			h.tasks.do("registration attempt", func(ctx context.Context) { h.mailAccountExists(ctx, email) })
+			h.renderer.render(w, r, http.StatusOK, tmplNotice, verifySentPage(flow))
+			return
+		case errors.Is(err, accounts.ErrEmailTaken):
+			// Without required verification the new account would be
+			// signed in at once, so the answer cannot hide that it
+			// exists.
 			page.Errors["email"] = MsgEmailTaken
-		} else if err != nil {
+		case err != nil:
 			h.serverError(w, r, "create user", err)
 			return
 		}
@@ -106,12 +119,37 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 	h.queueVerification(user, flow)
 
 	if h.registration.RequireVerifiedEmail {
-		h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{
-			Title: "Check your email", Message: MsgVerifySent, LinkURL: loginURL(flow), LinkText: "Back to sign in",
-		})
+		h.renderer.render(w, r, http.StatusOK, tmplNotice, verifySentPage(flow))
 		return
 	}
 	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "registration"}}, flow, accountPath)
+}
+
+// verifySentPage is the answer to a registration that waits for the email
+// address to be confirmed.
+func verifySentPage(flow string) noticePage {
+	return noticePage{Title: "Check your email", Message: MsgVerifySent, LinkURL: loginURL(flow), LinkText: "Back to sign in"}
+}
+
+// accountExistsPurpose counts the mails of mailAccountExists.
+const accountExistsPurpose storage.Purpose = "account_exists"
+
+// mailAccountExists tells the owner of email that someone tried to
+// register it again.
+func (h *Handlers) mailAccountExists(ctx context.Context, email string) {
+	u, err := h.store.GetUserByEmail(ctx, email)
+	if err != nil || u.Disabled || !h.mailAllowed(ctx, accountExistsPurpose, u.Email) {
+		return
+	}
+	h.send(ctx, "account exists", mail.Message{
+		To:      u.Email,
+		Subject: "Your " + h.renderer.brand.ProductName + " account",
+		Text: "Hello,\n\n" +
+			"someone asked to create an account with this email address, which already has one.\n" +
+			"If that was you, sign in, or choose a new password if you forgot it:\n\n" +
+			h.issuer + "/forgot-password\n\n" +
+			"If it was not you, ignore this message: nothing has changed.\n",
+	})
 }
 
 // queueVerification mails user a verification link in the background. The

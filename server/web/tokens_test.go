@@ -285,3 +285,38 @@ func TestForgotNoticeStatesNoWrongLifetime(t *testing.T) {
 		t.Errorf("the mail does not state the configured lifetime:\n%s", m.Text)
 	}
 }
+
+// TestRegistrationDoesNotTellWhoHasAnAccount: with required verification,
+// registering a taken address gets the very page a new account gets; the
+// owner is told by mail and the account does not change.
+func TestRegistrationDoesNotTellWhoHasAnAccount(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	e.pages.registration.RequireVerifiedEmail = true
+	before := mustUser(t, e, "alice@example.com")
+	register := func(email string) (*http.Response, string) {
+		c := e.browser()
+		token := e.formToken(c, "/register")
+		return e.post(c, "/register", url.Values{CSRFField: {token}, "name": {"Mallory"}, "email": {email}, "password": {"a fine long password"}})
+	}
+	newResp, newBody := register("newcomer@example.com")
+	takenResp, takenBody := register("ALICE@example.com")
+	if newResp.StatusCode != http.StatusOK || takenResp.StatusCode != newResp.StatusCode || takenBody != newBody {
+		t.Fatalf("new address: %d, taken address: %d; bodies equal: %v", newResp.StatusCode, takenResp.StatusCode, takenBody == newBody)
+	}
+	e.pages.tasks.idle()
+	box.mu.Lock()
+	var toAlice []string
+	for _, m := range box.msgs {
+		if m.To == "alice@example.com" {
+			toAlice = append(toAlice, m.Text)
+		}
+	}
+	box.mu.Unlock()
+	if len(toAlice) != 1 || !strings.Contains(toAlice[0], "already has one") || strings.Contains(toAlice[0], "token=") {
+		t.Errorf("mail to the owner: %q", toAlice)
+	}
+	after := mustUser(t, e, "alice@example.com")
+	if after.Name != before.Name || string(after.PasswordHash) != string(before.PasswordHash) {
+		t.Error("the existing account changed")
+	}
+}
