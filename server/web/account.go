@@ -93,11 +93,20 @@ func (h *Handlers) showAccount(w http.ResponseWriter, r *http.Request, cur sessi
 	}
 	for _, id := range ids {
 		page.Identities = append(page.Identities, accountIdentity{
-			Provider: id.Provider, Subject: id.Subject, Email: id.Email,
+			Provider: id.Provider, ProviderName: h.providerName(id.Provider), Subject: id.Subject, Email: id.Email,
 			CanUnlink: page.HasPass || len(ids) > 1,
 		})
 	}
 	h.renderer.render(w, r, status, tmplAccount, page)
+}
+
+// providerName is the configured button name of an upstream, or its id
+// when it is no longer configured.
+func (h *Handlers) providerName(id string) string {
+	if p, ok := h.fed.byID[id]; ok && strings.TrimSpace(p.Name()) != "" {
+		return p.Name()
+	}
+	return id
 }
 
 // accountAction checks an account form post and returns the person.

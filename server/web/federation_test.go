@@ -267,3 +267,20 @@ func TestUpstreamLoginReturnTo(t *testing.T) {
 		}
 	}
 }
+
+// The signed-in page leads on (account, sign out), and the account page
+// names a linked sign-in as the login page's button does.
+func TestSignedInPageAndLinkedSignInNames(t *testing.T) {
+	a, _ := withFake(t)
+	br := a.browser(t, false)
+	page := string(servertest.ReadBody(t, br.Get(t, a.URL+"/login/fake")))
+	for _, want := range []string{`href="/account"`, `href="/logout"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("signed-in page lacks %s:\n%s", want, page)
+		}
+	}
+	account := string(servertest.ReadBody(t, br.Get(t, a.URL+"/account")))
+	if !strings.Contains(account, "<strong>Fake IdP</strong>") {
+		t.Errorf("account page does not name the linked sign-in Fake IdP:\n%s", account)
+	}
+}
