@@ -18,7 +18,7 @@ import (
 
 // PathEndSession is the RP-initiated logout endpoint, served by the pages
 // (server/web) and advertised here as end_session_endpoint.
-const PathEndSession = "/oauth2/logout"
+const PathEndSession = session.PathEndSession
 
 // signingAlgs are the algorithms Gatehouse signs ID tokens with.
 var signingAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}

@@ -209,7 +209,7 @@ func (h *Handlers) Register(r *mux.Router) {
 
 // PathEndSession is the RP-initiated logout endpoint (OpenID Connect
 // RP-Initiated Logout 1.0), advertised as end_session_endpoint.
-const PathEndSession = "/oauth2/logout"
+const PathEndSession = session.PathEndSession
 
 // Close waits for queued background work (mail) to finish and stops the
 // worker. Requests arriving afterwards have their mail dropped, logged.
