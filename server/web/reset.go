@@ -131,10 +131,13 @@ func (h *Handlers) reset(w http.ResponseWriter, r *http.Request) {
 		}
 		userID = t.UserID
 		err = h.store.UpdateUser(ctx, t.UserID, func(u *storage.User) error {
-			u.PasswordHash = hash
-			if u.Email == t.Email {
-				u.EmailVerified = true
+			if u.Email != t.Email {
+				// The link went to an address the account no longer
+				// has: whoever reads that mailbox now is not the owner.
+				return storage.ErrNotFound
 			}
+			u.PasswordHash = hash
+			u.EmailVerified = true
 			u.UpdatedAt = h.now().UTC()
 			return nil
 		})

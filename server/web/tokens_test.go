@@ -320,3 +320,25 @@ func TestRegistrationDoesNotTellWhoHasAnAccount(t *testing.T) {
 		t.Error("the existing account changed")
 	}
 }
+
+// TestResetLinkToAnOldAddressFails: a reset link mailed to the address an
+// account had before it changed does not set the password.
+func TestResetLinkToAnOldAddressFails(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/forgot-password")
+	e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"alice@example.com"}})
+	raw := mailedToken(t, box.next(t))
+	before := mustUser(t, e, "alice@example.com")
+	if err := e.store.UpdateUser(context.Background(), before.ID, func(u *storage.User) error { u.Email = "alice@new.example"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	token = e.formToken(c, "/forgot-password")
+	resp, body := e.post(c, "/reset-password", url.Values{CSRFField: {token}, "token": {raw}, "password": {"a brand new passphrase"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgResetInvalid)) {
+		t.Errorf("reset through the old address: %d, want 400 with the invalid-link text", resp.StatusCode)
+	}
+	if after := mustUser(t, e, "alice@new.example"); string(after.PasswordHash) != string(before.PasswordHash) {
+		t.Error("the password changed through a link to the old address")
+	}
+}
