@@ -144,7 +144,7 @@ func (h *Handlers) mailAccountExists(ctx context.Context, email string) {
 	h.send(ctx, "account exists", mail.Message{
 		To:      u.Email,
 		Subject: "Your " + h.renderer.brand.ProductName + " account",
-		Text: "Hello,\n\n" +
+		Text: greeting +
 			"someone asked to create an account with this email address, which already has one.\n" +
 			"If that was you, sign in, or choose a new password if you forgot it:\n\n" +
 			h.issuer + "/forgot-password\n\n" +
@@ -173,7 +173,7 @@ func (h *Handlers) mailVerification(ctx context.Context, user storage.User, flow
 	h.send(ctx, "email verification", mail.Message{
 		To:      user.Email,
 		Subject: "Confirm your email address for " + h.renderer.brand.ProductName,
-		Text: "Hello " + user.Name + ",\n\n" +
+		Text: greeting +
 			"please confirm your email address by opening this link:\n\n" +
 			h.link("/verify-email", q) + "\n\n" +
 			"The link works once and expires in " + humanDuration(h.verifyTTL) + ".\n" +

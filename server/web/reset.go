@@ -78,7 +78,7 @@ func (h *Handlers) mailReset(ctx context.Context, email string, event storage.Au
 	h.send(ctx, "password reset", mail.Message{
 		To:      u.Email,
 		Subject: "Reset your " + h.renderer.brand.ProductName + " password",
-		Text: "Hello " + u.Name + ",\n\n" +
+		Text: greeting +
 			"someone (hopefully you) asked to reset the password of your account.\n" +
 			"To choose a new password, open this link:\n\n" +
 			h.link("/reset-password", url.Values{"token": {raw}}) + "\n\n" +

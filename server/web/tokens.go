@@ -74,6 +74,12 @@ func (h *Handlers) link(path string, q url.Values) string {
 	return h.issuer + path + "?" + q.Encode()
 }
 
+// greeting opens every mail. It does not name the person: a name is
+// whatever was typed at registration, possibly by someone else than the
+// owner of the address, and would let them put their words into a mail
+// from this server.
+const greeting = "Hello,\n\n"
+
 // send delivers one message, logging a failure without the message text
 // (which holds the link).
 func (h *Handlers) send(ctx context.Context, what string, m mail.Message) {

@@ -342,3 +342,23 @@ func TestResetLinkToAnOldAddressFails(t *testing.T) {
 		t.Error("the password changed through a link to the old address")
 	}
 }
+
+// TestMailDoesNotCarryTheTypedName: whoever registers an address chooses
+// the name; it does not appear in the mail sent to that address.
+func TestMailDoesNotCarryTheTypedName(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/register")
+	name := "Your account is locked call 555 0100"
+	if resp, _ := e.post(c, "/register", url.Values{CSRFField: {token}, "name": {name}, "email": {"victim@example.com"}, "password": {"a fine long password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("register: %d", resp.StatusCode)
+	}
+	if m := box.next(t); strings.Contains(m.Text, name) {
+		t.Errorf("the verification mail carries the typed name:\n%s", m.Text)
+	}
+	token = e.formToken(c, "/forgot-password")
+	e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"victim@example.com"}})
+	if m := box.next(t); strings.Contains(m.Text, name) {
+		t.Errorf("the reset mail carries the typed name:\n%s", m.Text)
+	}
+}
