@@ -154,21 +154,24 @@ func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	errs := fieldErrors{}
+	password := r.PostForm.Get("new_password")
+	if msg := h.checkPassword(password); msg != "" {
+		errs["new_password"] = msg
+	}
 	if len(cur.User.PasswordHash) > 0 {
 		_, err := h.accounts.Authenticate(r.Context(), cur.User.Email, r.PostForm.Get("current_password"))
 		if errors.Is(err, accounts.ErrInvalidCredentials) {
 			h.audit.RecordRequest(r, audit.PasswordChanged, audit.Failure, cur.User.ID, "", map[string]string{"reason": "wrong current password"})
-			h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"current_password": MsgCurrentPassword})
-			return
-		}
-		if err != nil {
+			errs["current_password"] = MsgCurrentPassword
+		} else if err != nil {
 			h.serverError(w, r, "authenticate", err)
 			return
 		}
 	}
-	password := r.PostForm.Get("new_password")
-	if msg := h.checkPassword(password); msg != "" {
-		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"new_password": msg})
+	if len(errs) > 0 {
+		// Both fields are checked, so one answer shows every problem.
+		h.showAccount(w, r, cur, http.StatusBadRequest, "", errs)
 		return
 	}
 	hash, err := h.accounts.HashPassword(r.Context(), password)
@@ -255,6 +258,7 @@ func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	handle := r.PostForm.Get("session")
+	ended := false
 	sessions, err := h.store.ListBrowserSessions(r.Context(), cur.User.ID, h.now())
 	if err != nil {
 		h.serverError(w, r, "list sessions", err)
@@ -264,6 +268,7 @@ func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
 		if !hmac.Equal([]byte(h.sessionHandle(s.ID)), []byte(handle)) {
 			continue
 		}
+		ended = true
 		if err := h.store.DeleteBrowserSession(r.Context(), s.ID); err != nil {
 			h.serverError(w, r, "end session", err)
 			return
@@ -275,6 +280,11 @@ func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		break
+	}
+	if !ended {
+		// Already over (elsewhere, or expired): nothing to report.
+		http.Redirect(w, r, accountPath, http.StatusSeeOther)
+		return
 	}
 	done(w, r, "session")
 }

@@ -98,3 +98,21 @@ func TestNamesMustBeOneLineOfText(t *testing.T) {
 		t.Errorf("alice's name is now %q (%v)", u.Name, err)
 	}
 }
+
+// TestAccountFormsAnswerPrecisely: a password change with a wrong current
+// password and a bad new one shows both problems at once; signing out a
+// session that no longer exists does not claim it was signed out.
+func TestAccountFormsAnswerPrecisely(t *testing.T) {
+	e, _, _ := tokenEnv(t)
+	c := e.browser()
+	e.signIn(c, "alice@example.com", alicePassword, "")
+	token := e.formToken(c, "/account")
+	resp, body := e.post(c, "/account/password", url.Values{CSRFField: {token}, "current_password": {"not-my-password"}, "new_password": {"short"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgCurrentPassword)) || !strings.Contains(body, esc(MsgPasswordShort)) {
+		t.Errorf("password change with two problems: %d, want both messages:\n%s", resp.StatusCode, body)
+	}
+	resp, _ = e.post(c, "/account/sessions/revoke", url.Values{CSRFField: {token}, "session": {"0123456789abcdef0123456789abcdef"}})
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/account" {
+		t.Errorf("unknown session: %d to %q, want 303 to /account without a notice", resp.StatusCode, loc)
+	}
+}
