@@ -39,4 +39,10 @@ func TestTextThatIsNotUTF8(t *testing.T) {
 		form.Set("password", "a fine long password")
 		wantText(t, b.PostForm(t, f.env.URL+action, form), http.StatusBadRequest, web.MsgNameInvalid)
 	}
+
+	// Ids that are not UTF-8 name nothing.
+	form, _ = servertest.HiddenFields(servertest.ReadBody(t, b.Get(t, f.env.URL+"/account")), "/account/profile")
+	form.Set("client_id", "\xff")
+	wantText(t, b.PostForm(t, f.env.URL+"/account/apps/revoke", form), http.StatusOK, web.MsgAppRevoked)
+	wantText(t, b.Get(t, f.env.URL+"/oauth2/logout?client_id=%FF"), http.StatusBadRequest, web.MsgUnknownClient)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -226,6 +227,11 @@ func (h *Handlers) revokeApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clientID := r.PostForm.Get("client_id")
+	if !utf8.ValidString(clientID) {
+		// No client has such an id (and PostgreSQL refuses to look it up).
+		done(w, r, "app")
+		return
+	}
 	err := h.store.DeleteConsent(r.Context(), cur.User.ID, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		done(w, r, "app")
