@@ -21,3 +21,9 @@ func Clip(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Storable reports whether s can be stored or looked up as text on every
+// backend: valid UTF-8 without NUL bytes, which PostgreSQL refuses.
+func Storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}

@@ -32,3 +32,11 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+func TestStorable(t *testing.T) {
+	for s, want := range map[string]bool{"app": true, "é": true, "": true, "a\xffb": false, "a\x00b": false} {
+		if got := Storable(s); got != want {
+			t.Errorf("Storable(%q) = %v", s, got)
+		}
+	}
+}

@@ -8,10 +8,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -40,9 +40,9 @@ var _ session.LogoutParser = (*EndSession)(nil)
 // ParseLogout implements session.LogoutParser.
 func (e *EndSession) ParseLogout(ctx context.Context, params url.Values) (session.LogoutRequest, error) {
 	req := session.LogoutRequest{ClientID: params.Get("client_id"), State: params.Get("state")}
-	if !utf8.ValidString(req.ClientID) {
+	if !safetext.Storable(req.ClientID) {
 		// No client has such an id (and PostgreSQL refuses to look it up).
-		return session.LogoutRequest{}, fmt.Errorf("%w: client_id is not UTF-8", session.ErrLogoutClient)
+		return session.LogoutRequest{}, fmt.Errorf("%w: client_id is not text", session.ErrLogoutClient)
 	}
 	if hint := params.Get("id_token_hint"); hint != "" {
 		claims, err := e.verifyHint(ctx, hint)

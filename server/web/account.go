@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -227,7 +227,7 @@ func (h *Handlers) revokeApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clientID := r.PostForm.Get("client_id")
-	if !utf8.ValidString(clientID) {
+	if !safetext.Storable(clientID) {
 		// No client has such an id (and PostgreSQL refuses to look it up).
 		done(w, r, "app")
 		return
