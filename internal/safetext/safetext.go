@@ -7,12 +7,12 @@ import (
 	"unicode/utf8"
 )
 
-// Clip returns s as valid UTF-8 (each invalid byte sequence replaced by
-// U+FFFD) of at most n bytes, cut at a character boundary. PostgreSQL
+// Clip returns s as valid UTF-8 without NUL (each invalid byte sequence
+// and each NUL replaced by U+FFFD) of at most n bytes, cut at a character boundary. PostgreSQL
 // refuses text that is not valid UTF-8, so a byte-wise cut through a
 // multi-byte character would fail the whole write.
 func Clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= n {
 		return s
 	}

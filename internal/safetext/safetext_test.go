@@ -16,6 +16,7 @@ func TestClip(t *testing.T) {
 		{"plain", 3, "pla"},
 		{"aé", 2, "a"}, // é is two bytes: never cut in half
 		{"a\xffb", 10, "a\uFFFDb"},
+		{"a\x00b", 10, "a\uFFFDb"},
 		{"€€", 5, "€"},
 		{"", 5, ""},
 		{"é", 0, ""},
