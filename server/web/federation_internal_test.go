@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +94,22 @@ func TestPendingLoginTooBigForACookie(t *testing.T) {
 	}
 	if err := c.set(httptest.NewRecorder(), pendingLogin{Provider: "corp", Flow: string(big)}); err == nil {
 		t.Error("a 4000-byte flow fit in the cookie")
+	}
+}
+
+// TestDisplayNameIsOneLineOfText: an upstream's name obeys the rules of a
+// typed one (checkName), or falls back to the email's local part.
+func TestDisplayNameIsOneLineOfText(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"Carol", "Carol"},
+		{"Carol\r\nClick here", "Carol  Click here"},
+		{"Car\x00ol\xff", "Car\uFFFDol\uFFFD"},
+		{" \t\n", "carol"},
+		{strings.Repeat("é", 300), strings.Repeat("é", maxNameRunes)},
+	} {
+		got := displayName(tc.name, "carol@example.com")
+		if got != tc.want || checkName(got) != "" {
+			t.Errorf("displayName(%q) = %q (%s), want %q", tc.name, got, checkName(got), tc.want)
+		}
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/providers"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -159,9 +161,16 @@ func (f *federation) identity(provider string, id providers.Identity, userID str
 // displayName is the upstream's name for the person, or the local part of
 // their email when it sent none.
 func displayName(name, email string) string {
+	// The same rules as a typed name (checkName): one line of text.
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, safetext.Clip(name, 4*maxNameRunes))
 	name = strings.TrimSpace(name)
-	if len([]rune(name)) > 200 {
-		name = string([]rune(name)[:200])
+	if len([]rune(name)) > maxNameRunes {
+		name = string([]rune(name)[:maxNameRunes])
 	}
 	if name != "" {
 		return name
