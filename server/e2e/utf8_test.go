@@ -18,9 +18,7 @@ func TestTextThatIsNotUTF8(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	b := f.env.NewBrowser(t)
-	form, _ := servertest.HiddenFields(servertest.ReadBody(t, b.Get(t, f.env.URL+"/login")), "/login")
-	form.Set("email", aliceEmail)
-	form.Set("password", alicePassword)
+	form := aliceLoginForm(t, f, b)
 	req, err := http.NewRequest(http.MethodPost, f.env.URL+"/login", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -58,9 +56,7 @@ func TestOddInputNoServerError(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	b := f.env.NewBrowser(t)
-	form, _ := servertest.HiddenFields(servertest.ReadBody(t, b.Get(t, f.env.URL+"/login")), "/login")
-	form.Set("email", aliceEmail)
-	form.Set("password", alicePassword)
+	form := aliceLoginForm(t, f, b)
 	wantText(t, b.PostForm(t, f.env.URL+"/login", form), http.StatusOK, "Signed in")
 	token := form.Get("csrf_token")
 	paths := []string{"/login", "/register", "/verify-email", "/verify-email/resend", "/forgot-password", "/reset-password",
@@ -85,4 +81,17 @@ func TestOddInputNoServerError(t *testing.T) {
 			}
 		}
 	}
+}
+
+// aliceLoginForm is the login form of b, filled in with Alice's email and
+// password.
+func aliceLoginForm(t *testing.T, f *fixture, b *servertest.Browser) url.Values {
+	t.Helper()
+	form, ok := servertest.HiddenFields(servertest.ReadBody(t, b.Get(t, f.env.URL+"/login")), "/login")
+	if !ok {
+		t.Fatal("no login form")
+	}
+	form.Set("email", aliceEmail)
+	form.Set("password", alicePassword)
+	return form
 }
