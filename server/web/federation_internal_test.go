@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/providers"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -111,5 +112,17 @@ func TestDisplayNameIsOneLineOfText(t *testing.T) {
 		if got != tc.want || checkName(got) != "" {
 			t.Errorf("displayName(%q) = %q (%s), want %q", tc.name, got, checkName(got), tc.want)
 		}
+	}
+}
+
+// Upstream logins use the pages' clock, audit log and store unless the
+// federation options name their own.
+func TestFederationDefaultsFromOptions(t *testing.T) {
+	e := newEnv(t)
+	when := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	rec := audit.New(e.store, nil)
+	f := federationDefaults(Options{Now: func() time.Time { return when }, Audit: rec, Store: e.store})
+	if f.Now == nil || !f.Now().Equal(when) || f.Audit != rec || f.Store == nil {
+		t.Fatalf("federation options: now set %v, audit %p, store %v", f.Now != nil, f.Audit, f.Store)
 	}
 }

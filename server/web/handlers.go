@@ -155,8 +155,25 @@ func New(o Options) *Handlers {
 		csrf:         newCSRF(o.Secret, o.Secure),
 		static:       static,
 		logger:       logger,
-		fed:          newFederation(o.Federation, o.Accounts, o.Secret, o.Secure),
+		fed:          newFederation(federationDefaults(o), o.Accounts, o.Secret, o.Secure),
 	}
+}
+
+// federationDefaults fills what o.Federation leaves unset from o itself, so
+// that upstream logins run on the pages' clock, audit log and store.
+// (The duplicated fields can go once every caller stops setting them.)
+func federationDefaults(o Options) FederationOptions {
+	f := o.Federation
+	if f.Now == nil {
+		f.Now = o.Now
+	}
+	if f.Audit == nil {
+		f.Audit = o.Audit
+	}
+	if f.Store == nil && o.Store != nil {
+		f.Store = o.Store
+	}
+	return f
 }
 
 // Register mounts the pages on r.
