@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -93,6 +94,7 @@ func (r *Recorder) Record(ctx context.Context, e storage.AuditEvent) {
 	if e.Outcome == "" {
 		e.Outcome = Success
 	}
+	e = clean(e)
 	attrs := []slog.Attr{
 		slog.String("type", e.Type),
 		slog.String("outcome", e.Outcome),
@@ -128,7 +130,7 @@ func FromRequest(req *http.Request, typ string) storage.AuditEvent {
 	return storage.AuditEvent{
 		Type:      typ,
 		IP:        clientip.FromRequest(req),
-		UserAgent: truncate(req.UserAgent(), 256),
+		UserAgent: safetext.Clip(req.UserAgent(), 256),
 	}
 }
 
@@ -140,17 +142,31 @@ func (r *Recorder) RecordRequest(req *http.Request, typ, outcome, userID, client
 	r.Record(req.Context(), e)
 }
 
+// maxDetail bounds each detail value of an event.
+const maxDetail = 1024
+
+// clean makes every text of e valid UTF-8 of bounded size: user agents and
+// details come from requests, and PostgreSQL refuses to store invalid
+// UTF-8, which would lose the event.
+func clean(e storage.AuditEvent) storage.AuditEvent {
+	e.UserID = safetext.Clip(e.UserID, maxDetail)
+	e.ClientID = safetext.Clip(e.ClientID, maxDetail)
+	e.IP = safetext.Clip(e.IP, maxDetail)
+	e.UserAgent = safetext.Clip(e.UserAgent, 256)
+	if len(e.Details) > 0 {
+		d := make(map[string]string, len(e.Details))
+		for k, v := range e.Details {
+			d[safetext.Clip(k, maxDetail)] = safetext.Clip(v, maxDetail)
+		}
+		e.Details = d
+	}
+	return e
+}
+
 func attrsToAny(attrs []slog.Attr) []any {
 	out := make([]any, len(attrs))
 	for i, a := range attrs {
 		out[i] = a
 	}
 	return out
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

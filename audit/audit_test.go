@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -62,4 +65,34 @@ func TestRecordLogsAndStores(t *testing.T) {
 
 	var nilRec *audit.Recorder
 	nilRec.Record(ctx, storage.AuditEvent{Type: "x"}) // must not panic
+}
+
+// TestRecordStoresValidUTF8: request text that is not valid UTF-8, or a
+// user agent cut through a multi-byte character, is stored as valid UTF-8
+// (PostgreSQL refuses anything else, which would lose the event).
+func TestRecordStoresValidUTF8(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rec := audit.New(store, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	req := httptest.NewRequest("POST", "/login", nil)
+	req.Header.Set("User-Agent", "a"+strings.Repeat("é", 200))
+	rec.RecordRequest(req, audit.ConsentGranted, audit.Success, "u1", "app\xff", map[string]string{"scope": "openid \xfe" + strings.Repeat("x", 5000)})
+
+	got, err := store.ListAuditEvents(ctx, storage.AuditFilter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("stored: %v, %v", got, err)
+	}
+	e := got[0]
+	for name, s := range map[string]string{"user agent": e.UserAgent, "client": e.ClientID, "scope": e.Details["scope"]} {
+		if !utf8.ValidString(s) {
+			t.Errorf("stored %s %q is not valid UTF-8", name, s)
+		}
+	}
+	if len(e.UserAgent) > 256 || len(e.Details["scope"]) > 1024 {
+		t.Errorf("stored texts not bounded: user agent %d bytes, scope %d bytes", len(e.UserAgent), len(e.Details["scope"]))
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -18,7 +19,7 @@ import (
 
 // PathEndSession is the RP-initiated logout endpoint, served by the pages
 // (server/web) and advertised here as end_session_endpoint.
-const PathEndSession = "/oauth2/logout"
+const PathEndSession = session.PathEndSession
 
 // signingAlgs are the algorithms Gatehouse signs ID tokens with.
 var signingAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
@@ -39,6 +40,10 @@ var _ session.LogoutParser = (*EndSession)(nil)
 // ParseLogout implements session.LogoutParser.
 func (e *EndSession) ParseLogout(ctx context.Context, params url.Values) (session.LogoutRequest, error) {
 	req := session.LogoutRequest{ClientID: params.Get("client_id"), State: params.Get("state")}
+	if !safetext.Storable(req.ClientID) {
+		// No client has such an id (and PostgreSQL refuses to look it up).
+		return session.LogoutRequest{}, fmt.Errorf("%w: client_id is not text", session.ErrLogoutClient)
+	}
 	if hint := params.Get("id_token_hint"); hint != "" {
 		claims, err := e.verifyHint(ctx, hint)
 		if err != nil {

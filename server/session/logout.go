@@ -6,6 +6,10 @@ import (
 	"net/url"
 )
 
+// PathEndSession is the RP-initiated logout endpoint: served by the pages
+// (server/web), advertised as end_session_endpoint by server/oauth.
+const PathEndSession = "/oauth2/logout"
+
 // LogoutRequest is an RP-initiated logout request (OpenID Connect
 // RP-Initiated Logout 1.0) as the authorization server validated it.
 type LogoutRequest struct {

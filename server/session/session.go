@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -102,7 +103,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 		CreatedAt: now,
 		ExpiresAt: now.Add(m.ttl),
 		IP:        clientip.FromRequest(r),
-		UserAgent: truncate(r.UserAgent(), 256),
+		UserAgent: safetext.Clip(r.UserAgent(), 256),
 	}
 	if err := m.store.CreateBrowserSession(r.Context(), bs); err != nil {
 		return nil, fmt.Errorf("session: create: %w", err)
@@ -147,11 +148,4 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
 		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
 	})
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -92,11 +94,20 @@ func (h *Handlers) showAccount(w http.ResponseWriter, r *http.Request, cur sessi
 	}
 	for _, id := range ids {
 		page.Identities = append(page.Identities, accountIdentity{
-			Provider: id.Provider, Subject: id.Subject, Email: id.Email,
+			Provider: id.Provider, ProviderName: h.providerName(id.Provider), Subject: id.Subject, Email: id.Email,
 			CanUnlink: page.HasPass || len(ids) > 1,
 		})
 	}
 	h.renderer.render(w, r, status, tmplAccount, page)
+}
+
+// providerName is the configured button name of an upstream, or its id
+// when it is no longer configured.
+func (h *Handlers) providerName(id string) string {
+	if p, ok := h.fed.byID[id]; ok && strings.TrimSpace(p.Name()) != "" {
+		return p.Name()
+	}
+	return id
 }
 
 // accountAction checks an account form post and returns the person.
@@ -137,31 +148,34 @@ func (h *Handlers) updateProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 // changePassword serves POST /account/password {current_password,
-// new_password}. It signs out the person's other sessions.
+// new_password}. It signs out the person's other sessions and voids any
+// reset link mailed before.
 func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
 	}
+	errs := fieldErrors{}
+	password := r.PostForm.Get("new_password")
+	if msg := h.checkPassword(password); msg != "" {
+		errs["new_password"] = msg
+	}
 	if len(cur.User.PasswordHash) > 0 {
 		_, err := h.accounts.Authenticate(r.Context(), cur.User.Email, r.PostForm.Get("current_password"))
 		if errors.Is(err, accounts.ErrInvalidCredentials) {
 			h.audit.RecordRequest(r, audit.PasswordChanged, audit.Failure, cur.User.ID, "", map[string]string{"reason": "wrong current password"})
-			h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"current_password": MsgCurrentPassword})
-			return
-		}
-		if errors.Is(err, accounts.ErrRateLimited) {
+			errs["current_password"] = MsgCurrentPassword
+		} else if errors.Is(err, accounts.ErrRateLimited) {
 			h.tooManyAttempts(w, r, err)
 			return
-		}
-		if err != nil {
+		} else if err != nil {
 			h.serverError(w, r, "authenticate", err)
 			return
 		}
 	}
-	password := r.PostForm.Get("new_password")
-	if msg := h.checkPassword(password); msg != "" {
-		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"new_password": msg})
+	if len(errs) > 0 {
+		// Both fields are checked, so one answer shows every problem.
+		h.showAccount(w, r, cur, http.StatusBadRequest, "", errs)
 		return
 	}
 	hash, err := h.accounts.HashPassword(r.Context(), password)
@@ -169,10 +183,18 @@ func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "hash password", err)
 		return
 	}
-	err = h.store.UpdateUser(r.Context(), cur.User.ID, func(u *storage.User) error {
-		u.PasswordHash = hash
-		u.UpdatedAt = h.now().UTC()
-		return nil
+	// Reset links mailed before the change stop working with it: one
+	// could sit in a mailbox the person no longer trusts.
+	err = storage.InTx(r.Context(), h.store, func(ctx context.Context) error {
+		err := h.store.UpdateUser(ctx, cur.User.ID, func(u *storage.User) error {
+			u.PasswordHash = hash
+			u.UpdatedAt = h.now().UTC()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return h.store.DeleteUserOneTimeTokens(ctx, cur.User.ID, storage.PurposePasswordReset)
 	})
 	if err != nil {
 		h.serverError(w, r, "change password", err)
@@ -208,6 +230,11 @@ func (h *Handlers) revokeApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clientID := r.PostForm.Get("client_id")
+	if !safetext.Storable(clientID) {
+		// No client has such an id (and PostgreSQL refuses to look it up).
+		done(w, r, "app")
+		return
+	}
 	err := h.store.DeleteConsent(r.Context(), cur.User.ID, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		done(w, r, "app")
@@ -240,6 +267,7 @@ func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	handle := r.PostForm.Get("session")
+	ended := false
 	sessions, err := h.store.ListBrowserSessions(r.Context(), cur.User.ID, h.now())
 	if err != nil {
 		h.serverError(w, r, "list sessions", err)
@@ -249,6 +277,7 @@ func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
 		if !hmac.Equal([]byte(h.sessionHandle(s.ID)), []byte(handle)) {
 			continue
 		}
+		ended = true
 		if err := h.store.DeleteBrowserSession(r.Context(), s.ID); err != nil {
 			h.serverError(w, r, "end session", err)
 			return
@@ -260,6 +289,11 @@ func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		break
+	}
+	if !ended {
+		// Already over (elsewhere, or expired): nothing to report.
+		http.Redirect(w, r, accountPath, http.StatusSeeOther)
+		return
 	}
 	done(w, r, "session")
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -38,23 +37,31 @@ func describeScopes(scopes []string) []string {
 	return out
 }
 
-// consentForm serves GET /consent?flow=…: who is asking, for what.
-func (h *Handlers) consentForm(w http.ResponseWriter, r *http.Request) {
-	flow := r.URL.Query().Get("flow")
+// consentRequest returns the signed-in person and the checked pending
+// request of a consent page. On failure it has answered: the error page,
+// or the login page (keeping the flow) for a browser without a session.
+func (h *Handlers) consentRequest(w http.ResponseWriter, r *http.Request, flow string) (session.Current, session.Flow, bool) {
 	if flow == "" {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
-		return
+		return session.Current{}, session.Flow{}, false
 	}
 	cur, err := h.sessions.Current(r)
 	if errors.Is(err, session.ErrNoSession) {
 		redirectToLogin(w, r, flow)
-		return
+		return cur, session.Flow{}, false
 	}
 	if err != nil {
 		h.serverError(w, r, "load session", err)
-		return
+		return cur, session.Flow{}, false
 	}
 	f, ok := h.checkFlow(w, r, flow)
+	return cur, f, ok
+}
+
+// consentForm serves GET /consent?flow=…: who is asking, for what.
+func (h *Handlers) consentForm(w http.ResponseWriter, r *http.Request) {
+	flow := r.URL.Query().Get("flow")
+	cur, f, ok := h.consentRequest(w, r, flow)
 	if !ok {
 		return
 	}
@@ -87,32 +94,24 @@ func (h *Handlers) consent(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
-	flow := r.PostForm.Get("flow")
-	if flow == "" {
-		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
-		return
-	}
-	cur, err := h.sessions.Current(r)
-	if errors.Is(err, session.ErrNoSession) {
-		redirectToLogin(w, r, flow)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, "load session", err)
-		return
-	}
 	decision := session.Decision(r.PostForm.Get("decision"))
 	if decision != session.DecisionAllow && decision != session.DecisionDeny {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
 		return
 	}
-	h.logger.InfoContext(r.Context(), "consent", "user", cur.User.ID, "decision", string(decision))
-	if q, err := url.ParseQuery(flow); err == nil {
-		outcome := audit.Success
-		if decision == session.DecisionDeny {
-			outcome = audit.Denied
-		}
-		h.audit.RecordRequest(r, audit.ConsentGranted, outcome, cur.User.ID, q.Get("client_id"), map[string]string{"scope": q.Get("scope")})
+	// The flow is checked before the answer is recorded: an audit event
+	// names the client and scopes of a request the endpoint accepts, not
+	// whatever a form post claimed.
+	cur, f, ok := h.consentRequest(w, r, r.PostForm.Get("flow"))
+	if !ok {
+		return
 	}
+	flow := r.PostForm.Get("flow")
+	h.logger.InfoContext(r.Context(), "consent", "user", cur.User.ID, "decision", string(decision))
+	outcome := audit.Success
+	if decision == session.DecisionDeny {
+		outcome = audit.Denied
+	}
+	h.audit.RecordRequest(r, audit.ConsentGranted, outcome, cur.User.ID, f.ClientID, map[string]string{"scope": strings.Join(f.Scopes, " ")})
 	h.resumer.Resume(w, r, flow, session.Step{Consent: decision})
 }

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // signedIn returns a browser signed in as alice (without a flow).
@@ -166,5 +169,35 @@ func TestConsentDecision(t *testing.T) {
 				t.Errorf("Resume called %d times", n)
 			}
 		})
+	}
+}
+
+// TestConsentAuditsOnlyValidRequests: a consent answer for a flow the
+// authorization endpoint refuses is not recorded as a consent (nor
+// resumed); a valid one is recorded with the checked client and scopes.
+func TestConsentAuditsOnlyValidRequests(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Audit = audit.New(o.Clients.(storage.Store), nil) })
+	c := e.signedIn()
+	token := e.formToken(c, consentPath(testFlow))
+	forged := url.Values{"client_id": {""}, "scope": {"admin everything"}}.Encode()
+	resp, body := e.post(c, "/consent", url.Values{CSRFField: {token}, "flow": {forged}, "decision": {"allow"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgInvalidRequest)) {
+		t.Errorf("forged flow: %d, want 400", resp.StatusCode)
+	}
+	events := func() []storage.AuditEvent {
+		ev, err := e.store.ListAuditEvents(context.Background(), storage.AuditFilter{Type: audit.ConsentGranted})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	if ev := events(); len(ev) != 0 {
+		t.Fatalf("a refused flow was audited as consent: %+v", ev)
+	}
+	if resp, _ := e.post(c, "/consent", url.Values{CSRFField: {token}, "flow": {testFlow}, "decision": {"allow"}}); resp.StatusCode != http.StatusFound {
+		t.Fatalf("valid flow: %d", resp.StatusCode)
+	}
+	if ev := events(); len(ev) != 1 || ev[0].ClientID != "app" || ev[0].Details["scope"] != "openid profile email offline_access read:things" {
+		t.Fatalf("consent events: %+v", ev)
 	}
 }

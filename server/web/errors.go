@@ -72,7 +72,7 @@ const (
 	MsgPasswordCommon   = "This is one of the most common passwords, the first ones attackers try. Choose another."
 	MsgNameRequired     = "Enter your name."
 	MsgNameTooLong      = "Use at most 200 characters."
-	MsgNameInvalid      = "Use printable characters only."
+	MsgNameInvalid      = "Use letters, digits, spaces and punctuation only, on one line."
 	MsgCurrentPassword  = "This is not your current password."
 	MsgEmailNotVerified = "Please confirm your email address first: follow the link in the message we sent you."
 
@@ -80,7 +80,7 @@ const (
 	MsgVerifyResent  = "If that account still needs confirming, we have sent a new link to its email address."
 	MsgVerifyDone    = "Your email address is confirmed. Thank you."
 	MsgVerifyInvalid = "This confirmation link does not work: it was already used, has expired, or was copied incompletely."
-	MsgForgotSent    = "If an account exists for that email address, we have sent it a link to choose a new password. The link works once, for one hour."
+	MsgForgotSent    = "If an account exists for that email address, we have sent it a link to choose a new password. The link works once, for a limited time."
 	MsgResetInvalid  = "This password reset link does not work: it was already used, has expired, or was copied incompletely. You can ask for a new one."
 	MsgResetDone     = "Your password has been changed and you have been signed out everywhere. Sign in with your new password."
 	MsgSignedOut     = "You have been signed out."

@@ -17,7 +17,6 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/providers"
 	"github.com/gatehouse-id/gatehouse/secret"
-	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -95,7 +94,8 @@ func (h *Handlers) registerFederation(r *mux.Router) {
 	r.HandleFunc("/login/{id}/callback", h.upstreamCallback).Methods(http.MethodGet)
 }
 
-// upstreamStart serves GET /login/{id}?flow=…: it binds a fresh state,
+// upstreamStart serves GET /login/{id}?flow=… (or ?return_to=/local/path,
+// as the login page takes it): it binds a fresh state,
 // nonce and PKCE verifier, with the pending authorization request, to this
 // browser and sends it to the upstream.
 func (h *Handlers) upstreamStart(w http.ResponseWriter, r *http.Request) {
@@ -109,6 +109,7 @@ func (h *Handlers) upstreamStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pl := pendingLogin{
+		ReturnTo: localPath(r.URL.Query().Get("return_to")),
 		Provider: p.ID(),
 		State:    secret.Token(32),
 		Nonce:    secret.Token(32),
@@ -163,18 +164,7 @@ func (h *Handlers) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "upstream sign-in", err)
 		return
 	}
-	signedIn, err := h.sessions.Start(w, r, user)
-	if err != nil {
-		h.serverError(w, r, "start session", err)
-		return
-	}
-	h.fed.Audit.RecordRequest(r, audit.UpstreamLogin, audit.Success, user.ID, flowClient(pl.Flow), map[string]string{"provider": p.ID()})
-	h.logger.InfoContext(r.Context(), "login", "user", user.ID, "provider", p.ID())
-	if pl.Flow == "" {
-		h.renderer.render(w, r, http.StatusOK, tmplSignedIn, signedInPage{Name: user.Name, Email: user.Email})
-		return
-	}
-	h.resumer.Resume(w, signedIn, pl.Flow, session.Step{Authenticated: true})
+	h.signIn(w, r, user, signInEvent{Type: audit.UpstreamLogin, ClientID: flowClient(pl.Flow), Details: map[string]string{"provider": p.ID()}}, pl.Flow, pl.ReturnTo)
 }
 
 // upstreamFailed ends a login the upstream side failed on a friendly page.

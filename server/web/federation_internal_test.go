@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/providers"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -96,17 +98,31 @@ func TestPendingLoginTooBigForACookie(t *testing.T) {
 	}
 }
 
-// TestDisplayNameStorable: an upstream's name is made storable text
-// (no store keeps invalid UTF-8 or a NUL byte), else account creation
-// would fail.
-func TestDisplayNameStorable(t *testing.T) {
-	for in, want := range map[string]string{
-		"Ada Lovelace":   "Ada Lovelace",
-		" Ada\x00 \xff ": "Ada \uFFFD",
-		"\x00\t":         "ada",
+// TestDisplayNameIsOneLineOfText: an upstream's name obeys the rules of a
+// typed one (nameProblem), or falls back to the email's local part.
+func TestDisplayNameIsOneLineOfText(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"Carol", "Carol"},
+		{"Carol\r\nClick here", "Carol  Click here"},
+		{"Car\x00ol\xff", "Car\uFFFDol\uFFFD"},
+		{" \t\n", "carol"},
+		{strings.Repeat("é", 300), strings.Repeat("é", accounts.MaxNameRunes)},
 	} {
-		if got := displayName(in, "ada@example.com"); got != want {
-			t.Errorf("displayName(%q) = %q, want %q", in, got, want)
+		got := displayName(tc.name, "carol@example.com")
+		if got != tc.want || nameProblem(got) != "" {
+			t.Errorf("displayName(%q) = %q (%s), want %q", tc.name, got, nameProblem(got), tc.want)
 		}
+	}
+}
+
+// Upstream logins use the pages' clock, audit log and store unless the
+// federation options name their own.
+func TestFederationDefaultsFromOptions(t *testing.T) {
+	e := newEnv(t)
+	when := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	rec := audit.New(e.store, nil)
+	f := federationDefaults(Options{Now: func() time.Time { return when }, Audit: rec, Store: e.store})
+	if f.Now == nil || !f.Now().Equal(when) || f.Audit != rec || f.Store == nil {
+		t.Fatalf("federation options: now set %v, audit %p, store %v", f.Now != nil, f.Audit, f.Store)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/providers"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -160,14 +161,13 @@ func (f *federation) identity(provider string, id providers.Identity, userID str
 // displayName is the upstream's name for the person, or the local part of
 // their email when it sent none.
 func displayName(name, email string) string {
-	// The upstream's text, made storable: invalid UTF-8 replaced,
-	// control characters dropped.
+	// The same rules as a typed name (accounts.NormalizeName): one line of text.
 	name = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
-			return -1
+			return ' '
 		}
 		return r
-	}, strings.ToValidUTF8(name, "\uFFFD"))
+	}, safetext.Clip(name, 4*accounts.MaxNameRunes))
 	name = strings.TrimSpace(name)
 	if r := []rune(name); len(r) > accounts.MaxNameRunes {
 		name = strings.TrimSpace(string(r[:accounts.MaxNameRunes]))

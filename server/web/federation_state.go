@@ -33,7 +33,8 @@ type pendingLogin struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
 	Flow     string `json:"f"`
-	Expires  int64  `json:"e"` // unix seconds
+	ReturnTo string `json:"r,omitempty"` // a local path, when there is no flow
+	Expires  int64  `json:"e"`           // unix seconds
 }
 
 // errNoPendingLogin covers a missing, forged, expired or foreign cookie.

@@ -250,3 +250,37 @@ func TestPromptLoginReachesTheUpstream(t *testing.T) {
 		t.Errorf("upstream login URL %s, want prompt=login", loc)
 	}
 }
+
+// An upstream login started with a local return_to (as from /account)
+// comes back there; anything but a local path is ignored.
+func TestUpstreamLoginReturnTo(t *testing.T) {
+	a, _ := withFake(t)
+	for returnTo, want := range map[string]string{"/account": "/account", "//evil.example/x": "/login/fake/callback", "https://evil.example/": "/login/fake/callback"} {
+		br := a.browser(t, false)
+		resp := br.Get(t, a.URL+"/login/fake?return_to="+url.QueryEscape(returnTo))
+		body := servertest.ReadBody(t, resp)
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Host != strings.TrimPrefix(a.URL, "http://") || resp.Request.URL.Path != want {
+			t.Errorf("return_to %q: %d at %s, want 200 at %s", returnTo, resp.StatusCode, resp.Request.URL, want)
+		}
+		if !strings.Contains(string(body), carol.Email) {
+			t.Errorf("return_to %q: the page does not show the signed-in person:\n%s", returnTo, body)
+		}
+	}
+}
+
+// The signed-in page leads on (account, sign out), and the account page
+// names a linked sign-in as the login page's button does.
+func TestSignedInPageAndLinkedSignInNames(t *testing.T) {
+	a, _ := withFake(t)
+	br := a.browser(t, false)
+	page := string(servertest.ReadBody(t, br.Get(t, a.URL+"/login/fake")))
+	for _, want := range []string{`href="/account"`, `href="/logout"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("signed-in page lacks %s:\n%s", want, page)
+		}
+	}
+	account := string(servertest.ReadBody(t, br.Get(t, a.URL+"/account")))
+	if !strings.Contains(account, "<strong>Fake IdP</strong>") {
+		t.Errorf("account page does not name the linked sign-in Fake IdP:\n%s", account)
+	}
+}

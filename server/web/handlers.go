@@ -161,9 +161,26 @@ func New(o Options) *Handlers {
 		csrf:         newCSRF(o.Secret, o.Secure),
 		static:       static,
 		logger:       logger,
-		fed:          newFederation(o.Federation, o.Accounts, o.Secret, o.Secure),
+		fed:          newFederation(federationDefaults(o), o.Accounts, o.Secret, o.Secure),
 		limiter:      o.Limiter,
 	}
+}
+
+// federationDefaults fills what o.Federation leaves unset from o itself, so
+// that upstream logins run on the pages' clock, audit log and store.
+// (The duplicated fields can go once every caller stops setting them.)
+func federationDefaults(o Options) FederationOptions {
+	f := o.Federation
+	if f.Now == nil {
+		f.Now = o.Now
+	}
+	if f.Audit == nil {
+		f.Audit = o.Audit
+	}
+	if f.Store == nil && o.Store != nil {
+		f.Store = o.Store
+	}
+	return f
 }
 
 // Register mounts the pages on r.
@@ -216,7 +233,7 @@ func (h *Handlers) Register(r *mux.Router) {
 
 // PathEndSession is the RP-initiated logout endpoint (OpenID Connect
 // RP-Initiated Logout 1.0), advertised as end_session_endpoint.
-const PathEndSession = "/oauth2/logout"
+const PathEndSession = session.PathEndSession
 
 // Close waits for queued background work (mail) to finish and stops the
 // worker. Requests arriving afterwards have their mail dropped, logged.

@@ -101,10 +101,11 @@ type (
 		UserAgent string
 	}
 	accountIdentity struct {
-		Provider  string
-		Subject   string
-		Email     string
-		CanUnlink bool
+		Provider     string // the configured id, posted back to unlink
+		ProviderName string // what the login page's button says
+		Subject      string
+		Email        string
+		CanUnlink    bool
 	}
 )
 
@@ -132,5 +133,5 @@ var samples = map[string]any{
 	tmplAccount: accountPage{Name: "A", Email: "a@example.com", Verified: true, HasPass: true, CSRFToken: "t", Notice: "n", Errors: sampleErrors,
 		Apps:       []accountApp{{ClientID: "c", Name: "C", Scopes: []string{"x"}, Granted: "today"}},
 		Sessions:   []accountSession{{Handle: "h", Current: true, Started: "today", IP: "1.2.3.4", UserAgent: "UA"}},
-		Identities: []accountIdentity{{Provider: "p", Subject: "s", Email: "e", CanUnlink: true}}},
+		Identities: []accountIdentity{{Provider: "p", ProviderName: "P", Subject: "s", Email: "e", CanUnlink: true}}},
 }

@@ -22,18 +22,6 @@ func (h *Handlers) allow(w http.ResponseWriter, r *http.Request, action string) 
 	return false
 }
 
-// allowMail reports whether another mail for action may go to email
-// (ratelimit.account_failures per window), so nobody can flood a mailbox.
-// Over the limit the page answers as usual and no mail goes out: a
-// different answer would tell which addresses someone is targeting.
-func (h *Handlers) allowMail(r *http.Request, action, email string) bool {
-	if err := h.limiter.AllowAccount(r.Context(), action, email); err != nil {
-		h.logger.InfoContext(r.Context(), "web: mail not sent: rate limit for this address", "action", action)
-		return false
-	}
-	return true
-}
-
 // tooManyAttempts answers a *ratelimit.LimitedError with the friendly 429
 // page and a Retry-After header.
 func (h *Handlers) tooManyAttempts(w http.ResponseWriter, r *http.Request, err error) {

@@ -12,7 +12,6 @@ import (
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
-	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -59,7 +58,8 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flow := r.PostForm.Get("flow")
-	if _, ok := h.checkFlow(w, r, flow); !ok {
+	f, ok := h.checkFlow(w, r, flow)
+	if !ok {
 		return
 	}
 	if !h.allow(w, r, ratelimit.ActionRegister) {
@@ -86,9 +86,22 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 	var user storage.User
 	if len(page.Errors) == 0 {
 		user, err = h.accounts.CreateUser(r.Context(), accounts.NewUser{Email: email, Password: password, Name: page.Name})
-		if errors.Is(err, accounts.ErrEmailTaken) {
+		switch {
+		case errors.Is(err, accounts.ErrEmailTaken) && h.registration.RequireVerifiedEmail:
+			// The page a new account gets, after the same work (the
+			// password was hashed either way), so that registration
+			// does not tell who has an account; the owner is told by
+			// mail instead.
+			h.audit.RecordRequest(r, audit.Registered, audit.Denied, "", "", map[string]string{"reason": "email taken"})
+			h.tasks.do("registration attempt", func(ctx context.Context) { h.mailAccountExists(ctx, email) })
+			h.renderer.render(w, r, http.StatusOK, tmplNotice, verifySentPage(flow))
+			return
+		case errors.Is(err, accounts.ErrEmailTaken):
+			// Without required verification the new account would be
+			// signed in at once, so the answer cannot hide that it
+			// exists.
 			page.Errors["email"] = MsgEmailTaken
-		} else if err != nil {
+		case err != nil:
 			h.serverError(w, r, "create user", err)
 			return
 		}
@@ -103,46 +116,65 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
 	h.queueVerification(user, flow)
 
 	if h.registration.RequireVerifiedEmail {
-		h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{
-			Title: "Check your email", Message: MsgVerifySent, LinkURL: loginURL(flow), LinkText: "Back to sign in",
-		})
+		h.renderer.render(w, r, http.StatusOK, tmplNotice, verifySentPage(flow))
 		return
 	}
-	signedIn, err := h.sessions.Start(w, r, user)
-	if err != nil {
-		h.serverError(w, r, "start session", err)
+	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "registration"}}, flow, accountPath)
+}
+
+// verifySentPage is the answer to a registration that waits for the email
+// address to be confirmed.
+func verifySentPage(flow string) noticePage {
+	return noticePage{Title: "Check your email", Message: MsgVerifySent, LinkURL: loginURL(flow), LinkText: "Back to sign in"}
+}
+
+// accountExistsPurpose counts the mails of mailAccountExists.
+const accountExistsPurpose storage.Purpose = "account_exists"
+
+// mailAccountExists tells the owner of email that someone tried to
+// register it again.
+func (h *Handlers) mailAccountExists(ctx context.Context, email string) {
+	u, err := h.store.GetUserByEmail(ctx, email)
+	if err != nil || u.Disabled || !h.mailAllowed(ctx, accountExistsPurpose, u.Email) {
 		return
 	}
-	h.audit.RecordRequest(r, audit.LoginSuccess, audit.Success, user.ID, "", map[string]string{"method": "registration"})
-	if flow == "" {
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
-		return
-	}
-	h.resumer.Resume(w, signedIn, flow, session.Step{Authenticated: true})
+	h.send(ctx, "account exists", mail.Message{
+		To:      u.Email,
+		Subject: "Your " + h.renderer.brand.ProductName + " account",
+		Text: greeting +
+			"someone asked to create an account with this email address, which already has one.\n" +
+			"If that was you, sign in, or choose a new password if you forgot it:\n\n" +
+			h.issuer + "/forgot-password\n\n" +
+			"If it was not you, ignore this message: nothing has changed.\n",
+	})
 }
 
 // queueVerification mails user a verification link in the background. The
 // link carries the flow so the person can continue to the application.
 func (h *Handlers) queueVerification(user storage.User, flow string) {
-	h.tasks.do("email verification", func(ctx context.Context) {
-		raw, err := h.issueToken(ctx, storage.PurposeEmailVerification, user)
-		if err != nil {
-			h.logger.ErrorContext(ctx, "web: verification token", "user", user.ID, "err", err)
-			return
-		}
-		q := url.Values{"token": {raw}}
-		if flow != "" {
-			q.Set("flow", flow)
-		}
-		h.send(ctx, "email verification", mail.Message{
-			To:      user.Email,
-			Subject: "Confirm your email address for " + h.renderer.brand.ProductName,
-			Text: "Hello " + user.Name + ",\n\n" +
-				"please confirm your email address by opening this link:\n\n" +
-				h.link("/verify-email", q) + "\n\n" +
-				"The link works once and expires in " + humanDuration(h.verifyTTL) + ".\n" +
-				"If you did not create an account, ignore this message.\n",
-		})
+	h.tasks.do("email verification", func(ctx context.Context) { h.mailVerification(ctx, user, flow) })
+}
+
+// mailVerification stores a verification token for user and mails the
+// link.
+func (h *Handlers) mailVerification(ctx context.Context, user storage.User, flow string) {
+	raw, err := h.issueToken(ctx, storage.PurposeEmailVerification, user)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "web: verification token", "user", user.ID, "err", err)
+		return
+	}
+	q := url.Values{"token": {raw}}
+	if flow != "" {
+		q.Set("flow", flow)
+	}
+	h.send(ctx, "email verification", mail.Message{
+		To:      user.Email,
+		Subject: "Confirm your email address for " + h.renderer.brand.ProductName,
+		Text: greeting +
+			"please confirm your email address by opening this link:\n\n" +
+			h.link("/verify-email", q) + "\n\n" +
+			"The link works once and expires in " + humanDuration(h.verifyTTL) + ".\n" +
+			"If you did not create an account, ignore this message.\n",
 	})
 }
 
@@ -208,13 +240,15 @@ func (h *Handlers) resendVerification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flow := r.PostForm.Get("flow")
-	if email, err := accounts.NormalizeEmail(r.PostForm.Get("email")); err == nil && h.allowMail(r, ratelimit.ActionResendVerification, email) {
+	if email, err := accounts.NormalizeEmail(r.PostForm.Get("email")); err == nil {
 		h.tasks.do("resend verification", func(ctx context.Context) {
 			u, err := h.store.GetUserByEmail(ctx, email)
-			if err != nil || u.EmailVerified || u.Disabled {
+			if err != nil || u.EmailVerified || u.Disabled || !h.mailAllowed(ctx, storage.PurposeEmailVerification, u.Email) {
 				return
 			}
-			h.queueVerification(u, flow)
+			// In this task, not a new one: a job queued from a job
+			// would be dropped when Close runs in between.
+			h.mailVerification(ctx, u, flow)
 		})
 	}
 	h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{

@@ -37,10 +37,8 @@ func (h *Handlers) forgot(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	if h.allowMail(r, ratelimit.ActionForgotPassword, email) {
-		event := audit.FromRequest(r, audit.PasswordResetRequested)
-		h.tasks.do("password reset", func(ctx context.Context) { h.mailReset(ctx, email, event) })
-	}
+	event := audit.FromRequest(r, audit.PasswordResetRequested)
+	h.tasks.do("password reset", func(ctx context.Context) { h.mailReset(ctx, email, event) })
 	h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{
 		Title: "Check your email", Message: MsgForgotSent, LinkURL: "/login", LinkText: "Back to sign in",
 	})
@@ -66,6 +64,12 @@ func (h *Handlers) mailReset(ctx context.Context, email string, event storage.Au
 		h.audit.Record(ctx, event)
 		return
 	}
+	if !h.mailAllowed(ctx, storage.PurposePasswordReset, u.Email) {
+		event.Outcome = audit.Denied
+		event.Details = map[string]string{"reason": "too many requests"}
+		h.audit.Record(ctx, event)
+		return
+	}
 	raw, err := h.issueToken(ctx, storage.PurposePasswordReset, u)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "web: password reset token", "user", u.ID, "err", err)
@@ -75,7 +79,7 @@ func (h *Handlers) mailReset(ctx context.Context, email string, event storage.Au
 	h.send(ctx, "password reset", mail.Message{
 		To:      u.Email,
 		Subject: "Reset your " + h.renderer.brand.ProductName + " password",
-		Text: "Hello " + u.Name + ",\n\n" +
+		Text: greeting +
 			"someone (hopefully you) asked to reset the password of your account.\n" +
 			"To choose a new password, open this link:\n\n" +
 			h.link("/reset-password", url.Values{"token": {raw}}) + "\n\n" +
@@ -128,10 +132,13 @@ func (h *Handlers) reset(w http.ResponseWriter, r *http.Request) {
 		}
 		userID = t.UserID
 		err = h.store.UpdateUser(ctx, t.UserID, func(u *storage.User) error {
-			u.PasswordHash = hash
-			if u.Email == t.Email {
-				u.EmailVerified = true
+			if u.Email != t.Email {
+				// The link went to an address the account no longer
+				// has: whoever reads that mailbox now is not the owner.
+				return storage.ErrNotFound
 			}
+			u.PasswordHash = hash
+			u.EmailVerified = true
 			u.UpdatedAt = h.now().UTC()
 			return nil
 		})

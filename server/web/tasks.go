@@ -24,7 +24,8 @@ type tasks struct {
 	mu     sync.Mutex
 	closed bool
 	ch     chan func(context.Context)
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the workers
+	jobs   sync.WaitGroup // queued and running jobs
 }
 
 func newTasks(logger *slog.Logger) *tasks {
@@ -42,6 +43,7 @@ func (t *tasks) run() {
 		ctx, cancel := context.WithTimeout(context.Background(), taskTimeout)
 		job(ctx)
 		cancel()
+		t.jobs.Done()
 	}
 }
 
@@ -53,11 +55,18 @@ func (t *tasks) do(what string, job func(context.Context)) {
 		t.logger.Warn("web: background work after shutdown dropped", "task", what)
 		return
 	}
+	t.jobs.Add(1)
 	select {
 	case t.ch <- job:
 	default:
+		t.jobs.Done()
 		t.logger.Warn("web: background queue full; task dropped", "task", what)
 	}
+}
+
+// idle waits until every job queued so far has run.
+func (t *tasks) idle() {
+	t.jobs.Wait()
 }
 
 // close runs the queued jobs to the end and stops the workers.

@@ -16,6 +16,28 @@ import (
 // oneTimeTokenBytes is the entropy of a mailed link's token.
 const oneTimeTokenBytes = 32
 
+// At most mailLimit reset or verification mails go to one address per
+// mailWindow, however often the forms are sent: the pages answer alike
+// either way, so neither a mailbox can be flooded from them nor the
+// background queue filled with one address's mail.
+const (
+	mailLimit  = 3
+	mailWindow = 15 * time.Minute
+)
+
+// mailAllowed counts one more mail of purpose to email and reports whether
+// it is within mailLimit. It runs in the background task, so a refusal
+// takes no visible time; a storage failure allows the mail (logged).
+func (h *Handlers) mailAllowed(ctx context.Context, purpose storage.Purpose, email string) bool {
+	key := "mail:" + string(purpose) + ":" + secret.SHA256Hex(email)
+	n, _, err := h.store.IncrementCounter(ctx, key, mailWindow, h.now())
+	if err != nil {
+		h.logger.ErrorContext(ctx, "web: mail counter", "mail", string(purpose), "err", err)
+		return true
+	}
+	return n <= mailLimit
+}
+
 // issueToken stores a new one-time token for user (only its SHA-256) and
 // returns the token to mail.
 func (h *Handlers) issueToken(ctx context.Context, purpose storage.Purpose, user storage.User) (string, error) {
@@ -51,6 +73,12 @@ func (h *Handlers) peekToken(ctx context.Context, purpose storage.Purpose, raw s
 func (h *Handlers) link(path string, q url.Values) string {
 	return h.issuer + path + "?" + q.Encode()
 }
+
+// greeting opens every mail. It does not name the person: a name is
+// whatever was typed at registration, possibly by someone else than the
+// owner of the address, and would let them put their words into a mail
+// from this server.
+const greeting = "Hello,\n\n"
 
 // send delivers one message, logging a failure without the message text
 // (which holds the link).

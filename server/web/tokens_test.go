@@ -156,3 +156,209 @@ func TestVerificationTokenExpires(t *testing.T) {
 		t.Error("erin not verified")
 	}
 }
+
+// TestMailPerAddressIsLimited: however often the forgot-password and
+// resend forms are sent for one address, at most mailLimit messages of
+// each kind go to it per window; the page answers the same every time.
+func TestMailPerAddressIsLimited(t *testing.T) {
+	e, clk, box := tokenEnv(t)
+	ctx := context.Background()
+	if err := e.store.UpdateUser(ctx, mustUser(t, e, "carol@example.com").ID, func(u *storage.User) error { u.EmailVerified = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	c := e.browser()
+	send := func(path, email string) {
+		token := e.formToken(c, "/forgot-password")
+		resp, body := e.post(c, path, url.Values{CSRFField: {token}, "email": {email}})
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Check your email") {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+	}
+	for range mailLimit + 3 {
+		send("/forgot-password", "alice@example.com")
+		send("/verify-email/resend", "carol@example.com")
+	}
+	e.pages.tasks.idle() // wait for the background mail
+	count := func() map[string]int {
+		n := map[string]int{}
+		box.mu.Lock()
+		defer box.mu.Unlock()
+		for _, m := range box.msgs {
+			n[m.To]++
+		}
+		return n
+	}
+	if n := count(); n["alice@example.com"] != mailLimit || n["carol@example.com"] != mailLimit {
+		t.Fatalf("mails sent: %v, want %d to each", n, mailLimit)
+	}
+
+	// The next window allows mail again.
+	clk.Advance(mailWindow)
+	send("/forgot-password", "alice@example.com")
+	e.pages.tasks.idle()
+	if n := count(); n["alice@example.com"] != mailLimit+1 {
+		t.Fatalf("after the window: %v", n)
+	}
+}
+
+func mustUser(t *testing.T, e *env, email string) storage.User {
+	t.Helper()
+	u, err := e.store.GetUserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestResendDuringShutdownStillMails: a resend accepted before Close
+// delivers its mail even when Close begins before the job runs (the job
+// used to queue a second job, which Close dropped).
+func TestResendDuringShutdownStillMails(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	if err := e.store.UpdateUser(context.Background(), mustUser(t, e, "carol@example.com").ID, func(u *storage.User) error { u.EmailVerified = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	for range taskWorkers { // keep every worker busy
+		e.pages.tasks.do("block", func(context.Context) { <-release })
+	}
+	c := e.browser()
+	token := e.formToken(c, "/login")
+	if resp, _ := e.post(c, "/verify-email/resend", url.Values{CSRFField: {token}, "email": {"carol@example.com"}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("resend: %d", resp.StatusCode)
+	}
+	closed := make(chan struct{})
+	go func() { e.pages.Close(); close(closed) }()
+	for { // until Close has marked the queue closed
+		e.pages.tasks.mu.Lock()
+		done := e.pages.tasks.closed
+		e.pages.tasks.mu.Unlock()
+		if done {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-closed
+	if m := box.next(t); m.To != "carol@example.com" {
+		t.Fatalf("mail to %s", m.To)
+	}
+}
+
+// TestPasswordChangeVoidsResetLinks: a reset link mailed before the person
+// changed their password on the account page no longer works.
+func TestPasswordChangeVoidsResetLinks(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/forgot-password")
+	e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"alice@example.com"}})
+	link := "/reset-password?token=" + mailedToken(t, box.next(t))
+	if resp, _ := e.get(c, link); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset link before the change: %d", resp.StatusCode)
+	}
+
+	e.signIn(c, "alice@example.com", alicePassword, "")
+	token = e.formToken(c, "/account")
+	resp, _ := e.post(c, "/account/password", url.Values{CSRFField: {token}, "current_password": {alicePassword}, "new_password": {"a brand new passphrase"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change password: %d", resp.StatusCode)
+	}
+	resp, body := e.get(e.browser(), link)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgResetInvalid)) {
+		t.Fatalf("reset link after the change: %d, want 400 with the invalid-link text", resp.StatusCode)
+	}
+}
+
+// TestForgotNoticeStatesNoWrongLifetime: the page after forgot-password
+// does not promise a lifetime the configuration may not have (the mail
+// says the configured one).
+func TestForgotNoticeStatesNoWrongLifetime(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	e.pages.resetTTL = 30 * time.Minute
+	c := e.browser()
+	token := e.formToken(c, "/forgot-password")
+	_, body := e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"alice@example.com"}})
+	if strings.Contains(body, "hour") {
+		t.Errorf("the notice names a lifetime of hours while links last 30 minutes:\n%s", body)
+	}
+	if m := box.next(t); !strings.Contains(m.Text, "expires in 30 minutes") {
+		t.Errorf("the mail does not state the configured lifetime:\n%s", m.Text)
+	}
+}
+
+// TestRegistrationDoesNotTellWhoHasAnAccount: with required verification,
+// registering a taken address gets the very page a new account gets; the
+// owner is told by mail and the account does not change.
+func TestRegistrationDoesNotTellWhoHasAnAccount(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	e.pages.registration.RequireVerifiedEmail = true
+	before := mustUser(t, e, "alice@example.com")
+	register := func(email string) (*http.Response, string) {
+		c := e.browser()
+		token := e.formToken(c, "/register")
+		return e.post(c, "/register", url.Values{CSRFField: {token}, "name": {"Mallory"}, "email": {email}, "password": {"a fine long password"}})
+	}
+	newResp, newBody := register("newcomer@example.com")
+	takenResp, takenBody := register("ALICE@example.com")
+	if newResp.StatusCode != http.StatusOK || takenResp.StatusCode != newResp.StatusCode || takenBody != newBody {
+		t.Fatalf("new address: %d, taken address: %d; bodies equal: %v", newResp.StatusCode, takenResp.StatusCode, takenBody == newBody)
+	}
+	e.pages.tasks.idle()
+	box.mu.Lock()
+	var toAlice []string
+	for _, m := range box.msgs {
+		if m.To == "alice@example.com" {
+			toAlice = append(toAlice, m.Text)
+		}
+	}
+	box.mu.Unlock()
+	if len(toAlice) != 1 || !strings.Contains(toAlice[0], "already has one") || strings.Contains(toAlice[0], "token=") {
+		t.Errorf("mail to the owner: %q", toAlice)
+	}
+	after := mustUser(t, e, "alice@example.com")
+	if after.Name != before.Name || string(after.PasswordHash) != string(before.PasswordHash) {
+		t.Error("the existing account changed")
+	}
+}
+
+// TestResetLinkToAnOldAddressFails: a reset link mailed to the address an
+// account had before it changed does not set the password.
+func TestResetLinkToAnOldAddressFails(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/forgot-password")
+	e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"alice@example.com"}})
+	raw := mailedToken(t, box.next(t))
+	before := mustUser(t, e, "alice@example.com")
+	if err := e.store.UpdateUser(context.Background(), before.ID, func(u *storage.User) error { u.Email = "alice@new.example"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	token = e.formToken(c, "/forgot-password")
+	resp, body := e.post(c, "/reset-password", url.Values{CSRFField: {token}, "token": {raw}, "password": {"a brand new passphrase"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, esc(MsgResetInvalid)) {
+		t.Errorf("reset through the old address: %d, want 400 with the invalid-link text", resp.StatusCode)
+	}
+	if after := mustUser(t, e, "alice@new.example"); string(after.PasswordHash) != string(before.PasswordHash) {
+		t.Error("the password changed through a link to the old address")
+	}
+}
+
+// TestMailDoesNotCarryTheTypedName: whoever registers an address chooses
+// the name; it does not appear in the mail sent to that address.
+func TestMailDoesNotCarryTheTypedName(t *testing.T) {
+	e, _, box := tokenEnv(t)
+	c := e.browser()
+	token := e.formToken(c, "/register")
+	name := "Your account is locked call 555 0100"
+	if resp, _ := e.post(c, "/register", url.Values{CSRFField: {token}, "name": {name}, "email": {"victim@example.com"}, "password": {"a fine long password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("register: %d", resp.StatusCode)
+	}
+	if m := box.next(t); strings.Contains(m.Text, name) {
+		t.Errorf("the verification mail carries the typed name:\n%s", m.Text)
+	}
+	token = e.formToken(c, "/forgot-password")
+	e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"victim@example.com"}})
+	if m := box.next(t); strings.Contains(m.Text, name) {
+		t.Errorf("the reset mail carries the typed name:\n%s", m.Text)
+	}
+}

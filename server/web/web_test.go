@@ -119,6 +119,7 @@ type env struct {
 	store   *sqlite.Store
 	resumer *fakeResumer
 	logs    *syncBuffer
+	pages   *Handlers
 
 	mu     sync.Mutex
 	bodies []string // every body read, checked for leaks at cleanup
@@ -192,6 +193,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	r := mux.NewRouter()
 	h := New(o)
+	e.pages = h
 	h.Register(r)
 	t.Cleanup(h.Close) // after the server closes, before the store does
 	e.srv = httptest.NewServer(r)
