@@ -27,6 +27,10 @@ const (
 	DefaultCost       = 12
 )
 
+// MaxEmailBytes is the longest email address accepted (RFC 5321's
+// 256-byte path, less its angle brackets).
+const MaxEmailBytes = 254
+
 // Errors returned to callers, who map them to user-facing text.
 var (
 	// ErrInvalidCredentials covers unknown email, wrong password and
@@ -80,6 +84,9 @@ func (s *Service) LimitLogins(l *ratelimit.Limiter) { s.limiter = l }
 // NormalizeEmail checks the syntax of a bare address and lower-cases it.
 func NormalizeEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
+	if len(email) > MaxEmailBytes {
+		return "", ErrInvalidEmail
+	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" || !strings.Contains(email, "@") {
 		return "", ErrInvalidEmail

@@ -28,13 +28,15 @@ func TestNormalizeEmail(t *testing.T) {
 	for in, want := range map[string]string{
 		"Ann@Example.COM":    "ann@example.com",
 		"  bob@example.org ": "bob@example.org",
+		strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com": strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com",
 	} {
 		got, err := accounts.NormalizeEmail(in)
 		if err != nil || got != want {
 			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "ann", "Ann <ann@example.com>", "ann@", "@example.com", "a b@example.com"} {
+	for _, bad := range []string{"", "ann", "Ann <ann@example.com>", "ann@", "@example.com", "a b@example.com",
+		strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com"} {
 		if _, err := accounts.NormalizeEmail(bad); !errors.Is(err, accounts.ErrInvalidEmail) {
 			t.Errorf("NormalizeEmail(%q) err = %v, want ErrInvalidEmail", bad, err)
 		}

@@ -149,10 +149,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Secure:   secure,
 		Static:   static,
 		Logger:   logger,
+		// The federation takes the store, audit log and clock below.
 		Federation: web.FederationOptions{
 			Providers:    upstreams,
-			Store:        store,
-			Audit:        auditLog,
 			Registration: cfg.Registration.Enabled,
 		},
 		Store:  store,

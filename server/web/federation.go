@@ -73,12 +73,15 @@ type upstreamButton struct {
 }
 
 // upstreamButtons lists the configured upstreams for the login page.
-func (h *Handlers) upstreamButtons(flow string) []upstreamButton {
+func (h *Handlers) upstreamButtons(flow, returnTo string) []upstreamButton {
 	out := make([]upstreamButton, 0, len(h.fed.Providers))
 	for _, p := range h.fed.Providers {
 		u := upstreamPath(p.ID())
-		if flow != "" {
+		switch {
+		case flow != "":
 			u += "?flow=" + url.QueryEscape(flow)
+		case returnTo != "":
+			u += "?return_to=" + url.QueryEscape(returnTo)
 		}
 		out = append(out, upstreamButton{ID: p.ID(), Name: p.Name(), URL: u})
 	}

@@ -255,6 +255,11 @@ func TestPromptLoginReachesTheUpstream(t *testing.T) {
 // comes back there; anything but a local path is ignored.
 func TestUpstreamLoginReturnTo(t *testing.T) {
 	a, _ := withFake(t)
+	// The login page's button keeps the page's return_to.
+	page := servertest.ReadBody(t, a.browser(t, false).Get(t, a.URL+"/login?return_to=%2Faccount"))
+	if !strings.Contains(string(page), `href="/login/fake?return_to=%2faccount"`) && !strings.Contains(string(page), `href="/login/fake?return_to=%2Faccount"`) {
+		t.Errorf("the upstream button drops return_to:\n%s", page)
+	}
 	for returnTo, want := range map[string]string{"/account": "/account", "//evil.example/x": "/login/fake/callback", "https://evil.example/": "/login/fake/callback"} {
 		br := a.browser(t, false)
 		resp := br.Get(t, a.URL+"/login/fake?return_to="+url.QueryEscape(returnTo))

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
-	"github.com/gatehouse-id/gatehouse/server/session"
 )
 
 // loginForm serves GET /login?flow=… (or ?return_to=/local/path),
@@ -29,7 +28,7 @@ func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) {
 // loginPage completes p with the token and the links every login page has.
 func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request, p loginPage) loginPage {
 	p.CSRFToken = h.csrf.token(w, r)
-	p.Providers = h.upstreamButtons(p.Flow)
+	p.Providers = h.upstreamButtons(p.Flow, p.ReturnTo)
 	if h.store != nil {
 		p.ForgotURL = "/forgot-password"
 		if p.Email != "" {
@@ -85,21 +84,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 		}))
 		return
 	}
-	signedIn, err := h.sessions.Start(w, r, user)
-	if err != nil {
-		h.serverError(w, r, "start session", err)
-		return
-	}
-	h.logger.InfoContext(r.Context(), "login", "user", user.ID)
-	h.audit.RecordRequest(r, audit.LoginSuccess, audit.Success, user.ID, f.ClientID, map[string]string{"method": "password"})
-	switch {
-	case flow != "":
-		h.resumer.Resume(w, signedIn, flow, session.Step{Authenticated: true})
-	case returnTo != "":
-		http.Redirect(w, r, returnTo, http.StatusSeeOther)
-	default:
-		h.renderer.render(w, r, http.StatusOK, tmplSignedIn, signedInPage{Name: user.Name, Email: user.Email})
-	}
+	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "password"}}, flow, returnTo)
 }
 
 // logFailedLogin records a failed sign-in. The email is logged only when it
