@@ -106,6 +106,11 @@ type ProviderConfig struct {
 	// Timeout bounds each request to the provider (discovery, token, API);
 	// 0 means 10s.
 	Timeout Duration `yaml:"timeout"`
+	// LinkByEmail lets a login whose email this provider has verified link
+	// to the existing local account with that (verified) address. Default
+	// true; set false for a provider whose email_verified claim you do not
+	// trust (an IdP where users set their own address unchecked).
+	LinkByEmail *bool `yaml:"link_by_email"`
 }
 
 // RateLimitConfig bounds login attempts against brute force.

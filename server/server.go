@@ -151,8 +151,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Logger:   logger,
 		// The federation takes the store, audit log and clock below.
 		Federation: web.FederationOptions{
-			Providers:    upstreams,
-			Registration: cfg.Registration.Enabled,
+			Providers:      upstreams,
+			Registration:   cfg.Registration.Enabled,
+			NoEmailLinking: noEmailLinking(cfg.Providers),
 		},
 		Store:  store,
 		Mailer: mailer,

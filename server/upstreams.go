@@ -47,3 +47,14 @@ func UpstreamConfigs(cfg Config) []providers.Config {
 	}
 	return out
 }
+
+// noEmailLinking lists the providers configured with link_by_email: false.
+func noEmailLinking(ps []ProviderConfig) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range ps {
+		if p.LinkByEmail != nil && !*p.LinkByEmail {
+			out[p.ID] = true
+		}
+	}
+	return out
+}

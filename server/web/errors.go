@@ -29,6 +29,7 @@ const (
 	MsgUpstreamExpired           = "This sign-in has expired or was started in another browser. Please go back to the application and start again."
 	MsgUpstreamEmailUnverified   = "That provider has not confirmed that this email address is yours, so we cannot sign you in with it. Verify your email address with the provider, or sign in another way."
 	MsgUpstreamAccountUnverified = "An account with this email address exists, but its address has not been verified, so we cannot link this sign-in to it. Sign in with your password and verify your email address first."
+	MsgUpstreamAccountExists     = "An account with this email address already exists, and this sign-in provider cannot be linked to it automatically. Sign in with your password instead."
 	MsgUpstreamAccountDisabled   = "This account has been disabled."
 	MsgUpstreamNoAccount         = "There is no account for this sign-in, and new accounts cannot be created here. Please ask an administrator for access."
 )
@@ -56,6 +57,7 @@ var fixedMessages = map[string]bool{
 	MsgUpstreamEmailUnverified:   true,
 	MsgUpstreamAccountUnverified: true,
 	MsgUpstreamAccountDisabled:   true,
+	MsgUpstreamAccountExists:     true,
 	MsgUpstreamNoAccount:         true,
 	MsgRegistrationClosed:        true,
 	MsgLogoutInvalid:             true,

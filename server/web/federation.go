@@ -39,7 +39,11 @@ type FederationOptions struct {
 	// Registration lets an upstream login create an account when no
 	// account matches.
 	Registration bool
-	Now          func() time.Time
+	// NoEmailLinking names the providers whose verified email must not
+	// link to an existing local account (their logins still sign in
+	// identities linked before and create accounts for new addresses).
+	NoEmailLinking map[string]bool
+	Now            func() time.Time
 }
 
 // federation serves upstream sign-in; see federation_link.go for how an

@@ -29,6 +29,7 @@ var (
 	refuseUnverified      = &linkRefusal{"email_unverified", MsgUpstreamEmailUnverified}
 	refuseLocalUnverified = &linkRefusal{"account_email_unverified", MsgUpstreamAccountUnverified}
 	refuseNoAccount       = &linkRefusal{"registration_closed", MsgUpstreamNoAccount}
+	refuseNoEmailLinking  = &linkRefusal{"email_linking_off", MsgUpstreamAccountExists}
 )
 
 // errLinkRace means another request linked or created the account first.
@@ -39,7 +40,8 @@ var errLinkRace = errors.New("web: the account was linked concurrently")
 //
 //  1. an identity linked before signs in its user (unless disabled);
 //  2. otherwise an email the upstream has verified that belongs to a local
-//     account whose email is verified too links to that account;
+//     account whose email is verified too links to that account (unless
+//     the provider is configured with link_by_email: false);
 //  3. otherwise, with registration enabled, a new account is created for
 //     the verified email, with the identity linked in the same transaction.
 //
@@ -105,6 +107,8 @@ func (f *federation) linkExisting(r *http.Request, provider string, id providers
 		return storage.User{}, refuseDisabled
 	case !u.EmailVerified:
 		return storage.User{}, refuseLocalUnverified
+	case f.NoEmailLinking[provider]:
+		return storage.User{}, refuseNoEmailLinking
 	}
 	err := f.Store.CreateIdentity(r.Context(), f.identity(provider, id, u.ID))
 	if errors.Is(err, storage.ErrAlreadyExists) {

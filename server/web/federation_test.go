@@ -210,6 +210,35 @@ func TestLocalAccountWithUnverifiedEmailIsNotLinked(t *testing.T) {
 	}
 }
 
+// A provider configured with link_by_email: false never links to an
+// existing account by email, even a verified one; a new address still
+// gets an account.
+func TestLinkByEmailOff(t *testing.T) {
+	off := false
+	a, _ := withFake(t, func(c *server.Config) { c.Providers[0].LinkByEmail = &off })
+	local, err := a.Server.Accounts.CreateUser(context.Background(), accounts.NewUser{
+		Email: carol.Email, Password: "local password 12", Name: "Carol Local", EmailVerified: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := a.startLogin(t, a.browser(t, false), "fake")
+	expectRefused(t, resp, http.StatusForbidden, web.MsgUpstreamAccountExists)
+	a.expectFailureAudit(t, "fake", "email_linking_off")
+	if ids, _ := a.Store.ListIdentities(context.Background(), local.ID); len(ids) != 0 {
+		t.Errorf("identities %+v, want none", ids)
+	}
+	// Without the local account the same login creates one.
+	if err := a.Store.DeleteUser(context.Background(), local.ID); err != nil {
+		t.Fatal(err)
+	}
+	br := a.browser(t, false)
+	resp, rq := a.startLogin(t, br, "fake")
+	if claims := a.finish(t, br, resp, rq); claims.Email != carol.Email {
+		t.Errorf("claims %+v", claims)
+	}
+}
+
 // Without an authorization request, the upstream login ends on the
 // signed-in page.
 func TestUpstreamLoginWithoutFlow(t *testing.T) {
