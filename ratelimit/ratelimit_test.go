@@ -60,6 +60,7 @@ func backends(t *testing.T) map[string]func(t *testing.T) storage.RateCounters {
 	return map[string]func(t *testing.T) storage.RateCounters{
 		"sqlite": func(t *testing.T) storage.RateCounters { return openSQLite(t) },
 		"redis":  func(t *testing.T) storage.RateCounters { return openRedis(t) },
+		"memory": func(t *testing.T) storage.RateCounters { return ratelimit.NewMemory() },
 	}
 }
 
@@ -297,5 +298,29 @@ func TestLoginIPBudget(t *testing.T) {
 	}
 	if err := l.CheckLogin(ctxWithIP(t, "198.51.100.8"), "fresh@example.com", ""); err != nil {
 		t.Fatalf("another IP: %v", err)
+	}
+}
+
+// The in-memory store sweeps ended windows, so a spray of keys (many IPs or
+// emails) does not grow it for ever.
+func TestMemorySweepsEndedWindows(t *testing.T) {
+	m := ratelimit.NewMemory()
+	ctx := context.Background()
+	for i := range 5000 {
+		if _, _, err := m.IncrementCounter(ctx, fmt.Sprintf("old%d", i), time.Minute, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := t0.Add(time.Hour)
+	for i := range 5000 {
+		if _, _, err := m.IncrementCounter(ctx, fmt.Sprintf("new%d", i), time.Minute, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := m.Len(); n > 5000+2*1024 {
+		t.Fatalf("%d counters held after 5000 ended and 5000 live, want ended ones swept", n)
+	}
+	if n, _, _ := m.GetCounter(ctx, "new4999", later); n != 1 {
+		t.Fatalf("a live counter was lost: %d", n)
 	}
 }

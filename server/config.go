@@ -117,8 +117,13 @@ type ProviderConfig struct {
 type RateLimitConfig struct {
 	// RedisURL, when set, keeps the counters in Redis so nodes share them;
 	// otherwise they live in the database.
-	RedisURL string   `yaml:"redis_url"`
-	Window   Duration `yaml:"window"`
+	RedisURL string `yaml:"redis_url"`
+	// Store is where the counters live without Redis: "memory" (this
+	// process only) or "database" (shared by every node on the database).
+	// Empty picks memory on SQLite, a single node, and the database on
+	// PostgreSQL, where nodes must share one limit.
+	Store  string   `yaml:"store"`
+	Window Duration `yaml:"window"`
 	// AccountFailures is how many failed logins an account may have per window.
 	AccountFailures int `yaml:"account_failures"`
 	// IPAttempts is how many attempts one client IP may make per window.

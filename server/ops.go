@@ -29,6 +29,11 @@ func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit
 		counters storage.RateCounters = store
 		closer   io.Closer
 	)
+	switch {
+	case cfg.RateLimit.RedisURL != "":
+	case cfg.RateLimit.Store == "memory", cfg.RateLimit.Store == "" && !IsPostgres(cfg.Database):
+		counters = ratelimit.NewMemory()
+	}
 	if cfg.RateLimit.RedisURL != "" {
 		r, err := ratelimit.NewRedis(cfg.RateLimit.RedisURL)
 		if err != nil {

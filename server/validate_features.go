@@ -89,6 +89,11 @@ func (c *Config) validateFeatures(check func(ok bool, format string, args ...any
 	}
 
 	r := c.RateLimit
+	switch r.Store {
+	case "", "memory", "database":
+	default:
+		check(false, "ratelimit.store: %q is not memory or database", r.Store)
+	}
 	check(r.Window.D() >= time.Second, "ratelimit.window: %s is shorter than 1s", r.Window.D())
 	check(r.AccountFailures >= 1, "ratelimit.account_failures: must be at least 1")
 	check(r.IPAttempts >= 1, "ratelimit.ip_attempts: must be at least 1")
