@@ -129,7 +129,7 @@ func (s *Server) session(c *textproto.Conn) {
 			_ = c.PrintfLine("221 bye")
 			return
 		default:
-			_ = c.PrintfLine("502 command not implemented")
+			_ = c.PrintfLine("500 5.5.2 command unrecognized")
 		}
 	}
 }
