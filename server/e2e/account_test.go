@@ -105,6 +105,7 @@ func TestAccountActions(t *testing.T) {
 	})
 	t.Run("password", func(t *testing.T) {
 		f.codeTokensIn(t, otherBrowser, "openid")
+		before, _ := f.codeTokensIn(t, otherBrowser, "openid", "offline_access")
 		wantText(t, submit(t, f.env, b, account(), "/account/password", url.Values{"current_password": {"wrong one here"}, "new_password": {"a fresh passphrase"}}),
 			http.StatusBadRequest, web.MsgCurrentPassword)
 		wantText(t, submit(t, f.env, b, account(), "/account/password", url.Values{"current_password": {alicePassword}, "new_password": {"12345678"}}),
@@ -119,6 +120,10 @@ func TestAccountActions(t *testing.T) {
 		}
 		if !signedIn(t, f, b) {
 			t.Error("this session was ended")
+		}
+		// A refresh token obtained before the change is revoked with it.
+		if _, err := f.refresh(t, before.RefreshToken); err == nil {
+			t.Error("a refresh token from before the password change still works")
 		}
 	})
 	t.Run("identities", func(t *testing.T) {

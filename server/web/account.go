@@ -184,7 +184,9 @@ func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Reset links mailed before the change stop working with it: one
-	// could sit in a mailbox the person no longer trusts.
+	// could sit in a mailbox the person no longer trusts. So do the apps'
+	// refresh tokens, as after a reset: whoever knew the old password may
+	// have used it to get one.
 	err = storage.InTx(r.Context(), h.store, func(ctx context.Context) error {
 		err := h.store.UpdateUser(ctx, cur.User.ID, func(u *storage.User) error {
 			u.PasswordHash = hash
@@ -192,6 +194,9 @@ func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := h.store.RevokeSubjectTokens(ctx, cur.User.ID, ""); err != nil {
 			return err
 		}
 		return h.store.DeleteUserOneTimeTokens(ctx, cur.User.ID, storage.PurposePasswordReset)

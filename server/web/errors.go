@@ -89,7 +89,7 @@ const (
 	MsgNotSignedIn   = "You are not signed in."
 
 	MsgProfileSaved    = "Your profile has been saved."
-	MsgPasswordChanged = "Your password has been changed. Your other sessions have been signed out."
+	MsgPasswordChanged = "Your password has been changed. Your other sessions have been signed out, and apps must ask you to sign in again."
 	MsgAppRevoked      = "The application's access has been removed and its tokens revoked."
 	MsgSessionRevoked  = "That session has been signed out."
 	MsgIdentityRemoved = "The linked sign-in has been removed."
