@@ -340,3 +340,14 @@ func TestIPv6CountedPer64(t *testing.T) {
 		t.Fatalf("4th failed sign-in from the same /64: %v", err)
 	}
 }
+
+// A Redis URL that does not parse is refused without repeating its
+// password (the error is logged and printed by the CLI).
+func TestNewRedisErrorHidesPassword(t *testing.T) {
+	for _, u := range []string{"redis://user:s3cretpw@host:bad/0", "redis://:s3cretpw@ho st/0"} {
+		_, err := ratelimit.NewRedis(u)
+		if err == nil || strings.Contains(err.Error(), "s3cretpw") {
+			t.Errorf("NewRedis(%q): %v", u, err)
+		}
+	}
+}
