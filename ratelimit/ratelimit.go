@@ -150,7 +150,7 @@ func (l *Limiter) CheckLogin(ctx context.Context, account, userID string) error 
 // check refuses a sign-in when key's failures have reached budget.
 func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, userID, ip string) error {
 	now := l.clock()
-	n, _, err := l.o.Counters.GetCounter(ctx, key, now)
+	n, end, err := l.o.Counters.GetCounter(ctx, key, now)
 	if err != nil {
 		l.storeFailed(ctx, err)
 		return nil
@@ -158,13 +158,14 @@ func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, us
 	if n < budget {
 		return nil
 	}
-	// Refused attempts count too, so the first refusal of the window is
-	// known (and audited once); the window does not move.
-	n, end, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, now)
+	// Refusals are counted apart, in a window that ends with key's, so the
+	// first refusal of the window is known (and audited once) however far
+	// concurrent failures took key's count past its budget.
+	refusals, _, err := l.o.Counters.IncrementCounter(ctx, refusedKey(key), max(end.Sub(now), time.Millisecond), now)
 	if err != nil {
 		l.storeFailed(ctx, err)
 	}
-	return l.refuse(ctx, ActionLogin, limit, n, budget, end, userID, ip)
+	return l.refuse(ctx, ActionLogin, limit, refusals == 1, end, userID, ip)
 }
 
 // LoginFailed counts a failed sign-in against the account and the client
@@ -196,7 +197,7 @@ func (l *Limiter) LoginSucceeded(ctx context.Context, account string) {
 	// A read first: most sign-ins follow no failure, and need no write.
 	n, _, err := l.o.Counters.GetCounter(ctx, key, l.clock())
 	if err == nil && n > 0 {
-		err = l.o.Counters.DeleteCounter(ctx, key)
+		err = errors.Join(l.o.Counters.DeleteCounter(ctx, key), l.o.Counters.DeleteCounter(ctx, refusedKey(key)))
 	}
 	if err != nil {
 		l.storeFailed(ctx, err)
@@ -220,14 +221,14 @@ func (l *Limiter) Allow(ctx context.Context, action, ip string) error {
 		return nil
 	}
 	if budget := int64(l.o.IPAttempts); n > budget {
-		return l.refuse(ctx, action, LimitIP, n, budget, end, "", ip)
+		return l.refuse(ctx, action, LimitIP, n == budget+1, end, "", ip)
 	}
 	return nil
 }
 
-// refuse builds the error for the n-th attempt of a key whose budget is
-// budget, auditing the first refusal of the window.
-func (l *Limiter) refuse(ctx context.Context, action, limit string, n, budget int64, end time.Time, userID, ip string) error {
+// refuse builds the error for an attempt refused until end, auditing the
+// first refusal of the window.
+func (l *Limiter) refuse(ctx context.Context, action, limit string, first bool, end time.Time, userID, ip string) error {
 	retry := end.Sub(l.clock())
 	if end.IsZero() || retry <= 0 {
 		retry = time.Second
@@ -235,7 +236,7 @@ func (l *Limiter) refuse(ctx context.Context, action, limit string, n, budget in
 	if l.o.Observer != nil {
 		l.o.Observer.RateLimited(action, limit)
 	}
-	if n == budget+1 {
+	if first {
 		l.o.Audit.Record(ctx, storage.AuditEvent{
 			Type:    audit.Lockout,
 			Outcome: audit.Denied,
@@ -261,6 +262,9 @@ func ipKey(action, ip string) string {
 	}
 	return "rl:" + action + ":ip:" + ip
 }
+
+// refusedKey names the counter of key's refusals.
+func refusedKey(key string) string { return key + ":refused" }
 
 // accountKey names an account's counter by a hash of the account (the
 // normalised email), so no address is stored in the counters.

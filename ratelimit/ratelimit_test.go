@@ -351,3 +351,64 @@ func TestNewRedisErrorHidesPassword(t *testing.T) {
 		}
 	}
 }
+
+// A burst of guesses that pass the check together takes the failures past
+// the budget before anything is refused; the first refusal is still
+// audited, once.
+func TestBurstLockoutAudited(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			clk := &clock{t: t0}
+			var log bytes.Buffer
+			l := newLimiter(open(t), clk, &log)
+			ctx := context.Background()
+			for i := range 4 {
+				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); err != nil {
+					t.Fatalf("attempt %d refused: %v", i+1, err)
+				}
+				l.LoginFailed(ctx, "alice@example.com")
+			}
+			// Two guesses checked at once (two bcrypt slots), both wrong.
+			for i := range 2 {
+				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); err != nil {
+					t.Fatalf("concurrent attempt %d refused: %v", i+1, err)
+				}
+			}
+			l.LoginFailed(ctx, "alice@example.com")
+			l.LoginFailed(ctx, "alice@example.com")
+			for i := range 3 {
+				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); !errors.Is(err, ratelimit.ErrLimited) {
+					t.Fatalf("refusal %d: %v", i+1, err)
+				}
+			}
+			if got := strings.Count(log.String(), `"type":"login.lockout"`); got != 1 {
+				t.Fatalf("%d lockout events, want 1:\n%s", got, log.String())
+			}
+		})
+	}
+}
+
+// A success that clears an account's failures (a right password checked
+// during the burst that locked it) clears its refusals too: the next
+// lockout in the same window is audited again.
+func TestSuccessAfterLockoutAuditsNextLockout(t *testing.T) {
+	clk := &clock{t: t0}
+	var log bytes.Buffer
+	l := newLimiter(ratelimit.NewMemory(), clk, &log)
+	ctx := context.Background()
+	lockout := func() {
+		t.Helper()
+		for range 5 {
+			l.LoginFailed(ctx, "alice@example.com")
+		}
+		if err := l.CheckLogin(ctx, "alice@example.com", "u1"); !errors.Is(err, ratelimit.ErrLimited) {
+			t.Fatalf("after 5 failures: %v", err)
+		}
+	}
+	lockout()
+	l.LoginSucceeded(ctx, "alice@example.com")
+	lockout()
+	if got := strings.Count(log.String(), `"type":"login.lockout"`); got != 2 {
+		t.Fatalf("%d lockout events for two lockouts, want 2:\n%s", got, log.String())
+	}
+}
