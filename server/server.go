@@ -37,7 +37,7 @@ type Server struct {
 	Accounts *accounts.Service
 	Audit    *audit.Recorder
 	Config   Config
-	// Limiter enforces the login rate limits; Metrics are the Prometheus
+	// Limiter enforces the rate limits; Metrics are the Prometheus
 	// metrics (served at /metrics, or by the CLI on metrics_listen).
 	Limiter *ratelimit.Limiter
 	Metrics *metrics.Metrics
