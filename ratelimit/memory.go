@@ -82,7 +82,7 @@ func (m *Memory) DeleteCounter(_ context.Context, key string) error {
 }
 
 // Len reports how many counters are held (ended windows not yet swept
-// included); for tests and metrics.
+// included); for tests.
 func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -1,9 +1,9 @@
 // Package ratelimit bounds password guessing and credential stuffing with
 // fixed-window counters: failed sign-ins per account, and attempts per
 // client IP, per action (login, register, forgot_password,
-// resend_verification). The counters live in the database
-// (storage.RateCounters, shared by every node on one database) or in Redis
-// (NewRedis), so several nodes share one limit.
+// resend_verification). The counters (storage.RateCounters) live in this
+// process (NewMemory, for a single node), in the database (shared by every
+// node on it) or in Redis (NewRedis, shared by every node pointed at it).
 //
 // A refused attempt is a *LimitedError carrying how long until the window
 // ends (the Retry-After). The first refusal of a key in each window is an
@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -28,7 +29,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// Actions that are limited. Each has its own per-IP budget.
+// Actions that are limited. Each has its own per-IP budget (per /64 for
+// IPv6).
 const (
 	ActionLogin          = "login" // the login page and the password grant
 	ActionRegister       = "register"
@@ -148,7 +150,7 @@ func (l *Limiter) CheckLogin(ctx context.Context, account, userID string) error 
 // check refuses a sign-in when key's failures have reached budget.
 func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, userID, ip string) error {
 	now := l.clock()
-	n, _, err := l.o.Counters.GetCounter(ctx, key, now)
+	n, end, err := l.o.Counters.GetCounter(ctx, key, now)
 	if err != nil {
 		l.storeFailed(ctx, err)
 		return nil
@@ -156,13 +158,14 @@ func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, us
 	if n < budget {
 		return nil
 	}
-	// Refused attempts count too, so the first refusal of the window is
-	// known (and audited once); the window does not move.
-	n, end, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, now)
+	// Refusals are counted apart, in a window that ends with key's, so the
+	// first refusal of the window is known (and audited once) however far
+	// concurrent failures took key's count past its budget.
+	refusals, _, err := l.o.Counters.IncrementCounter(ctx, refusedKey(key), max(end.Sub(now), time.Millisecond), now)
 	if err != nil {
 		l.storeFailed(ctx, err)
 	}
-	return l.refuse(ctx, ActionLogin, limit, n, budget, end, userID, ip)
+	return l.refuse(ctx, ActionLogin, limit, refusals == 1, end, userID, ip)
 }
 
 // LoginFailed counts a failed sign-in against the account and the client
@@ -194,7 +197,7 @@ func (l *Limiter) LoginSucceeded(ctx context.Context, account string) {
 	// A read first: most sign-ins follow no failure, and need no write.
 	n, _, err := l.o.Counters.GetCounter(ctx, key, l.clock())
 	if err == nil && n > 0 {
-		err = l.o.Counters.DeleteCounter(ctx, key)
+		err = errors.Join(l.o.Counters.DeleteCounter(ctx, key), l.o.Counters.DeleteCounter(ctx, refusedKey(key)))
 	}
 	if err != nil {
 		l.storeFailed(ctx, err)
@@ -212,34 +215,20 @@ func (l *Limiter) Allow(ctx context.Context, action, ip string) error {
 	if l == nil || ip == "" {
 		return nil
 	}
-	return l.count(ctx, action, LimitIP, ipKey(action, ip), int64(l.o.IPAttempts), ip)
-}
-
-// AllowAccount counts one attempt at action for account (say, the email
-// a password reset is asked for) and refuses it once the account has had
-// ratelimit.account_failures attempts in the window.
-func (l *Limiter) AllowAccount(ctx context.Context, action, account string) error {
-	if l == nil {
-		return nil
-	}
-	return l.count(ctx, action, LimitAccount, accountKey(action, account), int64(l.o.AccountFailures), clientip.FromContext(ctx))
-}
-
-func (l *Limiter) count(ctx context.Context, action, limit, key string, budget int64, ip string) error {
-	n, end, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, l.clock())
+	n, end, err := l.o.Counters.IncrementCounter(ctx, ipKey(action, ip), l.o.Window, l.clock())
 	if err != nil {
 		l.storeFailed(ctx, err)
 		return nil
 	}
-	if n <= budget {
-		return nil
+	if budget := int64(l.o.IPAttempts); n > budget {
+		return l.refuse(ctx, action, LimitIP, n == budget+1, end, "", ip)
 	}
-	return l.refuse(ctx, action, limit, n, budget, end, "", ip)
+	return nil
 }
 
-// refuse builds the error for the n-th attempt of a key whose budget is
-// budget, auditing the first refusal of the window.
-func (l *Limiter) refuse(ctx context.Context, action, limit string, n, budget int64, end time.Time, userID, ip string) error {
+// refuse builds the error for an attempt refused until end, auditing the
+// first refusal of the window.
+func (l *Limiter) refuse(ctx context.Context, action, limit string, first bool, end time.Time, userID, ip string) error {
 	retry := end.Sub(l.clock())
 	if end.IsZero() || retry <= 0 {
 		retry = time.Second
@@ -247,7 +236,7 @@ func (l *Limiter) refuse(ctx context.Context, action, limit string, n, budget in
 	if l.o.Observer != nil {
 		l.o.Observer.RateLimited(action, limit)
 	}
-	if n == budget+1 {
+	if first {
 		l.o.Audit.Record(ctx, storage.AuditEvent{
 			Type:    audit.Lockout,
 			Outcome: audit.Denied,
@@ -263,7 +252,19 @@ func (l *Limiter) storeFailed(ctx context.Context, err error) {
 	l.o.Logger.ErrorContext(ctx, "ratelimit: counter store failed; attempt allowed", "error", err)
 }
 
-func ipKey(action, ip string) string { return "rl:" + action + ":ip:" + ip }
+// ipKey names the counter of a client IP. An IPv6 client is counted by
+// its /64, the block one subscriber or host is given (RFC 6177): counting
+// each address apart would let it pick a fresh one from 2^64 for every
+// attempt.
+func ipKey(action, ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil && a.Is6() && !a.Is4In6() {
+		ip = netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+	}
+	return "rl:" + action + ":ip:" + ip
+}
+
+// refusedKey names the counter of key's refusals.
+func refusedKey(key string) string { return key + ":refused" }
 
 // accountKey names an account's counter by a hash of the account (the
 // normalised email), so no address is stored in the counters.

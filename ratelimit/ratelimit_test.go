@@ -220,20 +220,6 @@ func TestIPBudget(t *testing.T) {
 	}
 }
 
-func TestAllowAccount(t *testing.T) {
-	clk := &clock{t: t0}
-	l := ratelimit.New(ratelimit.Options{Counters: openSQLite(t), AccountFailures: 2, Now: clk.Now})
-	ctx := context.Background()
-	for range 2 {
-		if err := l.AllowAccount(ctx, ratelimit.ActionForgotPassword, "a@example.com"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.AllowAccount(ctx, ratelimit.ActionForgotPassword, "a@example.com"); !errors.Is(err, ratelimit.ErrLimited) {
-		t.Fatalf("3rd reset for one account: %v", err)
-	}
-}
-
 // A counter store that fails lets attempts through and logs why.
 func TestStoreFailureFailsOpen(t *testing.T) {
 	s := openSQLite(t)
@@ -255,7 +241,7 @@ func TestNilLimiterAllows(t *testing.T) {
 	ctx := context.Background()
 	l.LoginFailed(ctx, "a")
 	l.LoginSucceeded(ctx, "a")
-	if l.CheckLogin(ctx, "a", "") != nil || l.Allow(ctx, "x", "1.2.3.4") != nil || l.AllowAccount(ctx, "x", "a") != nil {
+	if l.CheckLogin(ctx, "a", "") != nil || l.Allow(ctx, "x", "1.2.3.4") != nil {
 		t.Fatal("nil limiter refused")
 	}
 }
@@ -322,5 +308,107 @@ func TestMemorySweepsEndedWindows(t *testing.T) {
 	}
 	if n, _, _ := m.GetCounter(ctx, "new4999", later); n != 1 {
 		t.Fatalf("a live counter was lost: %d", n)
+	}
+}
+
+// An IPv6 client is counted by its /64: stepping through the addresses of
+// its block does not give it a fresh budget, while another /64 has its own.
+func TestIPv6CountedPer64(t *testing.T) {
+	clk := &clock{t: t0}
+	l := ratelimit.New(ratelimit.Options{Counters: ratelimit.NewMemory(), AccountFailures: 100, IPAttempts: 3, Now: clk.Now})
+	ctx := context.Background()
+	for i := range 3 {
+		if err := l.Allow(ctx, ratelimit.ActionRegister, fmt.Sprintf("2001:db8:1:2::%x", i+1)); err != nil {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	if err := l.Allow(ctx, ratelimit.ActionRegister, "2001:db8:1:2:ffff::9"); !errors.Is(err, ratelimit.ErrLimited) {
+		t.Fatalf("4th attempt from the same /64: %v", err)
+	}
+	if err := l.Allow(ctx, ratelimit.ActionRegister, "2001:db8:1:3::1"); err != nil {
+		t.Fatalf("another /64: %v", err)
+	}
+	for i := range 3 {
+		account := fmt.Sprintf("victim%d@example.com", i)
+		lctx := ctxWithIP(t, fmt.Sprintf("2001:db8:5:6::%x", i+1))
+		if err := l.CheckLogin(lctx, account, ""); err != nil {
+			t.Fatalf("sign-in %d: %v", i+1, err)
+		}
+		l.LoginFailed(lctx, account)
+	}
+	if err := l.CheckLogin(ctxWithIP(t, "2001:db8:5:6:abcd::1"), "fresh@example.com", ""); !errors.Is(err, ratelimit.ErrLimited) {
+		t.Fatalf("4th failed sign-in from the same /64: %v", err)
+	}
+}
+
+// A Redis URL that does not parse is refused without repeating its
+// password (the error is logged and printed by the CLI).
+func TestNewRedisErrorHidesPassword(t *testing.T) {
+	for _, u := range []string{"redis://user:s3cretpw@host:bad/0", "redis://:s3cretpw@ho st/0"} {
+		_, err := ratelimit.NewRedis(u)
+		if err == nil || strings.Contains(err.Error(), "s3cretpw") {
+			t.Errorf("NewRedis(%q): %v", u, err)
+		}
+	}
+}
+
+// A burst of guesses that pass the check together takes the failures past
+// the budget before anything is refused; the first refusal is still
+// audited, once.
+func TestBurstLockoutAudited(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			clk := &clock{t: t0}
+			var log bytes.Buffer
+			l := newLimiter(open(t), clk, &log)
+			ctx := context.Background()
+			for i := range 4 {
+				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); err != nil {
+					t.Fatalf("attempt %d refused: %v", i+1, err)
+				}
+				l.LoginFailed(ctx, "alice@example.com")
+			}
+			// Two guesses checked at once (two bcrypt slots), both wrong.
+			for i := range 2 {
+				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); err != nil {
+					t.Fatalf("concurrent attempt %d refused: %v", i+1, err)
+				}
+			}
+			l.LoginFailed(ctx, "alice@example.com")
+			l.LoginFailed(ctx, "alice@example.com")
+			for i := range 3 {
+				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); !errors.Is(err, ratelimit.ErrLimited) {
+					t.Fatalf("refusal %d: %v", i+1, err)
+				}
+			}
+			if got := strings.Count(log.String(), `"type":"login.lockout"`); got != 1 {
+				t.Fatalf("%d lockout events, want 1:\n%s", got, log.String())
+			}
+		})
+	}
+}
+
+// A success that clears an account's failures (a right password checked
+// during the burst that locked it) clears its refusals too: the next
+// lockout in the same window is audited again.
+func TestSuccessAfterLockoutAuditsNextLockout(t *testing.T) {
+	clk := &clock{t: t0}
+	var log bytes.Buffer
+	l := newLimiter(ratelimit.NewMemory(), clk, &log)
+	ctx := context.Background()
+	lockout := func() {
+		t.Helper()
+		for range 5 {
+			l.LoginFailed(ctx, "alice@example.com")
+		}
+		if err := l.CheckLogin(ctx, "alice@example.com", "u1"); !errors.Is(err, ratelimit.ErrLimited) {
+			t.Fatalf("after 5 failures: %v", err)
+		}
+	}
+	lockout()
+	l.LoginSucceeded(ctx, "alice@example.com")
+	lockout()
+	if got := strings.Count(log.String(), `"type":"login.lockout"`); got != 2 {
+		t.Fatalf("%d lockout events for two lockouts, want 2:\n%s", got, log.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -47,9 +48,13 @@ return {n, e}
 // NewRedis connects to the redis:// or rediss:// URL (the connection is
 // made on first use), with 1s timeouts and one retry unless the URL says
 // otherwise. Keys are prefixed "gatehouse:".
-func NewRedis(url string) (*Redis, error) {
-	opt, err := redis.ParseURL(url)
+func NewRedis(rawURL string) (*Redis, error) {
+	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // uerr names the whole URL, password included
+		}
 		return nil, fmt.Errorf("ratelimit: redis url: %w", err)
 	}
 	// Sign-ins wait on these calls: when Redis is down they should fail

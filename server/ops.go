@@ -21,9 +21,10 @@ import (
 // HTTPS: one year, subdomains included.
 const hstsValue = "max-age=31536000; includeSubDomains"
 
-// newLimiter builds the login rate limiter: counters in Redis when
-// ratelimit.redis_url is set (the returned Closer closes that connection),
-// in the database otherwise.
+// newLimiter builds the rate limiter. Its counters live in Redis when
+// ratelimit.redis_url is set (the returned Closer closes that connection);
+// otherwise where ratelimit.store says: memory, or the database. An empty
+// store means memory on SQLite (one node) and the database on PostgreSQL.
 func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit.Recorder, m *metrics.Metrics, logger *slog.Logger) (*ratelimit.Limiter, io.Closer, error) {
 	var (
 		counters storage.RateCounters = store
@@ -31,10 +32,6 @@ func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit
 	)
 	switch {
 	case cfg.RateLimit.RedisURL != "":
-	case cfg.RateLimit.Store == "memory", cfg.RateLimit.Store == "" && !IsPostgres(cfg.Database):
-		counters = ratelimit.NewMemory()
-	}
-	if cfg.RateLimit.RedisURL != "" {
 		r, err := ratelimit.NewRedis(cfg.RateLimit.RedisURL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("server: %w", err)
@@ -45,6 +42,8 @@ func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit
 			logger.Warn("ratelimit: Redis does not answer; sign-ins are not rate limited until it does", "error", err)
 		}
 		cancel()
+	case cfg.RateLimit.Store == "memory", cfg.RateLimit.Store == "" && !IsPostgres(cfg.Database):
+		counters = ratelimit.NewMemory()
 	}
 	return ratelimit.New(ratelimit.Options{
 		Counters:        counters,

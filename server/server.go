@@ -37,7 +37,7 @@ type Server struct {
 	Accounts *accounts.Service
 	Audit    *audit.Recorder
 	Config   Config
-	// Limiter enforces the login rate limits; Metrics are the Prometheus
+	// Limiter enforces the rate limits; Metrics are the Prometheus
 	// metrics (served at /metrics, or by the CLI on metrics_listen).
 	Limiter *ratelimit.Limiter
 	Metrics *metrics.Metrics
@@ -79,11 +79,6 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	mets := metrics.New(dbStats(store))
-	limiter, closer, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
-	if err != nil {
-		return nil, err
-	}
-	acc.LimitLogins(limiter)
 	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
 		ProductName:  cfg.Branding.ProductName,
 		LogoURL:      cfg.Branding.LogoURL,
@@ -139,6 +134,13 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	// Last of what can fail: nothing returns after it but the server, so
+	// its Redis connection is never left open by a failed New.
+	limiter, closer, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
+	if err != nil {
+		return nil, err
+	}
+	acc.LimitLogins(limiter)
 	pages := web.New(web.Options{
 		Renderer: renderer,
 		Sessions: sessions,

@@ -56,17 +56,29 @@ func (r *Resolver) Resolve(req *http.Request) string {
 	}
 	hops := strings.Split(strings.Join(req.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		h := strings.TrimSpace(hops[i])
-		ha, err := netip.ParseAddr(h)
-		if err != nil {
+		ha, ok := parseHop(strings.TrimSpace(hops[i]))
+		if !ok {
 			return a.String() // a malformed hop: stop at the last trusted one
 		}
-		a = ha.Unmap()
+		a = ha
 		if !r.isTrusted(a) {
 			return a.String()
 		}
 	}
 	return a.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address
+// with the client's port, as some load balancers write it
+// ("198.51.100.4:51234", "[2001:db8::1]:443").
+func parseHop(h string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
 }
 
 // Middleware stores the resolved client IP in each request's context.

@@ -24,6 +24,11 @@ func TestResolve(t *testing.T) {
 		{"all trusted", "10.1.2.3:443", []string{"10.2.2.2"}, "10.2.2.2"},
 		{"malformed hop", "10.1.2.3:443", []string{"198.51.100.4, garbage"}, "10.1.2.3"},
 		{"no header", "10.1.2.3:443", nil, "10.1.2.3"},
+		// Load balancers that add the client's port must not make every
+		// client look like the proxy (one shared rate-limit budget).
+		{"hop with port", "10.1.2.3:443", []string{"198.51.100.4:51234"}, "198.51.100.4"},
+		{"ipv6 hop with port", "10.1.2.3:443", []string{"[2001:db8::5]:443"}, "2001:db8::5"},
+		{"trusted hop with port", "10.1.2.3:443", []string{"198.51.100.4, 10.2.2.2:80"}, "198.51.100.4"},
 		{"ipv6 peer", "[2001:db8::1]:443", nil, "2001:db8::1"},
 		{"ipv4-mapped trusted", "[::ffff:10.0.0.1]:443", []string{"198.51.100.4"}, "198.51.100.4"},
 	} {
