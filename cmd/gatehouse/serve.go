@@ -106,7 +106,15 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		}
 		logger.Info(l.name+" serving", "issuer", cfg.Issuer, "listen", l.ln.Addr().String(), "scheme", scheme)
 	}
-	go srv.RunJanitor(ctx, cfg.Janitor.Interval.D(), logger)
+	// The janitor stops, and is waited for, before srv.Close and
+	// store.Close run (defers run last-in first-out), however serve ends.
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		srv.RunJanitor(janitorCtx, cfg.Janitor.Interval.D(), logger)
+	}()
+	defer func() { stopJanitor(); <-janitorDone }()
 
 	for {
 		select {

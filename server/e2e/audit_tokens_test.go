@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +56,9 @@ func TestTokenAuditEvents(t *testing.T) {
 		t.Fatal("a used refresh token was accepted")
 	}
 	f.revoke(t, code.RefreshToken)
+	const wrongPassword = "not alices password 9"
+	r := post(t, f.env, "/oauth2/token", passwordForm(aliceEmail, wrongPassword), f.clientID, f.secret)
+	wantJSONError(t, r, http.StatusBadRequest, "invalid_grant")
 
 	events, err := f.env.Store.ListAuditEvents(t.Context(), storage.AuditFilter{Limit: 100})
 	if err != nil {
@@ -66,7 +70,14 @@ func TestTokenAuditEvents(t *testing.T) {
 		if e.ClientID != f.clientID || e.IP != "127.0.0.1" {
 			t.Errorf("event %s: client %q ip %q", e.Type, e.ClientID, e.IP)
 		}
-		got[key{e.Type, e.Details["grant_type"], e.UserID, e.Outcome}]++
+		grant := e.Details["grant_type"]
+		if e.Type == audit.LoginFailure {
+			if e.Details["method"] != "password_grant" || e.Details["email"] != aliceEmail {
+				t.Errorf("login failure details %v", e.Details)
+			}
+			grant = "password"
+		}
+		got[key{e.Type, grant, e.UserID, e.Outcome}]++
 	}
 	u := f.user.ID
 	for _, want := range []key{
@@ -76,6 +87,7 @@ func TestTokenAuditEvents(t *testing.T) {
 		{audit.TokenRefreshed, "refresh_token", u, audit.Success},
 		{audit.RefreshReuse, "refresh_token", u, audit.Denied},
 		{audit.TokenRevoked, "", "", audit.Success},
+		{audit.LoginFailure, "password", "", audit.Failure},
 	} {
 		if got[want] != 1 {
 			t.Errorf("%d events %+v, want 1; all: %v", got[want], want, got)
@@ -88,6 +100,7 @@ func TestTokenAuditEvents(t *testing.T) {
 	}
 	secrets := map[string]string{
 		"password":              alicePassword,
+		"wrong password":        wrongPassword,
 		"client secret":         f.secret,
 		"code":                  auth.Code,
 		"client_credentials AT": cc.AccessToken,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 )
@@ -101,4 +102,23 @@ func sessionUser(s *Session) string {
 		return ""
 	}
 	return s.GetSubject()
+}
+
+// recordPasswordFailure records audit.LoginFailure for a password grant
+// refused for its credentials, as the login page does for its form: the
+// email only when it is a well-formed address (people type passwords into
+// the wrong field), never the password.
+func (t *Token) recordPasswordFailure(r *http.Request, ar fosite.AccessRequester, err error) {
+	if r.PostForm.Get("grant_type") != "password" || !errors.Is(err, accounts.ErrInvalidCredentials) {
+		return
+	}
+	var clientID string
+	if ar != nil && ar.GetClient() != nil {
+		clientID = ar.GetClient().GetID()
+	}
+	details := map[string]string{"method": "password_grant", "email_valid": "false"}
+	if email, err := accounts.NormalizeEmail(r.PostForm.Get("username")); err == nil {
+		details = map[string]string{"method": "password_grant", "email": email}
+	}
+	t.Audit.RecordRequest(r, audit.LoginFailure, audit.Failure, "", clientID, details)
 }

@@ -182,6 +182,7 @@ func grantable(c fosite.Client, scope string) bool {
 func (t *Token) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
 	err = rateLimited(w, err)
 	t.recordReuse(r, ar, err)
+	t.recordPasswordFailure(r, ar, err)
 	logError(ctx, t.Logger, "token request", err)
 	challengeClient(w, r, err)
 	t.Provider.WriteAccessError(ctx, w, ar, err)
