@@ -78,6 +78,15 @@ type provider struct {
 
 	mu       sync.Mutex
 	upstream *gooidc.Provider // nil until discovery succeeds
+	inflight *discovery       // the discovery under way, if any
+}
+
+// discovery is one fetch of the discovery document, shared by every login
+// that needs it while it runs.
+type discovery struct {
+	done chan struct{} // closed when up and err are set
+	up   *gooidc.Provider
+	err  error
 }
 
 var _ providers.Provider = (*provider)(nil)
@@ -156,19 +165,46 @@ func (p *provider) Callback(ctx context.Context, r *http.Request, f providers.Fl
 }
 
 // discover fetches the upstream's discovery document once it is reachable.
-// Failures are not remembered: the next login tries again.
+// Logins that need it while a fetch runs wait for that one fetch, each only
+// as long as its own context allows, so a hanging upstream does not queue
+// them one timeout after another. Failures are not remembered: the next
+// login tries again.
 func (p *provider) discover(ctx context.Context) (*gooidc.Provider, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.upstream != nil {
+		defer p.mu.Unlock()
 		return p.upstream, nil
 	}
-	up, err := gooidc.NewProvider(p.clientContext(ctx), p.cfg.Issuer)
-	if err != nil {
-		return nil, fmt.Errorf("%w: discovery of %s: %v", providers.ErrUnavailable, p.cfg.Issuer, err)
+	d := p.inflight
+	if d == nil {
+		d = &discovery{done: make(chan struct{})}
+		p.inflight = d
+		go p.fetchDiscovery(d)
 	}
-	p.upstream = up
-	return up, nil
+	p.mu.Unlock()
+	select {
+	case <-d.done:
+		return d.up, d.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: discovery of %s: %v", providers.ErrUnavailable, p.cfg.Issuer, ctx.Err())
+	}
+}
+
+// fetchDiscovery runs d, bounded by the provider's HTTP client timeout
+// rather than by the context of the login that started it.
+func (p *provider) fetchDiscovery(d *discovery) {
+	up, err := gooidc.NewProvider(p.clientContext(context.Background()), p.cfg.Issuer)
+	if err != nil {
+		err = fmt.Errorf("%w: discovery of %s: %v", providers.ErrUnavailable, p.cfg.Issuer, err)
+	}
+	p.mu.Lock()
+	if err == nil {
+		p.upstream = up
+	}
+	p.inflight = nil
+	p.mu.Unlock()
+	d.up, d.err = up, err
+	close(d.done)
 }
 
 // clientContext makes go-oidc and x/oauth2 use the provider's HTTP client,

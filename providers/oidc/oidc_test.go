@@ -222,3 +222,59 @@ func TestNewChecksConfig(t *testing.T) {
 		}
 	}
 }
+
+// While discovery hangs, each login waits only as long as its own context
+// allows, not behind the logins queued before it; once the upstream
+// answers, the one shared fetch serves the waiting logins.
+func TestHangingDiscoveryDoesNotQueueLogins(t *testing.T) {
+	release := make(chan struct{})
+	var issuer string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"issuer":"` + issuer + `","authorization_endpoint":"` + issuer + `/auth","token_endpoint":"` + issuer + `/token","jwks_uri":"` + issuer + `/jwks","id_token_signing_alg_values_supported":["RS256"]}`))
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	issuer = srv.URL
+	p := open(t, providers.Config{ID: "corp", Issuer: issuer, ClientID: "x", RedirectURL: redirect, Timeout: time.Minute})
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := p.LoginURL(context.Background(), providertest.NewFlow())
+		first <- err
+	}()
+	// Later logins with short deadlines give up on their own while the
+	// first one still waits (a serial implementation would block them
+	// until the upstream answers, which only happens below).
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		done := make(chan error, 1)
+		go func() {
+			_, err := p.LoginURL(ctx, providertest.NewFlow())
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, providers.ErrUnavailable) {
+				t.Fatalf("waiting login: err = %v, want ErrUnavailable", err)
+			}
+		case <-time.After(30 * time.Second): // a hang guard, not a timing check
+			t.Fatal("a login queued behind the hanging discovery")
+		}
+		cancel()
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("first login after the upstream answered: %v", err)
+	}
+	if _, err := p.LoginURL(context.Background(), providertest.NewFlow()); err != nil {
+		t.Fatalf("login after discovery: %v", err)
+	}
+}
