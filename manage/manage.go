@@ -21,6 +21,10 @@ import (
 // ErrSelf refuses an admin's change that would lock that admin out.
 var ErrSelf = errors.New("an admin cannot remove their own admin role, disable or delete themselves")
 
+// ErrLastAdmin refuses a change that would leave no enabled admin: nobody
+// could use the admin API any more. Make another admin first.
+var ErrLastAdmin = errors.New("this is the last enabled admin; make another user an admin first")
+
 // Actor is who performs an action, for the audit log.
 type Actor struct {
 	ID        string // the admin's user id, or "cli"

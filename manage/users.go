@@ -68,8 +68,16 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, ch UserCha
 			after = *u
 			return nil
 		})
-		if err != nil || !after.Disabled || before.Disabled {
+		if err != nil {
 			return err
+		}
+		if isActiveAdmin(before) && !isActiveAdmin(after) {
+			if err := s.keepAnAdmin(ctx, id); err != nil {
+				return err
+			}
+		}
+		if !after.Disabled || before.Disabled {
+			return nil
 		}
 		return s.revoke(ctx, id)
 	})
@@ -107,6 +115,15 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
 		return ErrSelf
 	}
 	err := storage.InTx(ctx, s.Store, func(ctx context.Context) error {
+		u, err := s.Store.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if isActiveAdmin(u) {
+			if err := s.keepAnAdmin(ctx, id); err != nil {
+				return err
+			}
+		}
 		if err := s.revoke(ctx, id); err != nil {
 			return err
 		}
@@ -156,4 +173,30 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// isActiveAdmin reports whether u can use the admin API.
+func isActiveAdmin(u storage.User) bool {
+	return !u.Disabled && slices.Contains(u.Roles, storage.RoleAdmin)
+}
+
+// keepAnAdmin returns ErrLastAdmin unless an enabled admin other than
+// userID exists. It pages through the users: admin changes are rare, and
+// this needs no role index.
+func (s *Service) keepAnAdmin(ctx context.Context, userID string) error {
+	const page = 1000
+	for offset := 0; ; offset += page {
+		users, err := s.Store.ListUsers(ctx, storage.ListOptions{Limit: page, Offset: offset})
+		if err != nil {
+			return fmt.Errorf("look for another admin: %w", err)
+		}
+		for _, u := range users {
+			if u.ID != userID && isActiveAdmin(u) {
+				return nil
+			}
+		}
+		if len(users) < page {
+			return ErrLastAdmin
+		}
+	}
 }

@@ -38,6 +38,8 @@ func auditEvents(t *testing.T, store storage.Store, typ string) []storage.AuditE
 
 func TestUsersSetRoleDisableDelete(t *testing.T) {
 	c := newCLI(t)
+	// Another admin, so that dora is never the last one.
+	c.ok("users", "create", "--email", "root@example.com", "--password", "root password", "--name", "Root", "--role", "admin")
 	u := c.ok("users", "create", "--email", "dora@example.com", "--password", "dora password", "--name", "Dora")
 	id := u["id"].(string)
 
@@ -83,7 +85,7 @@ func TestUsersSetRoleDisableDelete(t *testing.T) {
 		t.Errorf("user still there after delete")
 	}
 
-	for typ, n := range map[string]int{audit.UserCreated: 1, audit.RolesChanged: 2, audit.UserDisabled: 1, audit.UserEnabled: 1, audit.UserDeleted: 1} {
+	for typ, n := range map[string]int{audit.UserCreated: 2, audit.RolesChanged: 2, audit.UserDisabled: 1, audit.UserEnabled: 1, audit.UserDeleted: 1} {
 		ev := auditEvents(t, store, typ)
 		if len(ev) != n {
 			t.Errorf("%d %s events, want %d", len(ev), typ, n)
@@ -155,4 +157,26 @@ func TestClientsRotateSecret(t *testing.T) {
 	c.fails("public", "clients", "rotate-secret", "--id", "spa")
 	c.fails("no client", "clients", "rotate-secret", "--id", "nothing")
 	c.fails("--id is required", "clients", "rotate-secret")
+}
+
+// The last enabled admin cannot be demoted, disabled or deleted: nobody
+// could use the admin API afterwards. With a second admin it can.
+func TestLastAdminKept(t *testing.T) {
+	c := newCLI(t)
+	c.ok("users", "create", "--email", "ann@example.com", "--password", "ann password", "--name", "Ann", "--role", "admin")
+	for _, args := range [][]string{
+		{"users", "set-role", "--email", "ann@example.com", "--role", "user"},
+		{"users", "disable", "--email", "ann@example.com"},
+		{"users", "delete", "--email", "ann@example.com"},
+	} {
+		c.fails("last enabled admin", args...)
+	}
+	// A disabled admin does not count.
+	c.ok("users", "create", "--email", "bob@example.com", "--password", "bob password", "--name", "Bob", "--role", "admin")
+	c.ok("users", "disable", "--email", "bob@example.com")
+	c.fails("last enabled admin", "users", "set-role", "--email", "ann@example.com", "--role", "user")
+	c.ok("users", "enable", "--email", "bob@example.com")
+	if got := c.ok("users", "set-role", "--email", "ann@example.com", "--role", "user"); !slices.Equal(strs(t, got["roles"]), []string{"user"}) {
+		t.Errorf("demoting ann with bob enabled: %v", got)
+	}
 }

@@ -46,6 +46,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err 
 		writeError(w, http.StatusConflict, "conflict", "A "+what+" with this identifier already exists.")
 	case errors.Is(err, manage.ErrSelf):
 		writeError(w, http.StatusConflict, "conflict", "An admin cannot remove their own admin role, disable or delete themselves.")
+	case errors.Is(err, manage.ErrLastAdmin):
+		writeError(w, http.StatusConflict, "conflict", "This is the last enabled admin; make another user an admin first.")
 	case errors.Is(err, storage.ErrInvalid):
 		badRequest(w, "Text fields must be valid UTF-8 without NUL characters.")
 	case errors.Is(err, clients.ErrInvalid), errors.Is(err, accounts.ErrInvalidEmail), errors.Is(err, accounts.ErrInvalidRole),
