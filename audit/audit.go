@@ -94,6 +94,14 @@ func (r *Recorder) Record(ctx context.Context, e storage.AuditEvent) {
 	if e.Outcome == "" {
 		e.Outcome = Success
 	}
+	// Code that sees only the request's context (the rate limiter) still
+	// gets the client's address and agent in its events.
+	if e.IP == "" {
+		e.IP = clientip.FromContext(ctx)
+	}
+	if e.UserAgent == "" {
+		e.UserAgent = clientip.UserAgentFromContext(ctx)
+	}
 	e = clean(e)
 	attrs := []slog.Attr{
 		slog.String("type", e.Type),

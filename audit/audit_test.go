@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/sqlite"
 )
@@ -94,5 +96,32 @@ func TestRecordStoresValidUTF8(t *testing.T) {
 	}
 	if len(e.UserAgent) > 256 || len(e.Details["scope"]) > 1024 {
 		t.Errorf("stored texts not bounded: user agent %d bytes, scope %d bytes", len(e.UserAgent), len(e.Details["scope"]))
+	}
+}
+
+// An event recorded from the request's context alone (as the rate limiter
+// does) gets the client IP and User-Agent that clientip.Middleware put
+// there.
+func TestRecordFillsClientFromContext(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rec := audit.New(store, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	req := httptest.NewRequest("POST", "/login", nil)
+	req.RemoteAddr = "198.51.100.9:4000"
+	req.Header.Set("User-Agent", "curl/8.0")
+	var resolver clientip.Resolver
+	resolver.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		rec.Record(r.Context(), storage.AuditEvent{Type: audit.Lockout, Outcome: audit.Denied})
+	})).ServeHTTP(httptest.NewRecorder(), req)
+	got, err := store.ListAuditEvents(ctx, storage.AuditFilter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("stored: %v, %v", got, err)
+	}
+	if got[0].IP != "198.51.100.9" || got[0].UserAgent != "curl/8.0" {
+		t.Fatalf("event %+v, want the request's IP and user agent", got[0])
 	}
 }

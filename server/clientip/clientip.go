@@ -81,14 +81,28 @@ func parseHop(h string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// Middleware stores the resolved client IP in each request's context.
+// Middleware stores the resolved client IP, and the User-Agent, in each
+// request's context.
 func (r *Resolver) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), ctxKey{}, r.Resolve(req))))
+		ctx := context.WithValue(req.Context(), ctxKey{}, r.Resolve(req))
+		ctx = context.WithValue(ctx, uaKey{}, req.UserAgent())
+		next.ServeHTTP(w, req.WithContext(ctx))
 	})
 }
 
-type ctxKey struct{}
+type (
+	ctxKey struct{}
+	uaKey  struct{}
+)
+
+// UserAgentFromContext returns the User-Agent of the request whose context
+// Middleware made, or "" (for code that sees only the context, such as the
+// rate limiter's audit events).
+func UserAgentFromContext(ctx context.Context) string {
+	ua, _ := ctx.Value(uaKey{}).(string)
+	return ua
+}
 
 // FromRequest returns the client IP that Middleware resolved for req, or
 // the connection's peer when no middleware ran.
