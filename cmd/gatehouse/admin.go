@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -189,14 +190,26 @@ func cmdUsersCreate(ctx context.Context, d deps, args []string) (any, error) {
 	var nu accounts.NewUser
 	var roles multi
 	fs.StringVar(&nu.Email, "email", "", "email address")
-	fs.StringVar(&nu.Password, "password", "", "password (8 to 72 bytes)")
+	fs.StringVar(&nu.Password, "password", "", "password (8 to 72 bytes); visible to other local users in the process list")
+	passwordFile := fs.String("password-file", "", "read the password from this file (its first line), e.g. /dev/stdin")
 	fs.StringVar(&nu.Name, "name", "", "full name")
 	fs.Var(&roles, "role", "role: user, admin or another role name (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
+	switch {
+	case nu.Password != "" && *passwordFile != "":
+		return nil, errors.New("users create: use --password or --password-file, not both")
+	case *passwordFile != "":
+		raw, err := os.ReadFile(*passwordFile)
+		if err != nil {
+			return nil, fmt.Errorf("users create: --password-file: %w", err)
+		}
+		nu.Password, _, _ = strings.Cut(string(raw), "\n")
+		nu.Password = strings.TrimSuffix(nu.Password, "\r")
+	}
 	if nu.Password == "" {
-		return nil, errors.New("users create: --password is required")
+		return nil, errors.New("users create: --password or --password-file is required")
 	}
 	nu.Roles = roles // always with "user" (accounts.NormalizeRoles)
 	// An operator vouches for the address.

@@ -25,7 +25,7 @@ commands:
   clients delete --id   delete a client with its consents and tokens
   clients rotate-secret --id ID
                         give a confidential client a new secret, printed once
-  users create          create a user: --email E --password P --name N [--role R...]
+  users create          create a user: --email E (--password P | --password-file F) --name N [--role R...]
   users list            list users [--search S] [--limit N] [--offset N]
   users set-role        replace a user's roles (user is always kept):
                         --email E | --id ID --role R...

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -465,6 +466,23 @@ func TestUsers(t *testing.T) {
 	// Exactly 72 bytes is fine.
 	c.ok("users", "create", "--email", "max@example.com", "--password", strings.Repeat("p", 72), "--name", "Max")
 
+	// --password-file keeps the password out of the process list: its
+	// first line is the password.
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("from a file 123\r\nsecond line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("users", "create", "--email", "file@example.com", "--password-file", pwFile, "--name", "File")
+	svc, err := accounts.New(c.openStore(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(context.Background(), "file@example.com", "from a file 123"); err != nil {
+		t.Errorf("the password from the file does not sign in: %v", err)
+	}
+	c.fails("not both", "users", "create", "--email", "x@example.com", "--password", "long enough", "--password-file", pwFile, "--name", "X")
+	c.fails("password-file", "users", "create", "--email", "x@example.com", "--password-file", filepath.Join(t.TempDir(), "missing"), "--name", "X")
+
 	listed, ltext := c.okText("users", "list")
 	users := list(t, listed, "users")
 	var emails []string
@@ -472,7 +490,7 @@ func TestUsers(t *testing.T) {
 		emails = append(emails, u["email"].(string))
 	}
 	slices.Sort(emails)
-	if want := []string{"alice@example.com", "bob@example.com", "help@example.com", "max@example.com"}; !slices.Equal(emails, want) {
+	if want := []string{"alice@example.com", "bob@example.com", "file@example.com", "help@example.com", "max@example.com"}; !slices.Equal(emails, want) {
 		t.Errorf("users list emails = %v, want %v", emails, want)
 	}
 	if lower := strings.ToLower(ltext); strings.Contains(lower, "password") || strings.Contains(lower, "hash") {
