@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -182,7 +183,10 @@ func isActiveAdmin(u storage.User) bool {
 
 // keepAnAdmin returns ErrLastAdmin unless an enabled admin other than
 // userID exists. It pages through the users: admin changes are rare, and
-// this needs no role index.
+// this needs no role index. The admin it finds is re-read under its row
+// lock (a no-op UpdateUser in the caller's transaction), so two admins
+// demoting each other at once cannot both succeed: the second waits for
+// the first, then sees the demotion (or the database breaks the deadlock).
 func (s *Service) keepAnAdmin(ctx context.Context, userID string) error {
 	const page = 1000
 	for offset := 0; ; offset += page {
@@ -191,7 +195,18 @@ func (s *Service) keepAnAdmin(ctx context.Context, userID string) error {
 			return fmt.Errorf("look for another admin: %w", err)
 		}
 		for _, u := range users {
-			if u.ID != userID && isActiveAdmin(u) {
+			if u.ID == userID || !isActiveAdmin(u) {
+				continue
+			}
+			still := false
+			err := s.Store.UpdateUser(ctx, u.ID, func(cur *storage.User) error {
+				still = isActiveAdmin(*cur)
+				return nil
+			})
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("lock another admin: %w", err)
+			}
+			if still {
 				return nil
 			}
 		}
