@@ -29,5 +29,9 @@ WORKDIR /var/lib/gatehouse
 VOLUME ["/var/lib/gatehouse"]
 ENV GATEHOUSE_LISTEN=0.0.0.0:8080
 EXPOSE 8080
+# Ready when /readyz answers 200 (database reachable, keys loaded); the
+# check reads only the listen address and opens no database.
+HEALTHCHECK --interval=10s --timeout=6s --start-period=30s --retries=3 \
+  CMD ["/usr/local/bin/gatehouse", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/gatehouse"]
 CMD ["serve"]

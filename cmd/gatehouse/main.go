@@ -38,6 +38,8 @@ commands:
   janitor               delete expired codes, tokens, sessions, reset tokens, rate counters,
                         retired keys and audit events past audit.retention now
                         (serve also does it every janitor.interval)
+  healthcheck           exit 0 when the local server's /readyz answers 200 [--url URL]
+                        (for container health checks; reads no secret, opens no database)
   migrate-data          copy users, clients, consents, identities and keys to another database:
                         --from DSN --to DSN [--allow-non-empty]  (e.g. sqlite:///… to postgres://…)
 `
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		return withStore(ctx, configPath, lookup, stdout, stderr, rest, cmdJanitor)
 	case "migrate-data":
 		return cmdMigrateData(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, configPath, rest, stdout, stderr, lookup)
 	case "clients", "users", "keys":
 		if len(rest) == 0 {
 			return fail(stderr, fmt.Errorf("%s: missing subcommand", cmd))
