@@ -56,6 +56,14 @@ func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit
 	}), closer, nil
 }
 
+// timeQueries has the store report each statement's duration to m, when
+// it can (both backends do).
+func timeQueries(store storage.Store, m *metrics.Metrics) {
+	if t, ok := store.(interface{ ObserveQueries(storage.QueryObserver) }); ok {
+		t.ObserveQueries(m.ObserveQuery)
+	}
+}
+
 // dbStats is the store's pool statistics, when it reports them.
 func dbStats(store storage.Store) metrics.DBStatser {
 	if s, ok := store.(metrics.DBStatser); ok {

@@ -79,6 +79,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	mets := metrics.New(dbStats(store))
+	timeQueries(store, mets)
 	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
 		ProductName:  cfg.Branding.ProductName,
 		LogoURL:      cfg.Branding.LogoURL,

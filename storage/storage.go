@@ -297,3 +297,8 @@ type JTIs interface {
 	// recorded and unexpired at now.
 	UseJTI(ctx context.Context, jti string, exp, now time.Time) error
 }
+
+// QueryObserver receives the duration of each database statement, by kind
+// ("exec" for writes, "query" for reads), for metrics. It must be cheap
+// and safe for concurrent use.
+type QueryObserver func(kind string, d time.Duration)

@@ -63,7 +63,8 @@ next:
 
 // TestMetrics: after traffic, /metrics counts requests by route template
 // and status (unknown paths under one label), latency, tokens by grant,
-// failed logins, rate-limit refusals and the database pools.
+// failed logins, rate-limit refusals, database statement timings and the
+// database pools.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, servertest.WithConfig(func(c *server.Config) { c.RateLimit.AccountFailures = 1 }))
@@ -114,6 +115,13 @@ func TestMetrics(t *testing.T) {
 	}
 	if _, ok := sample(mf, "go_goroutines", nil); !ok {
 		t.Errorf("no Go runtime metrics")
+	}
+	// Statement timings: the grants above read (clients, users, keys) and
+	// write (token sessions).
+	for _, kind := range []string{"query", "exec"} {
+		if n, ok := sample(mf, "gatehouse_db_query_duration_seconds", map[string]string{"kind": kind}); !ok || n == 0 {
+			t.Errorf("gatehouse_db_query_duration_seconds{kind=%q}: %v statements (present %v)", kind, n, ok)
+		}
 	}
 }
 

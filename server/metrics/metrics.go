@@ -1,7 +1,8 @@
 // Package metrics holds Gatehouse's Prometheus metrics, on a registry of
 // its own (not the global one): HTTP requests by route template and
 // status, request latency, tokens issued by grant type, failed sign-ins,
-// rate-limit refusals, database pool statistics, and the Go and process
+// rate-limit refusals, database statement latency and pool statistics, and
+// the Go and process
 // collectors. Handler serves them in the text exposition format.
 package metrics
 
@@ -30,6 +31,7 @@ type Metrics struct {
 	tokens        *prometheus.CounterVec
 	loginFailures prometheus.Counter
 	rateLimited   *prometheus.CounterVec
+	queries       *prometheus.HistogramVec
 }
 
 // New registers the collectors; db, when not nil, adds the pool gauges.
@@ -57,8 +59,13 @@ func New(db DBStatser) *Metrics {
 			Name: "gatehouse_ratelimit_rejections_total",
 			Help: "Attempts refused by the rate limits, by action and limit (account or ip).",
 		}, []string{"action", "limit"}),
+		queries: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gatehouse_db_query_duration_seconds",
+			Help:    "Database statement latency by kind (exec: writes; query: reads).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}, []string{"kind"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.tokens, m.loginFailures, m.rateLimited,
+	m.registry.MustRegister(m.requests, m.duration, m.tokens, m.loginFailures, m.rateLimited, m.queries,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
@@ -99,4 +106,13 @@ func (m *Metrics) RateLimited(action, limit string) {
 func (m *Metrics) observe(route, method string, code int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, codeLabel(code)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// ObserveQuery records one database statement's duration; kind is "exec"
+// or "query".
+func (m *Metrics) ObserveQuery(kind string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.queries.WithLabelValues(kind).Observe(d.Seconds())
 }

@@ -31,6 +31,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,8 @@ type Options struct {
 // Store is storage.Store on a PostgreSQL database. Build it with Open.
 type Store struct {
 	pool *pgxpool.Pool
+	// observer, when set, times every statement (ObserveQueries).
+	observer atomic.Pointer[storage.QueryObserver]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -132,28 +135,55 @@ func (s *Store) txFrom(ctx context.Context) *txState {
 
 // q returns where a statement runs: the transaction in ctx, else the pool.
 func (s *Store) q(ctx context.Context) querier {
+	var q querier = s.pool
 	if st := s.txFrom(ctx); st != nil {
-		return textChecked{st.tx}
+		q = st.tx
 	}
-	return textChecked{s.pool}
+	c := textChecked{q: q}
+	if obs := s.observer.Load(); obs != nil {
+		c.obs = *obs
+	}
+	return c
+}
+
+// ObserveQueries reports the duration of every statement to obs (nil
+// stops reporting). It may be called while the store is in use.
+func (s *Store) ObserveQueries(obs storage.QueryObserver) {
+	if obs == nil {
+		s.observer.Store(nil)
+		return
+	}
+	s.observer.Store(&obs)
 }
 
 // textChecked sends every string (and string list) argument that
 // PostgreSQL would refuse as text as NULL instead (see
 // sqlutil.NullInvalidText): a lookup by it finds nothing, as on SQLite,
 // instead of failing with SQLSTATE 22021, and a write of it fails with
-// storage.ErrInvalid.
-type textChecked struct{ q querier }
+// storage.ErrInvalid. With an observer it also times each statement.
+type textChecked struct {
+	q   querier
+	obs storage.QueryObserver
+}
+
+func (c textChecked) observe(kind string, start time.Time) {
+	if c.obs != nil {
+		c.obs(kind, time.Since(start))
+	}
+}
 
 func (c textChecked) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	defer c.observe("exec", time.Now())
 	return c.q.Exec(ctx, sql, sqlutil.NullInvalidText(args, true)...)
 }
 
 func (c textChecked) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	defer c.observe("query", time.Now())
 	return c.q.Query(ctx, sql, sqlutil.NullInvalidText(args, true)...)
 }
 
 func (c textChecked) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	defer c.observe("query", time.Now())
 	return c.q.QueryRow(ctx, sql, sqlutil.NullInvalidText(args, true)...)
 }
 

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -40,6 +41,8 @@ type Store struct {
 	reader *sql.DB // reads outside a transaction
 	// Prepared statements of each pool, by query text.
 	writes, reads *stmtCache
+	// observer, when set, times every statement (ObserveQueries).
+	observer atomic.Pointer[storage.QueryObserver]
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -130,18 +133,18 @@ func (s *Store) txFrom(ctx context.Context) *txState {
 // q returns where a write runs: the transaction in ctx, else the writer.
 func (s *Store) q(ctx context.Context) querier {
 	if st := s.txFrom(ctx); st != nil {
-		return st.stmts
+		return s.timed(st.stmts)
 	}
-	return s.writes
+	return s.timed(s.writes)
 }
 
 // rq returns where a read runs: the transaction in ctx (which must see its
 // own writes), else the reader pool.
 func (s *Store) rq(ctx context.Context) querier {
 	if st := s.txFrom(ctx); st != nil {
-		return st.stmts
+		return s.timed(st.stmts)
 	}
-	return s.reads
+	return s.timed(s.reads)
 }
 
 // BeginTx starts an immediate transaction on the writer, or joins the one
