@@ -22,11 +22,7 @@ import (
 
 func TestRecordLogsAndStores(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openStore(t)
 	var buf bytes.Buffer
 	when := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
 	rec := audit.New(store, slog.New(slog.NewJSONHandler(&buf, nil))).WithClock(func() time.Time { return when })
@@ -74,12 +70,8 @@ func TestRecordLogsAndStores(t *testing.T) {
 // (PostgreSQL refuses anything else, which would lose the event).
 func TestRecordStoresValidUTF8(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rec := audit.New(store, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	store := openStore(t)
+	rec := audit.New(store, discard)
 	req := httptest.NewRequest("POST", "/login", nil)
 	req.Header.Set("User-Agent", "a"+strings.Repeat("é", 200))
 	rec.RecordRequest(req, audit.ConsentGranted, audit.Success, "u1", "app\xff", map[string]string{"scope": "openid \xfe" + strings.Repeat("x", 5000)})
@@ -104,12 +96,8 @@ func TestRecordStoresValidUTF8(t *testing.T) {
 // there.
 func TestRecordFillsClientFromContext(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rec := audit.New(store, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	store := openStore(t)
+	rec := audit.New(store, discard)
 	req := httptest.NewRequest("POST", "/login", nil)
 	req.RemoteAddr = "198.51.100.9:4000"
 	req.Header.Set("User-Agent", "curl/8.0")
@@ -124,4 +112,18 @@ func TestRecordFillsClientFromContext(t *testing.T) {
 	if got[0].IP != "198.51.100.9" || got[0].UserAgent != "curl/8.0" {
 		t.Fatalf("event %+v, want the request's IP and user agent", got[0])
 	}
+}
+
+// discard drops log lines.
+var discard = slog.New(slog.NewJSONHandler(io.Discard, nil))
+
+// openStore opens a fresh SQLite store, closed when t ends.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }

@@ -15,12 +15,7 @@ import (
 
 func TestCreate(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	h := secret.NewHasher([]byte(strings.Repeat("s", 32)))
+	store, h := openStore(t)
 	web := []string{"https://app.example.com/cb"}
 
 	cases := []struct {
@@ -75,4 +70,16 @@ func TestCreate(t *testing.T) {
 	if _, _, err := clients.Create(ctx, store, h, clients.Spec{ID: "app", RedirectURIs: web}, time.Now()); !errors.Is(err, clients.ErrExists) {
 		t.Fatalf("duplicate: %v", err)
 	}
+}
+
+// openStore opens a fresh SQLite store, closed when t ends, and a client
+// secret hasher.
+func openStore(t *testing.T) (*sqlite.Store, *secret.Hasher) {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store, secret.NewHasher([]byte(strings.Repeat("s", 32)))
 }

@@ -3,26 +3,18 @@ package clients_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/clients"
-	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
-	"github.com/gatehouse-id/gatehouse/storage/sqlite"
 )
 
 func TestUpdateAndRotateSecret(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	h := secret.NewHasher([]byte(strings.Repeat("s", 32)))
+	store, h := openStore(t)
 	now := time.Now()
 	orig, plain, err := clients.Create(ctx, store, h, clients.Spec{ID: "svc", GrantTypes: []string{"client_credentials"}}, now)
 	if err != nil {

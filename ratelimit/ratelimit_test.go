@@ -125,6 +125,20 @@ func newLimiter(c storage.RateCounters, clk *clock, log *bytes.Buffer) *ratelimi
 	})
 }
 
+// failLogins makes n allowed, failed sign-ins for alice, advancing clk by
+// step after each.
+func failLogins(t *testing.T, l *ratelimit.Limiter, clk *clock, n int, step time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		if err := l.CheckLogin(ctx, "alice@example.com", "u1"); err != nil {
+			t.Fatalf("attempt %d refused: %v", i+1, err)
+		}
+		l.LoginFailed(ctx, "alice@example.com")
+		clk.Advance(step)
+	}
+}
+
 func TestAccountLockout(t *testing.T) {
 	for name, open := range backends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -132,13 +146,7 @@ func TestAccountLockout(t *testing.T) {
 			var log bytes.Buffer
 			l := newLimiter(open(t), clk, &log)
 			ctx := context.Background()
-			for i := range 5 {
-				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); err != nil {
-					t.Fatalf("attempt %d refused: %v", i+1, err)
-				}
-				l.LoginFailed(ctx, "alice@example.com")
-				clk.Advance(time.Minute)
-			}
+			failLogins(t, l, clk, 5, time.Minute)
 			err := l.CheckLogin(ctx, "alice@example.com", "u1")
 			var le *ratelimit.LimitedError
 			if !errors.As(err, &le) || !errors.Is(err, ratelimit.ErrLimited) {
@@ -362,12 +370,7 @@ func TestBurstLockoutAudited(t *testing.T) {
 			var log bytes.Buffer
 			l := newLimiter(open(t), clk, &log)
 			ctx := context.Background()
-			for i := range 4 {
-				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); err != nil {
-					t.Fatalf("attempt %d refused: %v", i+1, err)
-				}
-				l.LoginFailed(ctx, "alice@example.com")
-			}
+			failLogins(t, l, clk, 4, 0)
 			// Two guesses checked at once (two bcrypt slots), both wrong.
 			for i := range 2 {
 				if err := l.CheckLogin(ctx, "alice@example.com", "u1"); err != nil {
