@@ -102,6 +102,9 @@ func (a *Authorize) Check(r *http.Request, flow string) (session.Flow, error) {
 // decide whether the redirect URI can carry the answer.
 func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, error) {
 	unsupported := stripRequestObjects(r)
+	if r.Form != nil {
+		clampMaxAge(r)
+	}
 	ar, err := a.Provider.NewAuthorizeRequest(r.Context(), r)
 	switch {
 	case err != nil:
