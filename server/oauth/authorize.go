@@ -104,6 +104,9 @@ func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, er
 	unsupported := stripRequestObjects(r)
 	if r.Form != nil {
 		clampMaxAge(r)
+		if err := checkRedirectShape(r.Form.Get("redirect_uri")); err != nil {
+			return nil, err // never redirected to: the error page
+		}
 	}
 	ar, err := a.Provider.NewAuthorizeRequest(r.Context(), r)
 	switch {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -117,6 +118,19 @@ func isAccessToken(token string) bool {
 		Typ string `json:"typ"`
 	}
 	return json.Unmarshal(raw, &h) == nil && strings.EqualFold(strings.TrimPrefix(strings.ToLower(h.Typ), "application/"), "at+jwt")
+}
+
+// checkRedirectShape refuses a requested redirect_uri that no registered
+// one may stand for (clients.CheckRedirectURIShape): fosite matches a
+// loopback URI on any port by its decoded path, whatever its userinfo.
+func checkRedirectShape(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if err := clients.CheckRedirectURIShape(raw); err != nil {
+		return fosite.ErrInvalidRequest.WithHintf("The redirect_uri %s.", err.Error())
+	}
+	return nil
 }
 
 // maxMaxAge is the largest max_age in seconds that a time.Duration holds
