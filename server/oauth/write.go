@@ -35,9 +35,31 @@ func boundError(err error) error {
 	return &b
 }
 
-// WriteAuthorizeError writes err, bounded (boundError), as fosite does.
+// WriteAuthorizeError writes err, bounded (boundError), as fosite does,
+// with the headers of noFraming.
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+	noFraming(w)
 	p.OAuth2Provider.WriteAuthorizeError(ctx, w, ar, boundError(err))
+}
+
+// WriteAuthorizeResponse writes the authorization response as fosite
+// does, with the headers of noFraming.
+func (p *Provider) WriteAuthorizeResponse(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) {
+	noFraming(w)
+	p.OAuth2Provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// noFraming sets the headers an authorization response carries: the
+// form_post page holds a code (or an error) and submits itself, so no
+// other site may frame it (clickjacking) and nothing may cache it. The CSP
+// leaves fosite's self-submitting script alone.
+func noFraming(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Referrer-Policy", "no-referrer")
 }
 
 // WriteAccessError writes err, bounded (boundError), as fosite does.
