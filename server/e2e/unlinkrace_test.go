@@ -25,7 +25,7 @@ func TestUnlinkRaceKeepsOneSignInMethod(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := csrfToken(t, b, f.env.URL+"/account", "/account/profile")
-	for round := range 20 {
+	for round := range 50 {
 		now := time.Now()
 		for _, p := range []string{"github", "google"} {
 			if err := f.env.Store.CreateIdentity(ctx, storage.Identity{Provider: p, Subject: "s", UserID: f.user.ID, CreatedAt: now, LastLoginAt: now}); err != nil && !errorsIsExists(err) {
