@@ -25,8 +25,18 @@ var tokenRun = regexp.MustCompile(`[A-Za-z0-9._~+/-]{32,}={0,2}`)
 // description: every run that looks like a token or secret (see
 // Redact) replaced, then at most n bytes of it kept (see Cut).
 func Bound(s string, n int) string {
+	// Only a prefix can survive the cut, so only a prefix is scanned: a
+	// megabyte of request value costs no more than a short one. The margin
+	// keeps a token that straddles the cut long enough to be recognised.
+	if limit := n + 2*tokenMin; len(s) > limit {
+		s = s[:limit]
+		return Clip(Redact(s), n) + CutMark
+	}
 	return Cut(Redact(s), n)
 }
+
+// tokenMin is the shortest run Redact considers a token.
+const tokenMin = 32
 
 // Param is Bound(s, MaxValue): one request parameter's value.
 func Param(s string) string { return Bound(s, MaxValue) }
