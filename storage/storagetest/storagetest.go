@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Consents", consentTests},
 		{"Keys", keyTests},
 		{"TokenSessions", tokenTests},
+		{"Revoke", revokeTests},
 		{"JTIs", jtiTests},
 		{"Identities", identityTests},
 		{"OneTimeTokens", oneTimeTests},
