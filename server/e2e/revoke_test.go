@@ -5,7 +5,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
@@ -130,3 +132,48 @@ func (f *fixture) updateUser(t *testing.T, fn func(u *storage.User)) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestRevokeRacesIssuance: "revoke everything" (as a password reset does)
+// runs at the same time as a refresh or a code exchange, many times, on two
+// nodes sharing PostgreSQL: whichever goes first, no token the exchange
+// gets outlives the revocation.
+func TestRevokeRacesIssuance(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, time.Minute)
+	browser := c.a.env.NewBrowser(t)
+	for round := range 30 {
+		var form url.Values
+		if round%2 == 0 {
+			tok := c.a.passwordTokens(t, "openid", "offline_access")
+			form = refreshForm(tok.RefreshToken)
+		} else {
+			a := browser.AuthCodeFlow(t, c.a.config("openid", "offline_access"), aliceEmail, alicePassword)
+			form = url.Values{"grant_type": {"authorization_code"}, "code": {a.Code},
+				"redirect_uri": {redirectURI}, "code_verifier": {a.Verifier}}
+		}
+		var got apiResponse
+		var revokeErr error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Go(func() {
+			<-start
+			got = postNoFatal(c.b.env.URL+"/oauth2/token", form, c.b.clientID, c.b.secret)
+		})
+		wg.Go(func() {
+			<-start
+			revokeErr = c.a.env.Store.RevokeSubjectTokens(t.Context(), c.a.user.ID, "")
+		})
+		close(start)
+		wg.Wait()
+		if revokeErr != nil {
+			t.Fatal(revokeErr)
+		}
+		if got.Status != http.StatusOK {
+			if got.Status != http.StatusBadRequest || got.JSON["error"] != "invalid_grant" {
+				t.Fatalf("round %d: refused with %d %s, want 400 invalid_grant", round, got.Status, got.Body)
+			}
+			continue
+		}
+		wantFamilyRevoked(t, "revocation", round, got, c.a)
+	}
+}
