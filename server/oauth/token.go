@@ -50,6 +50,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// transaction rather than inside it.
 	t.Provider.signer.warm(ctx)
 	tx := &issueTx{store: t.Provider.store}
+	defer tx.end(false) //nolint:errcheck // a no-op unless a panic skipped the ending below
 	if g == "authorization_code" || g == "refresh_token" {
 		if err := tx.begin(ctx); err != nil {
 			t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), fosite.ErrServerError.WithWrap(err))
