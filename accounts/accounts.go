@@ -5,6 +5,7 @@ package accounts
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -177,19 +178,29 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (sto
 	}
 	s.limiter.LoginSucceeded(ctx, account)
 	if cost, _ := bcrypt.Cost(hash); cost < s.cost {
-		s.upgradeHash(ctx, user.ID, password)
+		s.upgradeHash(ctx, user.ID, hash, password)
 	}
 	return user, nil
 }
 
-// upgradeHash rehashes at the configured cost; failure is not fatal since
-// the login itself succeeded, so it is ignored and retried next login.
-func (s *Service) upgradeHash(ctx context.Context, userID, password string) {
+// errHashChanged aborts a hash upgrade whose verified hash was replaced.
+var errHashChanged = errors.New("accounts: password hash changed since it was verified")
+
+// upgradeHash rehashes at the configured cost. It is a compare-and-swap:
+// the new hash is written only while the stored one is still verified, the
+// hash the password was checked against, so a password change or reset
+// that lands between the check and the rehash is never undone. Failure is
+// not fatal since the login itself succeeded, so it is ignored and retried
+// next login.
+func (s *Service) upgradeHash(ctx context.Context, userID string, verified []byte, password string) {
 	hash, err := s.HashPassword(ctx, password)
 	if err != nil {
 		return
 	}
 	_ = s.store.UpdateUser(ctx, userID, func(u *storage.User) error {
+		if subtle.ConstantTimeCompare(u.PasswordHash, verified) != 1 {
+			return errHashChanged
+		}
 		u.PasswordHash = hash
 		u.UpdatedAt = s.now().UTC()
 		return nil

@@ -145,3 +145,56 @@ func TestNewRejectsBadCost(t *testing.T) {
 		t.Fatal("cost 99 accepted")
 	}
 }
+
+// racingStore changes the user's password (as a concurrent password reset
+// would) just before the first UpdateUser it is asked for runs.
+type racingStore struct {
+	storage.Users
+	newHash []byte
+	raced   bool
+}
+
+func (r *racingStore) UpdateUser(ctx context.Context, id string, fn func(*storage.User) error) error {
+	if !r.raced {
+		r.raced = true
+		if err := r.Users.UpdateUser(ctx, id, func(u *storage.User) error {
+			u.PasswordHash = r.newHash
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return r.Users.UpdateUser(ctx, id, fn)
+}
+
+// TestCostUpgradeDoesNotUndoPasswordChange: a password changed between the
+// verification and the rehash stays changed; the upgrade is a
+// compare-and-swap on the verified hash.
+func TestCostUpgradeDoesNotUndoPasswordChange(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	low, _ := accounts.New(store, 4)
+	u, err := low.CreateUser(ctx, accounts.NewUser{Email: "c@example.com", Password: "old password", Name: "C"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := bcrypt.GenerateFromPassword([]byte("new password"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	racing := &racingStore{Users: store, newHash: changed}
+	high, _ := accounts.New(racing, 5)
+	if _, err := high.Authenticate(ctx, "c@example.com", "old password"); err != nil {
+		t.Fatal(err)
+	}
+	if !racing.raced {
+		t.Fatal("no rehash attempted")
+	}
+	stored, _ := store.GetUser(ctx, u.ID)
+	if bcrypt.CompareHashAndPassword(stored.PasswordHash, []byte("new password")) != nil {
+		t.Fatal("the rehash overwrote the concurrently changed password")
+	}
+	if bcrypt.CompareHashAndPassword(stored.PasswordHash, []byte("old password")) == nil {
+		t.Fatal("the old password works again after the change")
+	}
+}

@@ -197,6 +197,9 @@ func validRedirectURI(raw string) error {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return errors.New("must not contain a fragment")
 	}
+	if err := CheckRedirectURIShape(raw); err != nil {
+		return err
+	}
 	switch u.Scheme {
 	case "https":
 		if u.Host == "" {

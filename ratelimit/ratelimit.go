@@ -1,7 +1,9 @@
 // Package ratelimit bounds password guessing and credential stuffing with
-// fixed-window counters: failed sign-ins per account, and attempts per
-// client IP, per action (login, register, forgot_password,
-// resend_verification). The counters (storage.RateCounters) live in this
+// fixed-window counters: failed sign-ins per account and client IP (a
+// small budget), per account from everywhere (a larger one, against an
+// attacker spread over many addresses) and per device (a browser that
+// signed in before, see DeviceToken), and attempts per client IP, per
+// action (login, register, forgot_password, resend_verification). The counters (storage.RateCounters) live in this
 // process (NewMemory, for a single node), in the database (shared by every
 // node on it) or in Redis (NewRedis, shared by every node pointed at it).
 //
@@ -41,8 +43,12 @@ const (
 
 // Which limit refused an attempt (LimitedError.Limit, metric label).
 const (
+	// LimitAccount: the account's failures from this client IP (or from
+	// this device, for a browser with a device token).
 	LimitAccount = "account"
-	LimitIP      = "ip"
+	// LimitAccountTotal: the account's failures from everywhere.
+	LimitAccountTotal = "account_total"
+	LimitIP           = "ip"
 )
 
 // ErrLimited is matched (errors.Is) by every *LimitedError.
@@ -51,7 +57,7 @@ var ErrLimited = errors.New("ratelimit: too many attempts")
 // LimitedError refuses an attempt until the window ends.
 type LimitedError struct {
 	Action     string
-	Limit      string // LimitAccount or LimitIP
+	Limit      string // LimitAccount, LimitAccountTotal or LimitIP
 	RetryAfter time.Duration
 }
 
@@ -75,15 +81,24 @@ type Observer interface {
 }
 
 // Options configure a Limiter. Counters is required; the limits default
-// to 5 account failures and 100 IP attempts per 15 minutes.
+// to 5 failures per account and client IP, 50 per account in all, and 100
+// IP attempts per 15 minutes.
 type Options struct {
-	Counters        storage.RateCounters
-	Window          time.Duration
+	Counters storage.RateCounters
+	Window   time.Duration
+	// AccountFailures is the budget of an account's failures from one
+	// client IP (or one device).
 	AccountFailures int
-	IPAttempts      int
-	Audit           *audit.Recorder
-	Observer        Observer
-	Logger          *slog.Logger
+	// AccountTotalFailures is the budget of an account's failures from
+	// everywhere; once used, only browsers with a device token get in.
+	AccountTotalFailures int
+	IPAttempts           int
+	// DeviceKey signs device tokens (DeviceToken); none are issued or
+	// accepted without it.
+	DeviceKey []byte
+	Audit     *audit.Recorder
+	Observer  Observer
+	Logger    *slog.Logger
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now func() time.Time
 }
@@ -108,6 +123,9 @@ func New(o Options) *Limiter {
 	if o.IPAttempts <= 0 {
 		o.IPAttempts = 100
 	}
+	if o.AccountTotalFailures <= 0 {
+		o.AccountTotalFailures = max(50, 10*o.AccountFailures)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -128,9 +146,13 @@ func (l *Limiter) SetClock(now func() time.Time) {
 func (l *Limiter) clock() time.Time { return (*l.now.Load())() }
 
 // CheckLogin is called before a password is verified. It refuses the
-// attempt, whatever the password, once the account has had
-// ratelimit.account_failures failed sign-ins in the window, or the client
-// IP (from the context, see clientip.FromContext) ratelimit.ip_attempts.
+// attempt, whatever the password, once the client IP (from the context,
+// see clientip.FromContext) has made ratelimit.ip_attempts failed sign-ins
+// in the window, or the account has had ratelimit.account_failures from
+// this IP, or ratelimit.account_total_failures from everywhere. A browser
+// holding a valid device token for the account (see WithDevice) is judged
+// by its own failures instead of the account's, so an attack from
+// elsewhere does not lock the owner out.
 // Only failures count for sign-ins, so a busy NAT or a backend using the
 // password grant for many people is not throttled by its successes.
 // userID ("" when no such account) only goes into the audit event.
@@ -144,7 +166,13 @@ func (l *Limiter) CheckLogin(ctx context.Context, account, userID string) error 
 			return err
 		}
 	}
-	return l.check(ctx, LimitAccount, accountKey(ActionLogin, account), int64(l.o.AccountFailures), userID, ip)
+	if id, ok := l.device(ctx, account); ok {
+		return l.check(ctx, LimitAccount, deviceKey(account, id), int64(l.o.AccountFailures), userID, ip)
+	}
+	if err := l.check(ctx, LimitAccount, pairKey(account, ip), int64(l.o.AccountFailures), userID, ip); err != nil {
+		return err
+	}
+	return l.check(ctx, LimitAccountTotal, accountKey(ActionLogin, account), int64(l.o.AccountTotalFailures), userID, ip)
 }
 
 // check refuses a sign-in when key's failures have reached budget.
@@ -168,8 +196,9 @@ func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, us
 	return l.refuse(ctx, ActionLogin, limit, refusals == 1, end, userID, ip)
 }
 
-// LoginFailed counts a failed sign-in against the account and the client
-// IP.
+// LoginFailed counts a failed sign-in against the client IP and the
+// account: from this IP and in total, or, for a browser with a valid
+// device token, against that device only.
 func (l *Limiter) LoginFailed(ctx context.Context, account string) {
 	if l == nil {
 		return
@@ -177,8 +206,14 @@ func (l *Limiter) LoginFailed(ctx context.Context, account string) {
 	if l.o.Observer != nil {
 		l.o.Observer.LoginFailed()
 	}
-	keys := []string{accountKey(ActionLogin, account)}
-	if ip := clientip.FromContext(ctx); ip != "" {
+	ip := clientip.FromContext(ctx)
+	var keys []string
+	if id, ok := l.device(ctx, account); ok {
+		keys = append(keys, deviceKey(account, id))
+	} else {
+		keys = append(keys, pairKey(account, ip), accountKey(ActionLogin, account))
+	}
+	if ip != "" {
 		keys = append(keys, ipKey(ActionLogin, ip))
 	}
 	for _, key := range keys {
@@ -188,12 +223,17 @@ func (l *Limiter) LoginFailed(ctx context.Context, account string) {
 	}
 }
 
-// LoginSucceeded clears the account's failures.
+// LoginSucceeded clears the account's failures from this client IP (or
+// this device). The account's total is left to its window: the owner
+// signing in must not hand a spread attack a fresh budget.
 func (l *Limiter) LoginSucceeded(ctx context.Context, account string) {
 	if l == nil {
 		return
 	}
-	key := accountKey(ActionLogin, account)
+	key := pairKey(account, clientip.FromContext(ctx))
+	if id, ok := l.device(ctx, account); ok {
+		key = deviceKey(account, id)
+	}
 	// A read first: most sign-ins follow no failure, and need no write.
 	n, _, err := l.o.Counters.GetCounter(ctx, key, l.clock())
 	if err == nil && n > 0 {
@@ -261,6 +301,12 @@ func ipKey(action, ip string) string {
 		ip = netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 	}
 	return "rl:" + action + ":ip:" + ip
+}
+
+// pairKey names the counter of an account's failures from one client IP
+// (per /64 for IPv6, like ipKey).
+func pairKey(account, ip string) string {
+	return accountKey(ActionLogin, account) + ":" + ipKey(ActionLogin, ip)
 }
 
 // refusedKey names the counter of key's refusals.

@@ -124,8 +124,13 @@ type RateLimitConfig struct {
 	// PostgreSQL, where nodes must share one limit.
 	Store  string   `yaml:"store"`
 	Window Duration `yaml:"window"`
-	// AccountFailures is how many failed logins an account may have per window.
+	// AccountFailures is how many failed logins an account may have per
+	// window from one client IP (or one browser that signed in before).
 	AccountFailures int `yaml:"account_failures"`
+	// AccountTotalFailures is how many failed logins an account may have
+	// per window from everywhere; then only browsers that signed in to it
+	// before get through. 0 means max(50, 10 × account_failures).
+	AccountTotalFailures int `yaml:"account_total_failures"`
 	// IPAttempts is how many attempts one client IP may make per window.
 	IPAttempts int `yaml:"ip_attempts"`
 }

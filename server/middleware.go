@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/safetext"
 )
 
 // maxBodyBytes bounds every request body; no Gatehouse request is larger.
@@ -21,14 +23,14 @@ func withMiddleware(h http.Handler, logger *slog.Logger) http.Handler {
 		}
 		defer func() {
 			if p := recover(); p != nil {
-				logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", p)
+				logger.ErrorContext(r.Context(), "panic serving request", "path", safetext.Bound(r.URL.Path, 2*safetext.MaxValue), "panic", p)
 				if !rec.wrote {
 					writeJSON(rec, http.StatusInternalServerError, map[string]string{"error": "server_error"})
 				}
 			}
 			// Only the path is logged: queries and bodies may carry codes,
 			// tokens or passwords.
-			logger.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
+			logger.InfoContext(r.Context(), "request", "method", safetext.Param(r.Method), "path", safetext.Bound(r.URL.Path, 2*safetext.MaxValue),
 				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
 		}()
 		h.ServeHTTP(rec, r)

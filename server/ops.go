@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
+	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -49,10 +50,14 @@ func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit
 		Counters:        counters,
 		Window:          cfg.RateLimit.Window.D(),
 		AccountFailures: cfg.RateLimit.AccountFailures,
-		IPAttempts:      cfg.RateLimit.IPAttempts,
-		Audit:           rec,
-		Observer:        m,
-		Logger:          logger,
+		// An account's failures from everywhere, and the key of the
+		// device cookies that let its owner through meanwhile.
+		AccountTotalFailures: cfg.RateLimit.AccountTotalFailures,
+		DeviceKey:            secret.Derive([]byte(cfg.Secret), "device-cookie"),
+		IPAttempts:           cfg.RateLimit.IPAttempts,
+		Audit:                rec,
+		Observer:             m,
+		Logger:               logger,
 	}), closer, nil
 }
 

@@ -97,6 +97,7 @@ func (c *Config) validateFeatures(check func(ok bool, format string, args ...any
 	check(r.Window.D() >= time.Second, "ratelimit.window: %s is shorter than 1s", r.Window.D())
 	check(r.AccountFailures >= 1, "ratelimit.account_failures: must be at least 1")
 	check(r.IPAttempts >= 1, "ratelimit.ip_attempts: must be at least 1")
+	check(r.AccountTotalFailures >= 0, "ratelimit.account_total_failures: must not be negative")
 	if r.RedisURL != "" {
 		u, err := url.Parse(r.RedisURL)
 		check(err == nil && (u.Scheme == "redis" || u.Scheme == "rediss") && u.Host != "", "ratelimit.redis_url: %q is not a redis:// or rediss:// URL", RedactDSN(r.RedisURL))

@@ -205,6 +205,12 @@ type Consent struct {
 type Consents interface {
 	// SaveConsent creates or replaces the consent of (UserID, ClientID).
 	SaveConsent(ctx context.Context, c Consent) error
+	// UpdateConsent reads the consent of (userID, clientID), or a new one
+	// with only those two set when there is none, applies fn and writes
+	// the result atomically: concurrent updates (two consent pages
+	// granting different scopes) never lose one another. An error from fn
+	// writes nothing.
+	UpdateConsent(ctx context.Context, userID, clientID string, fn func(*Consent) error) error
 	GetConsent(ctx context.Context, userID, clientID string) (Consent, error)
 	ListConsents(ctx context.Context, userID string) ([]Consent, error)
 	DeleteConsent(ctx context.Context, userID, clientID string) error

@@ -57,7 +57,7 @@ func New(db DBStatser) *Metrics {
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_ratelimit_rejections_total",
-			Help: "Attempts refused by the rate limits, by action and limit (account or ip).",
+			Help: "Attempts refused by the rate limits, by action and limit (account, account_total or ip).",
 		}, []string{"action", "limit"}),
 		queries: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gatehouse_db_query_duration_seconds",

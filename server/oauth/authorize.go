@@ -102,6 +102,12 @@ func (a *Authorize) Check(r *http.Request, flow string) (session.Flow, error) {
 // decide whether the redirect URI can carry the answer.
 func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, error) {
 	unsupported := stripRequestObjects(r)
+	if r.Form != nil {
+		clampMaxAge(r)
+		if err := checkRedirectShape(r.Form.Get("redirect_uri")); err != nil {
+			return nil, err // never redirected to: the error page
+		}
+	}
 	ar, err := a.Provider.NewAuthorizeRequest(r.Context(), r)
 	switch {
 	case err != nil:

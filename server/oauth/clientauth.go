@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,4 +49,24 @@ func checkSingleValues(form url.Values) error {
 		}
 	}
 	return nil
+}
+
+// refusePublicSecrets wraps fosite's client authentication, which takes a
+// public client at its word and ignores any secret sent with it: a public
+// client has no secret, so one that sends a secret (client_secret_post,
+// or a password in HTTP Basic) is misconfigured or impersonated, and is
+// refused with invalid_client at every endpoint that authenticates
+// clients (token, revocation, introspection).
+func refusePublicSecrets(next fosite.ClientAuthenticationStrategy) fosite.ClientAuthenticationStrategy {
+	return func(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+		c, err := next(ctx, r, form)
+		if err != nil || !c.IsPublic() {
+			return c, err
+		}
+		_, basicSecret, _ := r.BasicAuth()
+		if form.Get("client_secret") != "" || basicSecret != "" {
+			return nil, fosite.ErrInvalidClient.WithHint("A public client has no secret: it must not send one.")
+		}
+		return c, nil
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -31,17 +32,14 @@ func (a *Authorize) consentCovers(ctx context.Context, userID, clientID string, 
 
 // saveConsent remembers the granted scopes, added to any granted before.
 func (a *Authorize) saveConsent(ctx context.Context, userID, clientID string, scopes []string) error {
-	all := slices.Clone(scopes)
-	if prev, err := a.Store.GetConsent(ctx, userID, clientID); err == nil {
-		all = append(all, prev.Scopes...)
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return err
-	}
-	slices.Sort(all)
-	return a.Store.SaveConsent(ctx, storage.Consent{
-		UserID:    userID,
-		ClientID:  clientID,
-		Scopes:    slices.Compact(all),
-		GrantedAt: a.Now().UTC(),
+	// One atomic read-merge-write: two consent pages of one person
+	// granting different scopes at once both count.
+	return a.Store.UpdateConsent(ctx, userID, clientID, func(c *storage.Consent) error {
+		all := append(slices.Clone(scopes), c.Scopes...)
+		slices.Sort(all)
+		c.Scopes = slices.Compact(all)
+		c.GrantedAt = a.Now().UTC()
+		c.ExpiresAt = time.Time{} // as before: a consent given now does not expire
+		return nil
 	})
 }

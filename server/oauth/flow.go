@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -73,6 +75,9 @@ func checkCodeRequest(ar fosite.AuthorizeRequester) error {
 		return fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the authorization_code grant.")
 	}
 	form := ar.GetRequestForm()
+	if err := checkMaxAge(form.Get("max_age")); err != nil {
+		return err
+	}
 	if form.Get("code_challenge") == "" {
 		return fosite.ErrInvalidRequest.WithHint("PKCE is required: send code_challenge with code_challenge_method=S256.")
 	}
@@ -115,15 +120,55 @@ func isAccessToken(token string) bool {
 	return json.Unmarshal(raw, &h) == nil && strings.EqualFold(strings.TrimPrefix(strings.ToLower(h.Typ), "application/"), "at+jwt")
 }
 
-// tooOld reports whether max_age demands a fresh login.
+// checkRedirectShape refuses a requested redirect_uri that no registered
+// one may stand for (clients.CheckRedirectURIShape): fosite matches a
+// loopback URI on any port by its decoded path, whatever its userinfo.
+func checkRedirectShape(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if err := clients.CheckRedirectURIShape(raw); err != nil {
+		return fosite.ErrInvalidRequest.WithHintf("The redirect_uri %s.", err.Error())
+	}
+	return nil
+}
+
+// maxMaxAge is the largest max_age in seconds that a time.Duration holds
+// (about 292 years): fosite multiplies max_age into one, so a larger value
+// would overflow into "too old".
+const maxMaxAge = int64(math.MaxInt64 / time.Second)
+
+// clampMaxAge lowers a max_age beyond maxMaxAge to it, before fosite reads
+// it: no session is that old either way. r's form must be parsed.
+func clampMaxAge(r *http.Request) {
+	raw := r.Form.Get("max_age")
+	if raw == "" || checkMaxAge(raw) != nil {
+		return
+	}
+	if n, err := strconv.ParseInt(raw, 10, 64); err != nil || n > maxMaxAge {
+		r.Form.Set("max_age", strconv.FormatInt(maxMaxAge, 10))
+	}
+}
+
+// checkMaxAge refuses a max_age that is not a non-negative integer
+// (OpenID Connect Core section 3.1.2.1: seconds); empty is absent.
+func checkMaxAge(raw string) error {
+	if raw != "" && strings.Trim(raw, "0123456789") != "" {
+		return fosite.ErrInvalidRequest.WithHint("The max_age parameter must be a non-negative integer (seconds).")
+	}
+	return nil
+}
+
+// tooOld reports whether max_age demands a fresh login. A max_age beyond
+// what a time.Duration holds (about 292 years) never does.
 func (a *Authorize) tooOld(form url.Values, bs storage.BrowserSession) bool {
 	raw := form.Get("max_age")
-	if raw == "" {
+	if raw == "" || checkMaxAge(raw) != nil {
 		return false
 	}
 	maxAge, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || maxAge < 0 {
-		return false // fosite has rejected malformed values already
+	if err != nil || maxAge > maxMaxAge {
+		return false // more seconds than any session can be old
 	}
 	return a.Now().Sub(bs.AuthTime) > time.Duration(maxAge)*time.Second
 }

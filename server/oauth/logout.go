@@ -68,7 +68,7 @@ func (e *EndSession) ParseLogout(ctx context.Context, params url.Values) (sessio
 	}
 	c, err := e.Clients.GetClient(ctx, req.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return session.LogoutRequest{}, fmt.Errorf("%w: %q", session.ErrLogoutClient, req.ClientID)
+		return session.LogoutRequest{}, fmt.Errorf("%w: %q", session.ErrLogoutClient, safetext.Param(req.ClientID))
 	}
 	if err != nil {
 		return session.LogoutRequest{}, fmt.Errorf("oauth: logout: load client: %w", err)
@@ -79,7 +79,7 @@ func (e *EndSession) ParseLogout(ctx context.Context, params url.Values) (sessio
 	}
 	if redirect != "" {
 		if !slices.Contains(c.PostLogoutRedirectURIs, redirect) {
-			return session.LogoutRequest{}, fmt.Errorf("%w: %q for client %q", session.ErrLogoutRedirect, redirect, c.ID)
+			return session.LogoutRequest{}, fmt.Errorf("%w: %q for client %q", session.ErrLogoutRedirect, safetext.Param(redirect), c.ID)
 		}
 		req.RedirectURI = redirect
 	}
@@ -144,7 +144,7 @@ func (e *EndSession) verifyHint(ctx context.Context, raw string) (hintClaims, er
 		return hintClaims{}, fmt.Errorf("claims: %w", err)
 	}
 	if c.Issuer != e.Issuer {
-		return hintClaims{}, fmt.Errorf("issuer %q", c.Issuer)
+		return hintClaims{}, fmt.Errorf("issuer %q", safetext.Param(c.Issuer))
 	}
 	if c.Subject == "" || len(c.Audience) == 0 {
 		return hintClaims{}, errors.New("no sub or aud")

@@ -99,6 +99,9 @@ func NewProvider(o ProviderOptions) *Provider {
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
 	)
+	if f, ok := p.(*fosite.Fosite); ok {
+		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
+	}
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
 	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer}
 }

@@ -183,7 +183,7 @@ func challengeClient(w http.ResponseWriter, r *http.Request, err error) {
 // logError logs a protocol error: server errors with their cause at error
 // level, refusals briefly at info. Tokens and secrets are never logged.
 func logError(ctx context.Context, log *slog.Logger, what string, err error) {
-	rfc := fosite.ErrorToRFC6749Error(err)
+	rfc := fosite.ErrorToRFC6749Error(boundError(err))
 	if rfc.CodeField >= 500 {
 		log.ErrorContext(ctx, what+" failed", "error", rfc.ErrorField, "debug", rfc.DebugField, "cause", rfc.Cause())
 		return

@@ -16,8 +16,23 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// CookieName is the browser-session cookie.
-const CookieName = "gatehouse_session"
+// CookieName is the browser-session cookie on an http (development)
+// issuer; HostCookieName is its name on https, where the __Host- prefix
+// makes the browser refuse it unless it is Secure, for Path=/ and without
+// Domain, so a sibling subdomain can neither plant nor overwrite it.
+const (
+	CookieName     = "gatehouse_session"
+	HostCookieName = "__Host-" + CookieName
+)
+
+// CookieNameFor returns the name of a cookie called name on an http
+// issuer: with the __Host- prefix when secure (https).
+func CookieNameFor(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
 
 // ErrNoSession means the request carries no valid session.
 var ErrNoSession = errors.New("session: not signed in")
@@ -55,6 +70,9 @@ func NewManager(o Options) *Manager {
 	return &Manager{store: o.Store, secure: o.Secure, ttl: o.TTL, now: o.Now}
 }
 
+// cookieName is the session cookie's name: HostCookieName on https.
+func (m *Manager) cookieName() string { return CookieNameFor(CookieName, m.secure) }
+
 // Current is a signed-in browser and its user.
 type Current struct {
 	Session storage.BrowserSession
@@ -64,7 +82,7 @@ type Current struct {
 // Current returns the request's session; ErrNoSession when there is none, it
 // expired, or its user is gone or disabled.
 func (m *Manager) Current(r *http.Request) (Current, error) {
-	c, err := r.Cookie(CookieName)
+	c, err := r.Cookie(m.cookieName())
 	if err != nil || c.Value == "" {
 		return Current{}, ErrNoSession
 	}
@@ -109,7 +127,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 		return nil, fmt.Errorf("session: create: %w", err)
 	}
 	c := &http.Cookie{
-		Name:     CookieName,
+		Name:     m.cookieName(),
 		Value:    raw,
 		Path:     "/",
 		Expires:  bs.ExpiresAt,
@@ -126,7 +144,7 @@ func withCookie(r *http.Request, c *http.Cookie) *http.Request {
 	r2 := r.Clone(r.Context())
 	r2.Header.Del("Cookie")
 	for _, old := range r.Cookies() {
-		if old.Name != CookieName {
+		if old.Name != c.Name {
 			r2.AddCookie(old)
 		}
 	}
@@ -136,7 +154,7 @@ func withCookie(r *http.Request, c *http.Cookie) *http.Request {
 
 // End deletes the request's session, if any, and clears the cookie.
 func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
-	c, err := r.Cookie(CookieName)
+	c, err := r.Cookie(m.cookieName())
 	if err != nil || c.Value == "" {
 		return nil
 	}
@@ -144,7 +162,7 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("session: delete: %w", err)
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: "", Path: "/", MaxAge: -1,
+		Name: m.cookieName(), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
 	})
 	return nil

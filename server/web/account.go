@@ -311,22 +311,16 @@ func (h *Handlers) unlinkIdentity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	provider, subject := r.PostForm.Get("provider"), r.PostForm.Get("subject")
-	ids, err := h.store.ListIdentities(r.Context(), cur.User.ID)
-	if err != nil {
-		h.serverError(w, r, "list identities", err)
-		return
-	}
-	i := slices.IndexFunc(ids, func(id storage.Identity) bool { return id.Provider == provider && id.Subject == subject })
-	if i < 0 {
+	err := unlinkUnlessLast(r.Context(), h.store, cur.User.ID, provider, subject)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
 		done(w, r, "identity")
 		return
-	}
-	if len(cur.User.PasswordHash) == 0 && len(ids) == 1 {
+	case errors.Is(err, errLastSignIn):
 		h.audit.RecordRequest(r, audit.IdentityUnlinked, audit.Denied, cur.User.ID, "", map[string]string{"provider": provider, "reason": "only sign-in method"})
 		h.showAccount(w, r, cur, http.StatusConflict, "", fieldErrors{"identity": MsgIdentityLast})
 		return
-	}
-	if err := h.store.DeleteIdentity(r.Context(), provider, subject); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	case err != nil:
 		h.serverError(w, r, "unlink identity", err)
 		return
 	}

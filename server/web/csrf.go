@@ -7,9 +7,11 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server/session"
 )
 
-// CSRF cookie and form field names.
+// CSRF cookie (on http; "__Host-gatehouse_csrf" on https) and form field
+// names.
 const (
 	CSRFCookieName = "gatehouse_csrf"
 	CSRFField      = "csrf_token"
@@ -45,7 +47,7 @@ func (c *csrf) token(w http.ResponseWriter, r *http.Request) string {
 	if !ok {
 		value = secret.Token(csrfCookieBytes)
 		http.SetCookie(w, &http.Cookie{
-			Name:     CSRFCookieName,
+			Name:     c.cookieName(),
 			Value:    value,
 			Path:     "/",
 			HttpOnly: true,
@@ -72,7 +74,7 @@ func (c *csrf) valid(r *http.Request) bool {
 
 // cookie returns the browser's CSRF cookie value when it is well-formed.
 func (c *csrf) cookie(r *http.Request) (string, bool) {
-	ck, err := r.Cookie(CSRFCookieName)
+	ck, err := r.Cookie(c.cookieName())
 	if err != nil {
 		return "", false
 	}
@@ -82,6 +84,9 @@ func (c *csrf) cookie(r *http.Request) (string, bool) {
 	}
 	return ck.Value, true
 }
+
+// cookieName is the CSRF cookie's name: with the __Host- prefix on https.
+func (c *csrf) cookieName() string { return session.CookieNameFor(CSRFCookieName, c.secure) }
 
 func (c *csrf) sign(value string) string {
 	mac := hmac.New(sha256.New, c.key)

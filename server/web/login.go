@@ -58,7 +58,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 	}
 	email := r.PostForm.Get("email")
 	returnTo := localPath(r.PostForm.Get("return_to"))
-	user, err := h.accounts.Authenticate(r.Context(), email, r.PostForm.Get("password"))
+	user, err := h.accounts.Authenticate(h.deviceContext(r), email, r.PostForm.Get("password"))
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		h.logFailedLogin(r, email, f.ClientID)
 		h.renderer.render(w, r, http.StatusUnauthorized, tmplLogin, h.loginPage(w, r, loginPage{
@@ -83,6 +83,9 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
 			Email: user.Email, Flow: flow, ReturnTo: returnTo, Error: MsgEmailNotVerified, Unverified: true,
 		}))
 		return
+	}
+	if account, err := accounts.NormalizeEmail(email); err == nil {
+		h.rememberDevice(w, account) // the account as the limiter names it
 	}
 	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "password"}}, flow, returnTo)
 }

@@ -63,7 +63,7 @@ func TestLoginFormRenders(t *testing.T) {
 func TestLoginCSRFCookieSecure(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Secure = true })
 	resp, _ := e.get(e.browser(), "/login")
-	ck := cookieNamed(resp, CSRFCookieName)
+	ck := cookieNamed(resp, "__Host-"+CSRFCookieName)
 	if ck == nil || !ck.Secure {
 		t.Fatalf("CSRF cookie not Secure with Options.Secure: %+v", ck)
 	}

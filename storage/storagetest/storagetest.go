@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Clients", clientTests},
 		{"BrowserSessions", browserSessionTests},
 		{"Consents", consentTests},
+		{"ConsentUpdates", consentUpdateTests},
 		{"Keys", keyTests},
 		{"TokenSessions", tokenTests},
 		{"Revoke", revokeTests},
