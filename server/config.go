@@ -177,6 +177,10 @@ type Lifetimes struct {
 	// mailed to people.
 	PasswordReset     Duration `yaml:"password_reset"`
 	EmailVerification Duration `yaml:"email_verification"`
+	// RefreshReuseGrace is how long after its first use a refresh token
+	// may be used again (a fresh pair, nothing revoked); 0 (the default):
+	// any reuse revokes the token's whole family.
+	RefreshReuseGrace Duration `yaml:"refresh_reuse_grace"`
 }
 
 // KeyConfig configures the signing keys.

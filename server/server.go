@@ -113,6 +113,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 			RefreshToken:  lt.RefreshToken.D(),
 			IDToken:       lt.IDToken.D(),
 			AuthorizeCode: lt.AuthorizeCode.D(),
+
+			RefreshReuseGrace: lt.RefreshReuseGrace.D(),
 		},
 		Store: oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
 		Keys:  km,

@@ -76,6 +76,8 @@ func (c *Config) Validate() error {
 		check(l.d.D() >= l.min, "%s: %s is shorter than %s", l.name, l.d.D(), l.min)
 	}
 	check(c.Lifetimes.AuthorizeCode.D() <= time.Hour, "lifetimes.authorize_code: %s is longer than 1h", c.Lifetimes.AuthorizeCode.D())
+	check(c.Lifetimes.RefreshReuseGrace.D() >= 0 && c.Lifetimes.RefreshReuseGrace.D() <= maxRefreshReuseGrace,
+		"lifetimes.refresh_reuse_grace: %s is not between 0s and %s", c.Lifetimes.RefreshReuseGrace.D(), maxRefreshReuseGrace)
 
 	switch c.Keys.Algorithm {
 	case "RS256", "ES256":
@@ -104,3 +106,8 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// maxRefreshReuseGrace bounds lifetimes.refresh_reuse_grace: the window is
+// for concurrent requests of one client (two tabs), not a second life for
+// a stolen token.
+const maxRefreshReuseGrace = 5 * time.Minute

@@ -267,7 +267,10 @@ type TokenSession struct {
 	RequestedAt     time.Time
 	ExpiresAt       time.Time
 	AccessSignature string // refresh tokens: the paired access token's hashed signature
-	Data            []byte
+	// FirstUsedAt is when a refresh token was first rotated (zero: never,
+	// or revoked since). It starts the reuse grace window.
+	FirstUsedAt time.Time
+	Data        []byte
 }
 
 // TokenSessions stores fosite's token sessions.
@@ -283,18 +286,33 @@ type TokenSessions interface {
 	// DeleteTokenSession deletes one session; deleting a missing one is not an error.
 	DeleteTokenSession(ctx context.Context, kind TokenKind, signature string) error
 	// DeactivateTokenSessionsByRequest marks every session of the kind and
-	// request inactive.
+	// request inactive and clears their first use (revoked, not rotated).
 	DeactivateTokenSessionsByRequest(ctx context.Context, kind TokenKind, requestID string) error
 	// DeleteTokenSessionsByRequest deletes every session of the kind and request.
 	DeleteTokenSessionsByRequest(ctx context.Context, kind TokenKind, requestID string) error
 	// RotateRefreshToken is the atomic guard of refresh rotation: it
-	// deactivates the active refresh token (requestID, signature) and deletes
-	// the access tokens of requestID. ErrNotFound when no active row matched
-	// (a concurrent rotation won).
-	RotateRefreshToken(ctx context.Context, requestID, signature string) error
-	// RevokeSubjectTokens deactivates refresh tokens and deletes access tokens
-	// of subject, optionally limited to one client ("" means all clients).
+	// deactivates the active refresh token (requestID, signature), records
+	// now as its first use and deletes the access tokens of requestID.
+	// ErrNotFound when no active row matched (a concurrent rotation won).
+	// With grace > 0 a token first used less than grace before now matches
+	// too (a second use within the grace window): it stays as it is and no
+	// access token is deleted; a first use then deletes only the paired
+	// access token (AccessSignature), so the tokens issued in the window
+	// all keep working.
+	RotateRefreshToken(ctx context.Context, requestID, signature string, now time.Time, grace time.Duration) error
+	// RevokeSubjectTokens deactivates the authorization codes and refresh
+	// tokens and deletes the access tokens of subject, optionally limited to
+	// one client ("" means all clients). It first takes the subject's lock
+	// (see LockSubject) exclusively, so it waits for token issuance in
+	// flight and issuance after it sees its result. Revoked refresh tokens
+	// lose their first use: no grace window revives them.
 	RevokeSubjectTokens(ctx context.Context, subject, clientID string) error
+	// LockSubject takes, until the transaction in ctx ends, the lock that
+	// token issuance for subject holds (shared: issuances do not wait for
+	// each other) and RevokeSubjectTokens takes exclusively. Call it in a
+	// transaction, before writing the subject's tokens. Backends whose
+	// transactions already run one at a time (SQLite) need do nothing.
+	LockSubject(ctx context.Context, subject string) error
 }
 
 // JTIs remembers used JWT ids (client assertions) until they expire.

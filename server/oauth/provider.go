@@ -25,6 +25,10 @@ type Lifetimes struct {
 	RefreshToken  time.Duration
 	IDToken       time.Duration
 	AuthorizeCode time.Duration
+	// RefreshReuseGrace is how long after its first use a refresh token
+	// may be used again, getting a fresh pair and revoking nothing (two
+	// tabs refreshing at once). After it, reuse revokes the family.
+	RefreshReuseGrace time.Duration
 }
 
 // ProviderOptions configure NewProvider.
@@ -44,6 +48,7 @@ type Provider struct {
 	oidc   *openid.DefaultStrategy
 	signer *Signer
 	store  *Store
+	hmac   *oauth2.HMACSHAStrategy // signatures of codes and refresh tokens
 	issuer string
 }
 
@@ -97,7 +102,8 @@ func NewProvider(o ProviderOptions) *Provider {
 	if f, ok := p.(*fosite.Fosite); ok {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
-	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, issuer: o.Issuer}
+	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
+	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer}
 }
 
 // revokeRequest revokes every token of one grant (its request ID): the

@@ -55,6 +55,10 @@ func (s *Signer) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.
 	return raw, sig, err
 }
 
+// warm loads the signing keys when the cache is stale, so that signing
+// inside a transaction does not read storage.
+func (s *Signer) warm(ctx context.Context) { _, _ = s.keys.Signing(ctx) }
+
 // Validate verifies the token and returns its signature part.
 func (s *Signer) Validate(ctx context.Context, token string) (string, error) {
 	if _, err := s.Decode(ctx, token); err != nil {

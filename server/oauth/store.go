@@ -27,6 +27,9 @@ type Store struct {
 	accounts     *accounts.Service
 	codeLifespan time.Duration
 	now          func() time.Time
+	// refreshGrace is lifetimes.refresh_reuse_grace: how long after its
+	// first use a refresh token may be used again (0: never).
+	refreshGrace time.Duration
 }
 
 var (
@@ -173,10 +176,18 @@ func (s *Store) get(ctx context.Context, kind storage.TokenKind, key string, ses
 	if err != nil {
 		return nil, err
 	}
-	if !row.Active {
+	applyCheckedUser(ctx, req)
+	if !row.Active && !s.inGrace(kind, row) {
 		return req, inactiveErr
 	}
 	return req, nil
+}
+
+// inGrace reports whether row is a refresh token used for the first time
+// less than the reuse grace ago: it is still accepted (see RotateRefreshToken).
+func (s *Store) inGrace(kind storage.TokenKind, row storage.TokenSession) bool {
+	return kind == storage.KindRefreshToken && s.refreshGrace > 0 && !row.FirstUsedAt.IsZero() &&
+		s.now().Before(row.FirstUsedAt.Add(s.refreshGrace))
 }
 
 func (s *Store) toRequest(ctx context.Context, data []byte, session fosite.Session) (*fosite.Request, error) {

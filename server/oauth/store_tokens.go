@@ -63,7 +63,8 @@ func (s *Store) CreateRefreshTokenSession(ctx context.Context, signature, access
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage. A rotated
 // or revoked token comes back with its request and ErrInactiveToken, which
-// makes fosite revoke the whole family (reuse detection).
+// makes fosite revoke the whole family (reuse detection); a token rotated
+// less than the reuse grace ago comes back as active.
 func (s *Store) GetRefreshTokenSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
 	return s.get(ctx, storage.KindRefreshToken, signature, session, fosite.ErrInactiveToken)
 }
@@ -82,9 +83,10 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string)
 }
 
 // RotateRefreshToken implements oauth2.RefreshTokenStorage: the atomic
-// guard that lets exactly one of two concurrent refreshes win.
+// guard that lets exactly one of two concurrent refreshes win. Within the
+// reuse grace after a token's first use it lets a second use through too.
 func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
-	return mapErr(s.db.RotateRefreshToken(ctx, requestID, secret.SHA256Hex(signature)))
+	return mapErr(s.db.RotateRefreshToken(ctx, requestID, secret.SHA256Hex(signature), s.now().UTC(), s.refreshGrace))
 }
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage: every
@@ -140,6 +142,12 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (strin
 		return "", err
 	}
 	return u.ID, nil
+}
+
+// lockSubject takes the subject's issuance lock in the transaction in ctx
+// (storage.Store.LockSubject).
+func (s *Store) lockSubject(ctx context.Context, subject string) error {
+	return s.db.LockSubject(ctx, subject)
 }
 
 // BeginTX implements fosite's storage.Transactional.

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ory/fosite"
@@ -31,105 +30,62 @@ type Token struct {
 	Metrics TokenMetrics
 }
 
-// ServeHTTP handles one token request.
+// ServeHTTP handles one token request: fosite reads it, the grant's own
+// preparation fills what fosite leaves to us, fosite issues the tokens.
+//
+// Code exchanges and refreshes run in one transaction, from reading the
+// code or refresh token to writing the new tokens; every user-bound grant
+// (code, refresh, password) writes its tokens in a transaction that holds
+// the user's lock (storage.Store.LockSubject) and checks the user under it.
+// "Revoke everything" takes that lock exclusively, so a token is either
+// issued before a revocation, which then revokes it, or refused after it.
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	g := r.PostFormValue("grant_type") // parses the body
-	precheck := checkSingleValues(r.PostForm)
-	if precheck == nil && g != "" && !slices.Contains(SupportedGrantTypes, g) {
-		precheck = fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", g)
-	}
-	if precheck == nil && r.PostForm != nil {
-		precheck = checkClientAuth(r)
-	}
-	if precheck != nil {
-		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), precheck)
+	if err := precheckToken(r, g); err != nil {
+		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), err)
 		return
 	}
-	ar, err := t.Provider.NewAccessRequest(ctx, r, NewSession())
+	// A stale key cache reloads from storage: do that outside the
+	// transaction rather than inside it.
+	t.Provider.signer.warm(ctx)
+	tx := &issueTx{store: t.Provider.store}
+	defer tx.end(false) //nolint:errcheck // a no-op unless a panic skipped the ending below
+	if g == "authorization_code" || g == "refresh_token" {
+		if err := tx.begin(ctx); err != nil {
+			t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), fosite.ErrServerError.WithWrap(err))
+			return
+		}
+	}
+	ar, err := t.Provider.NewAccessRequest(tx.context(ctx), r, NewSession())
 	if err != nil {
-		t.writeError(ctx, w, r, ar, err)
+		// What fosite wrote while reading the request (a replayed code's
+		// or reused refresh token's revocation) is kept.
+		t.fail(ctx, w, r, tx, true, ar, err)
 		return
 	}
 	// The session fosite carries on: ours for new grants, the stored one
 	// (a copy) for code exchanges and refreshes.
 	sess, ok := ar.GetSession().(*Session)
 	if !ok {
-		t.writeError(ctx, w, r, ar, fosite.ErrServerError.WithDebugf("unexpected session type %T", ar.GetSession()))
+		t.fail(ctx, w, r, tx, true, ar, fosite.ErrServerError.WithDebugf("unexpected session type %T", ar.GetSession()))
 		return
 	}
-	clientID := ar.GetClient().GetID()
-	grant := ar.GetGrantTypes()
-	switch {
-	case grant.ExactOne("client_credentials"):
-		if adminScopeRefused(ar.GetRequestedScopes(), nil) {
-			t.writeError(ctx, w, r, ar, fosite.ErrInvalidScope.WithHint(errAdminScope))
-			return
-		}
-		sess.ClientID = clientID
-		sess.Subject = clientID
-		grantRequested(ar)
-	case grant.ExactOne("password"):
-		// fosite has checked the password and set the subject.
-		user, err := t.activeUser(ctx, sess.Subject)
-		if err != nil {
-			t.writeError(ctx, w, r, ar, err)
-			return
-		}
-		if adminScopeRefused(ar.GetRequestedScopes(), &user) {
-			t.writeError(ctx, w, r, ar, fosite.ErrInvalidScope.WithHint(errAdminScope))
-			return
-		}
-		grantRequested(ar)
-		now := t.Now().UTC()
-		sess.ClientID = clientID
-		sess.setUser(user, ar.GetGrantedScopes())
-		sess.Claims.AuthTime = now.Truncate(time.Second)
-		sess.Claims.RequestedAt = now.Truncate(time.Second)
-	case grant.ExactOne("refresh_token"):
-		// RFC 6749 section 6: no scope beyond the original grant. A
-		// narrower one is answered with the full grant, which the
-		// response's scope says (section 3.3).
-		for _, s := range strings.Fields(r.PostForm.Get("scope")) {
-			if !ar.GetGrantedScopes().Has(s) {
-				t.writeError(ctx, w, r, ar, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s))
-				return
-			}
-		}
-		if !sess.User {
-			break
-		}
-		// Refreshed tokens carry the user's current claims, and a
-		// disabled or deleted user's refresh tokens stop working.
-		user, err := t.activeUser(ctx, sess.Subject)
-		if err != nil {
-			t.writeError(ctx, w, r, ar, err)
-			return
-		}
-		dropAdminScope(ar, user)
-		sess.setUser(user, ar.GetGrantedScopes())
-	}
-
-	resp, err := t.Provider.NewAccessResponse(ctx, ar)
-	if err != nil && errors.Is(fosite.ErrorToRFC6749Error(err).Cause(), fosite.ErrInvalidatedAuthorizeCode) {
-		// Lost a race with another exchange of the same code (fosite read
-		// the code as active, then found it used): a replay.
-		// RFC 6749 section 4.1.2: deny, and revoke what the code issued.
-		if rerr := t.Provider.revokeRequest(ctx, ar.GetID()); rerr != nil {
-			t.Logger.ErrorContext(ctx, "revoke the tokens of a replayed code", "error", rerr)
-		}
-		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
-	}
-	if err != nil && grant.ExactOne("refresh_token") && errors.Is(fosite.ErrorToRFC6749Error(err).Cause(), fosite.ErrNotFound) {
-		// Lost a race with a concurrent refresh of the same token, which
-		// rotated it first: to this request the token is already used.
-		err = fosite.ErrInvalidGrant.WithHint("The refresh token has already been used.")
-	}
+	issueCtx, err := t.prepare(ctx, tx, r, ar, sess)
 	if err != nil {
-		t.writeError(ctx, w, r, ar, err)
+		t.fail(ctx, w, r, tx, true, ar, err)
 		return
 	}
-	if grant.ExactOne("password") && ar.GetGrantedScopes().Has("openid") {
+	resp, err := t.Provider.NewAccessResponse(issueCtx, ar)
+	if err != nil {
+		t.fail(ctx, w, r, tx, false, ar, err)
+		return
+	}
+	if err := tx.end(true); err != nil {
+		t.fail(ctx, w, r, tx, false, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	if ar.GetGrantTypes().ExactOne("password") && ar.GetGrantedScopes().Has("openid") {
 		sess.Claims.AccessTokenHash = t.Provider.signer.LeftHalfHash(ctx, resp.GetAccessToken())
 		idToken, err := t.Provider.oidc.GenerateIDToken(ctx, t.Provider.config.IDTokenLifespan, ar)
 		if err != nil {
@@ -147,6 +103,32 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 	t.recordIssued(r, ar, sess)
+}
+
+// precheckToken refuses, before fosite reads the request, repeated
+// parameters, grant types Gatehouse does not support and malformed client
+// authentication.
+func precheckToken(r *http.Request, grantType string) error {
+	if err := checkSingleValues(r.PostForm); err != nil {
+		return err
+	}
+	if grantType != "" && !slices.Contains(SupportedGrantTypes, grantType) {
+		return fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", grantType)
+	}
+	if r.PostForm != nil {
+		return checkClientAuth(r)
+	}
+	return nil
+}
+
+// fail ends the transaction (keeping what it wrote when keep is set,
+// rolling it back otherwise), applies the reuse rule and answers err.
+func (t *Token) fail(ctx context.Context, w http.ResponseWriter, r *http.Request, tx *issueTx, keep bool, ar fosite.AccessRequester, err error) {
+	if txErr := tx.end(keep); txErr != nil {
+		t.Logger.ErrorContext(ctx, "token request: end transaction", "error", txErr)
+	}
+	err = t.replayed(ctx, r, ar, err)
+	t.writeError(ctx, w, r, ar, err)
 }
 
 // activeUser loads the token's user; a missing or disabled user is an

@@ -102,7 +102,7 @@ func TestNodesRotateOneWins(t *testing.T) {
 			go func() {
 				<-start
 				results <- storage.InTx(ctx, s, func(ctx context.Context) error {
-					if err := s.RotateRefreshToken(ctx, req, sig); err != nil {
+					if err := s.RotateRefreshToken(ctx, req, sig, now, 0); err != nil {
 						return err
 					}
 					return s.CreateTokenSession(ctx, storage.TokenSession{Kind: storage.KindRefreshToken,

@@ -12,7 +12,7 @@ import (
 )
 
 const tokenColumns = `kind, signature, request_id, client_id, subject, active, requested_at,
-	expires_at, access_signature, data`
+	expires_at, access_signature, first_used_at, data`
 
 func scanTokenSession(row pgx.Row) (storage.TokenSession, error) {
 	var (
@@ -20,13 +20,15 @@ func scanTokenSession(row pgx.Row) (storage.TokenSession, error) {
 		kind      string
 		requested time.Time
 		expiry    *time.Time
+		firstUse  *time.Time
 	)
 	if err := row.Scan(&kind, &ts.Signature, &ts.RequestID, &ts.ClientID, &ts.Subject, &ts.Active,
-		&requested, &expiry, &ts.AccessSignature, &ts.Data); err != nil {
+		&requested, &expiry, &ts.AccessSignature, &firstUse, &ts.Data); err != nil {
 		return storage.TokenSession{}, mapErr(err)
 	}
 	ts.Kind = storage.TokenKind(kind)
 	ts.RequestedAt, ts.ExpiresAt = fromTime(requested), fromOptTime(expiry)
+	ts.FirstUsedAt = fromOptTime(firstUse)
 	return ts, nil
 }
 
@@ -34,9 +36,9 @@ func scanTokenSession(row pgx.Row) (storage.TokenSession, error) {
 // signature), ErrNotFound when its client does not exist.
 func (s *Store) CreateTokenSession(ctx context.Context, ts storage.TokenSession) error {
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO token_sessions (`+tokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		string(ts.Kind), ts.Signature, ts.RequestID, ts.ClientID, ts.Subject, ts.Active,
-		toTime(ts.RequestedAt), toOptTime(ts.ExpiresAt), ts.AccessSignature, ts.Data)
+		toTime(ts.RequestedAt), toOptTime(ts.ExpiresAt), ts.AccessSignature, toOptTime(ts.FirstUsedAt), ts.Data)
 	if err != nil {
 		return fmt.Errorf("postgres: create %s session: %w", ts.Kind, mapErr(err))
 	}
@@ -75,10 +77,11 @@ func (s *Store) DeleteTokenSession(ctx context.Context, kind storage.TokenKind, 
 }
 
 // DeactivateTokenSessionsByRequest marks every session of the kind and
-// request inactive.
+// request inactive and clears their first use.
 func (s *Store) DeactivateTokenSessionsByRequest(ctx context.Context, kind storage.TokenKind, requestID string) error {
-	if _, err := s.q(ctx).Exec(ctx, `UPDATE token_sessions SET active = false
-		WHERE kind = $1 AND request_id = $2 AND active`, string(kind), requestID); err != nil {
+	if _, err := s.q(ctx).Exec(ctx, `UPDATE token_sessions SET active = false, first_used_at = NULL
+		WHERE kind = $1 AND request_id = $2 AND (active OR first_used_at IS NOT NULL)`,
+		string(kind), requestID); err != nil {
 		return fmt.Errorf("postgres: deactivate %s sessions of request: %w", kind, mapErr(err))
 	}
 	return nil
@@ -94,41 +97,80 @@ func (s *Store) DeleteTokenSessionsByRequest(ctx context.Context, kind storage.T
 }
 
 // RotateRefreshToken deactivates the active refresh token (requestID,
-// signature) and deletes the access tokens of requestID, in one transaction
-// (joining the one in ctx). ErrNotFound when no active refresh token
-// matched: of concurrent rotations on any nodes, the first to lock the row
-// wins and the others, once it commits, match no active row.
-func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
+// signature), records its first use and deletes the access tokens of
+// requestID, in one transaction (joining the one in ctx). ErrNotFound when
+// no active refresh token matched: of concurrent rotations on any nodes,
+// the first to lock the row wins and the others, once it commits, find it
+// used. With grace > 0 a token first used less than grace before now
+// matches too, and only the paired access token of a first use is deleted
+// (see storage.TokenSessions).
+func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature string, now time.Time, grace time.Duration) error {
 	return storage.InTx(ctx, s, func(ctx context.Context) error {
 		q := s.q(ctx)
-		tag, err := q.Exec(ctx, `UPDATE token_sessions SET active = false
-			WHERE kind = $1 AND request_id = $2 AND signature = $3 AND active`,
-			string(storage.KindRefreshToken), requestID, signature)
+		rt, err := scanTokenSession(q.QueryRow(ctx, `SELECT `+tokenColumns+` FROM token_sessions
+			WHERE kind = $1 AND request_id = $2 AND signature = $3 FOR UPDATE`,
+			string(storage.KindRefreshToken), requestID, signature))
 		if err != nil {
+			return fmt.Errorf("postgres: rotate refresh token: %w", err)
+		}
+		inGrace := grace > 0 && !rt.Active && !rt.FirstUsedAt.IsZero() && now.Before(rt.FirstUsedAt.Add(grace))
+		switch {
+		case inGrace:
+			return nil // a second use within the window: nothing to change
+		case !rt.Active:
+			return fmt.Errorf("postgres: rotate refresh token: %w", storage.ErrNotFound)
+		}
+		if _, err := q.Exec(ctx, `UPDATE token_sessions SET active = false, first_used_at = $1
+			WHERE kind = $2 AND signature = $3`, toTime(now), string(storage.KindRefreshToken), signature); err != nil {
 			return fmt.Errorf("postgres: rotate refresh token: %w", mapErr(err))
 		}
-		if err := affected(tag, "postgres: rotate refresh token"); err != nil {
-			return err
+		del, args := `DELETE FROM token_sessions WHERE kind = $1 AND request_id = $2`,
+			[]any{string(storage.KindAccessToken), requestID}
+		if grace > 0 {
+			del, args = del+` AND signature = $3`, append(args, rt.AccessSignature)
 		}
-		if _, err := q.Exec(ctx, `DELETE FROM token_sessions WHERE kind = $1 AND request_id = $2`,
-			string(storage.KindAccessToken), requestID); err != nil {
+		if _, err := q.Exec(ctx, del, args...); err != nil {
 			return fmt.Errorf("postgres: rotate refresh token: delete access tokens: %w", mapErr(err))
 		}
 		return nil
 	})
 }
 
-// RevokeSubjectTokens deactivates the refresh tokens and deletes the access
-// tokens of subject, of one client or ("") of all, in one transaction.
+// subjectLockSpace is the first key of the advisory lock of a subject's
+// tokens; the second is hashtext(subject). (Two-key advisory locks do not
+// overlap the one-key ones.) Different subjects may share a hash: they
+// then wait for each other, which is slower but still correct.
+const subjectLockSpace = 0x6774_0001
+
+// LockSubject takes the subject's advisory lock, shared, until the
+// transaction in ctx ends. RevokeSubjectTokens takes it exclusively.
+func (s *Store) LockSubject(ctx context.Context, subject string) error {
+	if _, err := s.q(ctx).Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1, hashtext($2))`,
+		subjectLockSpace, subject); err != nil {
+		return fmt.Errorf("postgres: lock subject: %w", mapErr(err))
+	}
+	return nil
+}
+
+// RevokeSubjectTokens deactivates the authorization codes and refresh
+// tokens (clearing their first use) and deletes the access tokens of
+// subject, of one client or ("") of all, in one transaction. It first takes
+// the subject's advisory lock exclusively: issuance in flight commits
+// first, so under READ COMMITTED the statements below see its tokens.
 func (s *Store) RevokeSubjectTokens(ctx context.Context, subject, clientID string) error {
 	if subject == "" {
 		return errors.New("postgres: revoke subject tokens: empty subject")
 	}
 	return storage.InTx(ctx, s, func(ctx context.Context) error {
 		q := s.q(ctx)
-		if _, err := q.Exec(ctx, `UPDATE token_sessions SET active = false
-			WHERE kind = $1 AND subject = $2 AND ($3 = '' OR client_id = $3) AND active`,
-			string(storage.KindRefreshToken), subject, clientID); err != nil {
+		if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
+			subjectLockSpace, subject); err != nil {
+			return fmt.Errorf("postgres: revoke subject tokens: lock: %w", mapErr(err))
+		}
+		if _, err := q.Exec(ctx, `UPDATE token_sessions SET active = false, first_used_at = NULL
+			WHERE kind IN ($1, $2) AND subject = $3 AND ($4 = '' OR client_id = $4)
+			AND (active OR first_used_at IS NOT NULL)`,
+			string(storage.KindRefreshToken), string(storage.KindAuthorizeCode), subject, clientID); err != nil {
 			return fmt.Errorf("postgres: revoke subject tokens: %w", mapErr(err))
 		}
 		if _, err := q.Exec(ctx, `DELETE FROM token_sessions

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ConsentUpdates", consentUpdateTests},
 		{"Keys", keyTests},
 		{"TokenSessions", tokenTests},
+		{"Revoke", revokeTests},
 		{"JTIs", jtiTests},
 		{"Identities", identityTests},
 		{"OneTimeTokens", oneTimeTests},

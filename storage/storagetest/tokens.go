@@ -146,11 +146,12 @@ var tokenTests = []test{
 		mkToken(t, s, kAccess, "at2", "req2", "c1", "u1")
 		mkToken(t, s, kRefresh, "rt2", "req2", "c1", "u1")
 
-		wantErr(t, s.RotateRefreshToken(ctx, "req2", "rt1"), storage.ErrNotFound) // wrong family
-		must(t, s.RotateRefreshToken(ctx, "req1", "rt1"))
+		wantErr(t, s.RotateRefreshToken(ctx, "req2", "rt1", t0, 0), storage.ErrNotFound) // wrong family
+		must(t, s.RotateRefreshToken(ctx, "req1", "rt1", t0, 0))
 		got, err := s.GetTokenSession(ctx, kRefresh, "rt1")
 		must(t, err)
 		rt.Active = false
+		rt.FirstUsedAt = t0
 		wantEqual(t, got, rt)
 		for sig, exists := range map[string]bool{"at1": false, "at1b": false, "at2": true} {
 			if got := tokenExists(t, s, kAccess, sig); got != exists {
@@ -160,8 +161,8 @@ var tokenTests = []test{
 		if got, _ := s.GetTokenSession(ctx, kRefresh, "rt2"); !got.Active {
 			t.Error("rotation deactivated another family")
 		}
-		wantErr(t, s.RotateRefreshToken(ctx, "req1", "rt1"), storage.ErrNotFound)
-		wantErr(t, s.RotateRefreshToken(ctx, "req1", "nope"), storage.ErrNotFound)
+		wantErr(t, s.RotateRefreshToken(ctx, "req1", "rt1", t0, 0), storage.ErrNotFound)
+		wantErr(t, s.RotateRefreshToken(ctx, "req1", "nope", t0, 0), storage.ErrNotFound)
 	}},
 	{"RotateChain", func(t *testing.T, s storage.Store) {
 		ctx := ctxFor(t)
@@ -170,7 +171,7 @@ var tokenTests = []test{
 		// What fosite does on refresh: rotate, then issue the next pair under
 		// the same request id, all in one transaction.
 		must(t, storage.InTx(ctx, s, func(ctx context.Context) error {
-			if err := s.RotateRefreshToken(ctx, "req1", "rt1"); err != nil {
+			if err := s.RotateRefreshToken(ctx, "req1", "rt1", t0, 0); err != nil {
 				return err
 			}
 			if err := s.CreateTokenSession(ctx, newToken(kAccess, "at2", "req1", "c1", "u1")); err != nil {
@@ -178,8 +179,8 @@ var tokenTests = []test{
 			}
 			return s.CreateTokenSession(ctx, newToken(kRefresh, "rt2", "req1", "c1", "u1"))
 		}))
-		wantErr(t, s.RotateRefreshToken(ctx, "req1", "rt1"), storage.ErrNotFound)
-		must(t, s.RotateRefreshToken(ctx, "req1", "rt2"))
+		wantErr(t, s.RotateRefreshToken(ctx, "req1", "rt1", t0, 0), storage.ErrNotFound)
+		must(t, s.RotateRefreshToken(ctx, "req1", "rt2", t0, 0))
 		if tokenExists(t, s, kAccess, "at2") {
 			t.Fatal("second rotation kept the family's access token")
 		}

@@ -113,7 +113,7 @@ var txTests = []test{
 		if cs, err := s.ListConsents(txCtx, "u1"); err != nil || len(cs) != 1 {
 			t.Errorf("ListConsents: %v, %v", cs, err)
 		}
-		must(t, s.RotateRefreshToken(txCtx, "req1", "rt1"))
+		must(t, s.RotateRefreshToken(txCtx, "req1", "rt1", t0, 0))
 		if rt, err := s.GetTokenSession(txCtx, kRefresh, "rt1"); err != nil || rt.Active {
 			t.Errorf("rotated token in tx: %+v, %v", rt, err)
 		}
@@ -168,7 +168,7 @@ var txTests = []test{
 		must(t, s.UpdateUser(txCtx, "u1", func(u *storage.User) error { u.Name = "x"; return nil }))
 		must(t, s.UpdateClient(txCtx, "c1", func(c *storage.Client) error { c.Name = "x"; return nil }))
 		must(t, s.UpdateKey(txCtx, "k1", func(k *storage.Key) error { k.RetireAt = t0; return nil }))
-		must(t, s.RotateRefreshToken(txCtx, "req1", "rt1"))
+		must(t, s.RotateRefreshToken(txCtx, "req1", "rt1", t0, 0))
 		must(t, s.RevokeSubjectTokens(txCtx, "u1", ""))
 		must(t, s.Rollback(txCtx))
 		got, err := s.GetUser(ctx, "u1")
@@ -214,7 +214,7 @@ func testConcurrentRotate(t *testing.T, s storage.Store) {
 		go func() {
 			<-start
 			results <- storage.InTx(ctx, s, func(ctx context.Context) error {
-				if err := s.RotateRefreshToken(ctx, "req1", "rt0"); err != nil {
+				if err := s.RotateRefreshToken(ctx, "req1", "rt0", t0, 0); err != nil {
 					return err
 				}
 				if err := s.CreateTokenSession(ctx, newToken(kAccess, fmt.Sprintf("at%d", i+1), "req1", "c1", "u1")); err != nil {

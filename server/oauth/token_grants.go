@@ -1,0 +1,115 @@
+package oauth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// prepare runs the preparation of the request's grant, between fosite's
+// NewAccessRequest and NewAccessResponse, and returns the context to issue
+// the tokens in.
+func (t *Token) prepare(ctx context.Context, tx *issueTx, r *http.Request, ar fosite.AccessRequester, sess *Session) (context.Context, error) {
+	grant := ar.GetGrantTypes()
+	switch {
+	case grant.ExactOne("authorization_code"):
+		return t.prepareCode(tx.context(ctx), sess)
+	case grant.ExactOne("refresh_token"):
+		return t.prepareRefresh(tx.context(ctx), r, ar, sess)
+	case grant.ExactOne("password"):
+		if err := tx.begin(ctx); err != nil {
+			return ctx, fosite.ErrServerError.WithWrap(err)
+		}
+		return t.preparePassword(tx.context(ctx), ar, sess)
+	case grant.ExactOne("client_credentials"):
+		return ctx, t.prepareClientCredentials(ar, sess)
+	}
+	return ctx, fosite.ErrUnsupportedGrantType
+}
+
+// prepareCode checks the code's user under the lock. The granted scopes
+// and the session are the ones stored with the code; fosite re-reads them
+// while it issues, and the adapter brings them up to date with the checked
+// user there (applyCheckedUser): current roles, no admin scope for someone
+// who has lost the admin role.
+func (t *Token) prepareCode(ctx context.Context, sess *Session) (context.Context, error) {
+	if !sess.User {
+		return ctx, fosite.ErrServerError.WithDebug("authorization code without a user")
+	}
+	user, err := t.currentUser(ctx, sess.Subject)
+	if err != nil {
+		return ctx, err
+	}
+	return withCheckedUser(ctx, user), nil
+}
+
+// prepareRefresh refuses a scope beyond the original grant and, for a
+// person's tokens, checks the user under the lock: refreshed tokens carry
+// the user's current claims, and a disabled or deleted user's refresh
+// tokens stop working.
+func (t *Token) prepareRefresh(ctx context.Context, r *http.Request, ar fosite.AccessRequester, sess *Session) (context.Context, error) {
+	// RFC 6749 section 6: no scope beyond the original grant. A narrower
+	// one is answered with the full grant, which the response's scope says
+	// (section 3.3).
+	for _, s := range strings.Fields(r.PostForm.Get("scope")) {
+		if !ar.GetGrantedScopes().Has(s) {
+			return ctx, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s)
+		}
+	}
+	if !sess.User {
+		return ctx, nil
+	}
+	user, err := t.currentUser(ctx, sess.Subject)
+	if err != nil {
+		return ctx, err
+	}
+	dropAdminScope(ar, user)
+	sess.setUser(user, ar.GetGrantedScopes())
+	return withCheckedUser(ctx, user), nil
+}
+
+// preparePassword checks, under the lock, the user whose password fosite
+// has verified, grants the requested scopes and fills the session.
+func (t *Token) preparePassword(ctx context.Context, ar fosite.AccessRequester, sess *Session) (context.Context, error) {
+	user, err := t.currentUser(ctx, sess.Subject)
+	if err != nil {
+		return ctx, err
+	}
+	if adminScopeRefused(ar.GetRequestedScopes(), &user) {
+		return ctx, fosite.ErrInvalidScope.WithHint(errAdminScope)
+	}
+	grantRequested(ar)
+	now := t.Now().UTC()
+	sess.ClientID = ar.GetClient().GetID()
+	sess.setUser(user, ar.GetGrantedScopes())
+	sess.Claims.AuthTime = now.Truncate(time.Second)
+	sess.Claims.RequestedAt = now.Truncate(time.Second)
+	return withCheckedUser(ctx, user), nil
+}
+
+// prepareClientCredentials grants a client acting for itself the scopes
+// it asked for, never the admin scope; the subject is the client.
+func (t *Token) prepareClientCredentials(ar fosite.AccessRequester, sess *Session) error {
+	if adminScopeRefused(ar.GetRequestedScopes(), nil) {
+		return fosite.ErrInvalidScope.WithHint(errAdminScope)
+	}
+	clientID := ar.GetClient().GetID()
+	sess.ClientID = clientID
+	sess.Subject = clientID
+	grantRequested(ar)
+	return nil
+}
+
+// currentUser takes the subject's lock in the transaction in ctx and
+// loads the user; a missing or disabled user is an invalid grant.
+func (t *Token) currentUser(ctx context.Context, id string) (storage.User, error) {
+	if err := t.Provider.store.lockSubject(ctx, id); err != nil {
+		return storage.User{}, fosite.ErrServerError.WithWrap(err)
+	}
+	return t.activeUser(ctx, id)
+}
