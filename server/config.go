@@ -204,13 +204,16 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // DevListen is where the embedded default serves.
 const DevListen = "127.0.0.1:8080"
 
+// DevDatabase is the embedded default's SQLite database.
+const DevDatabase = "gatehouse.db"
+
 // Defaults returns the configuration before file and environment: the
 // embedded development default.
 func Defaults() Config {
 	return Config{
 		Issuer:     "http://" + DevListen,
 		Listen:     DevListen,
-		Database:   "gatehouse.db",
+		Database:   DevDatabase,
 		LogLevel:   "info",
 		BcryptCost: 12,
 		Lifetimes: Lifetimes{
@@ -228,7 +231,7 @@ func Defaults() Config {
 			RefreshInterval: Duration(time.Minute),
 		},
 		Registration: RegistrationConfig{Enabled: true, CommonPasswords: true},
-		Mail:         MailConfig{Driver: "file", Dir: "mail", Port: 587, StartTLS: "mandatory"},
+		Mail:         MailConfig{Driver: "file", Dir: DefaultMailDir(DevDatabase), Port: 587, StartTLS: "mandatory"},
 		Branding:     BrandingConfig{ProductName: "Gatehouse", PrimaryColor: "#2f5bea"},
 		RateLimit: RateLimitConfig{
 			Window:          Duration(15 * time.Minute),
@@ -310,6 +313,10 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 			}
 			cfg.Issuer = "http://" + net.JoinHostPort(host, port)
 		}
+	}
+	if cfg.Mail.Dir == Defaults().Mail.Dir {
+		// The default data directory follows the database.
+		cfg.Mail.Dir = DefaultMailDir(cfg.Database)
 	}
 	if problems != nil {
 		return cfg, problems

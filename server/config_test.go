@@ -302,6 +302,7 @@ keys:
 	want.Issuer = "https://id.example.com"
 	want.Listen = "0.0.0.0:9000"
 	want.Database = "sqlite:///var/lib/gatehouse/g.db"
+	want.Mail.Dir = "/var/lib/gatehouse/gatehouse-data/mail" // beside the database
 	want.Secret = testSecret
 	want.LogLevel = "debug"
 	want.BcryptCost = 11
