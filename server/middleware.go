@@ -6,9 +6,6 @@ import (
 	"time"
 )
 
-// maxBodyBytes bounds every request body; no Gatehouse request is larger.
-const maxBodyBytes = 1 << 20
-
 // withMiddleware wraps h with panic recovery, request logging and the
 // headers every response carries.
 func withMiddleware(h http.Handler, logger *slog.Logger) http.Handler {
@@ -16,9 +13,6 @@ func withMiddleware(h http.Handler, logger *slog.Logger) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		rec.Header().Set("X-Content-Type-Options", "nosniff")
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
-		}
 		defer func() {
 			if p := recover(); p != nil {
 				logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", p)

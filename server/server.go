@@ -194,8 +194,12 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	})
 	r.MethodNotAllowedHandler = methodNotAllowed(r)
 
+	bodyTooLarge := func(w http.ResponseWriter, req *http.Request) {
+		renderer.Error(w, req, http.StatusRequestEntityTooLarge, web.MsgInvalidRequest)
+	}
+	routes := withBodyLimit(r, maxBodyBytes, bodyTooLarge)
 	return &Server{
-		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(r, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
+		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(routes, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
 		Store:    store,
 		Keys:     km,
 		Accounts: acc,
