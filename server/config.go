@@ -154,11 +154,22 @@ type PoolConfig struct {
 	MinConns       int      `yaml:"min_conns"`
 	ConnectTimeout Duration `yaml:"connect_timeout"`
 	MaxConnLife    Duration `yaml:"max_conn_lifetime"`
+	// StatementTimeout and LockTimeout bound every statement, and every
+	// wait for a lock, on PostgreSQL connections (0 turns one off).
+	StatementTimeout Duration `yaml:"statement_timeout"`
+	LockTimeout      Duration `yaml:"lock_timeout"`
 }
 
 // JanitorConfig schedules the background cleanup.
 type JanitorConfig struct {
 	Interval Duration `yaml:"interval"`
+	// BatchSize is how many rows of each table one delete takes;
+	// BatchPause the rest between deletes, which leaves the database to
+	// the requests; PassTimeout ends a pass, whatever is left waiting for
+	// the next one.
+	BatchSize   int      `yaml:"batch_size"`
+	BatchPause  Duration `yaml:"batch_pause"`
+	PassTimeout Duration `yaml:"pass_timeout"`
 }
 
 // Lifetimes of tokens and sessions.
@@ -238,9 +249,11 @@ func Defaults() Config {
 			AccountFailures: 5,
 			IPAttempts:      100,
 		},
-		Audit:        AuditConfig{Retention: Duration(90 * 24 * time.Hour)},
-		DatabasePool: PoolConfig{MaxConns: 20, ConnectTimeout: Duration(5 * time.Second), MaxConnLife: Duration(time.Hour)},
-		Janitor:      JanitorConfig{Interval: Duration(5 * time.Minute)},
+		Audit: AuditConfig{Retention: Duration(90 * 24 * time.Hour)},
+		DatabasePool: PoolConfig{MaxConns: 20, ConnectTimeout: Duration(5 * time.Second), MaxConnLife: Duration(time.Hour),
+			StatementTimeout: Duration(30 * time.Second), LockTimeout: Duration(5 * time.Second)},
+		Janitor: JanitorConfig{Interval: Duration(5 * time.Minute),
+			BatchSize: 500, BatchPause: Duration(100 * time.Millisecond), PassTimeout: Duration(time.Minute)},
 	}
 }
 

@@ -23,10 +23,12 @@ func OpenStore(ctx context.Context, dsn string, pool PoolConfig) (storage.Store,
 	switch {
 	case IsPostgres(dsn):
 		s, err := postgres.Open(ctx, dsn, postgres.Options{
-			MaxConns:        pool.MaxConns,
-			MinConns:        pool.MinConns,
-			ConnectTimeout:  pool.ConnectTimeout.D(),
-			MaxConnLifetime: pool.MaxConnLife.D(),
+			MaxConns:         pool.MaxConns,
+			MinConns:         pool.MinConns,
+			ConnectTimeout:   pool.ConnectTimeout.D(),
+			MaxConnLifetime:  pool.MaxConnLife.D(),
+			StatementTimeout: pool.StatementTimeout.D(),
+			LockTimeout:      pool.LockTimeout.D(),
 		})
 		if err != nil {
 			// Not the DSN: a password may sit in its query too. pgx's

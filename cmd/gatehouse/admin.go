@@ -48,7 +48,9 @@ func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
 	if len(args) > 0 {
 		return nil, fmt.Errorf("janitor: unexpected argument %q", args[0])
 	}
-	res, err := server.Cleanup(ctx, d.store, time.Now(), d.cfg.Audit.Retention.D())
+	j := server.NewJanitor(d.store, d.cfg)
+	j.Deadline = 0 // run to the end, in the server's small batches
+	res, err := j.Pass(ctx, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("janitor: %w", err)
 	}

@@ -31,6 +31,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,13 @@ type Options struct {
 	MinConns        int
 	ConnectTimeout  time.Duration
 	MaxConnLifetime time.Duration
+	// StatementTimeout and LockTimeout, when positive, are set on every
+	// connection (statement_timeout, lock_timeout): no statement runs, or
+	// waits for a lock, longer, so a slow delete or a held row lock
+	// cannot stall the requests queued behind it. Migrations run without
+	// them (they wait for one another's advisory lock).
+	StatementTimeout time.Duration
+	LockTimeout      time.Duration
 }
 
 // Store is storage.Store on a PostgreSQL database. Build it with Open.
@@ -80,6 +88,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime
+	}
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	if opts.LockTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(opts.LockTimeout.Milliseconds(), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
