@@ -263,24 +263,35 @@ type Problems []error
 
 func (p Problems) Error() string { return errors.Join(p...).Error() }
 
-// Load is LoadConfig, then the dev secret (EnsureDevSecret), then Validate,
-// with every problem of the three reported together. It returns the dev
-// secret's path when one was used.
+// Load is LoadAndValidate, then the dev secret (EnsureDevSecret). It
+// returns the dev secret's path when one was used. A configuration that
+// fails validation writes nothing: no secret file is made for it.
 func Load(path string, lookup func(string) (string, bool)) (Config, string, error) {
-	cfg, err := LoadConfig(path, lookup)
-	var problems Problems
-	if err != nil && !errors.As(err, &problems) {
+	cfg, err := LoadAndValidate(path, lookup)
+	if err != nil {
 		return Config{}, "", err
 	}
 	secretPath, err := EnsureDevSecret(&cfg)
 	if err != nil {
 		return Config{}, "", err
 	}
+	return cfg, secretPath, nil
+}
+
+// LoadAndValidate is LoadConfig, then Validate, with every problem of both
+// reported together. It writes nothing; in dev mode the secret may still
+// be missing (see EnsureDevSecret).
+func LoadAndValidate(path string, lookup func(string) (string, bool)) (Config, error) {
+	cfg, err := LoadConfig(path, lookup)
+	var problems Problems
+	if err != nil && !errors.As(err, &problems) {
+		return Config{}, err
+	}
 	all := append([]error(problems), cfg.Validate())
 	if err := errors.Join(all...); err != nil {
-		return Config{}, "", fmt.Errorf("invalid configuration: %w", err)
+		return Config{}, fmt.Errorf("invalid configuration: %w", err)
 	}
-	return cfg, secretPath, nil
+	return cfg, nil
 }
 
 // LoadConfig reads the YAML file at path (none when path is ""), then the

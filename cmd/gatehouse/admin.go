@@ -59,9 +59,20 @@ func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
 
 // withStore loads the configuration, opens (and migrates) the database,
 // runs fn and prints its result as one JSON object.
-func withStore(ctx context.Context, configPath string, lookup env, stdout, stderr io.Writer, args []string, fn adminFunc) int {
-	cfg, _, err := server.Load(configPath, lookup)
+//
+// Only migrate (create) makes a SQLite database that does not exist: for
+// any other command a missing file is a mistyped path, refused.
+func withStore(ctx context.Context, configPath string, lookup env, stdout, stderr io.Writer, args []string, create bool, fn adminFunc) int {
+	cfg, err := server.LoadAndValidate(configPath, lookup)
 	if err != nil {
+		return fail(stderr, err)
+	}
+	if !create {
+		if err := server.RequireDatabase(cfg.Database); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	if _, err := server.EnsureDevSecret(&cfg); err != nil {
 		return fail(stderr, err)
 	}
 	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
