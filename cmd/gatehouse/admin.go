@@ -224,6 +224,11 @@ func cmdUsersCreate(ctx context.Context, d deps, args []string) (any, error) {
 	if nu.Password == "" {
 		return nil, errors.New("users create: --password or --password-file is required")
 	}
+	// The rules the registration page applies (length, and the common
+	// passwords when registration.common_passwords is on).
+	if err := accounts.CheckNewPassword(nu.Password, d.cfg.Registration.CommonPasswords); err != nil {
+		return nil, fmt.Errorf("users create: %w", err)
+	}
 	nu.Roles = roles // always with "user" (accounts.NormalizeRoles)
 	// An operator vouches for the address.
 	nu.EmailVerified = true

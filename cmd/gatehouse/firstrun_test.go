@@ -175,3 +175,13 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %v", obj)
 	}
 }
+
+// TestUsersCreateRefusesWeakPasswords: the CLI refuses the passwords the
+// registration page refuses (too short, too long, among the most common).
+func TestUsersCreateRefusesWeakPasswords(t *testing.T) {
+	c := newCLI(t)
+	for _, pw := range []string{"short", strings.Repeat("x", 73), "password123", "qwertyuiop"} {
+		c.fails("password", "users", "create", "--email", "a@example.com", "--name", "A", "--password", pw)
+	}
+	c.ok("users", "create", "--email", "a@example.com", "--name", "A", "--password", "a long and unusual passphrase")
+}

@@ -438,7 +438,7 @@ func TestUsers(t *testing.T) {
 		t.Errorf("users create prints password material: %s", text)
 	}
 
-	bob := c.ok("users", "create", "--email", "bob@example.com", "--password", "12345678", "--name", "Bob")
+	bob := c.ok("users", "create", "--email", "bob@example.com", "--password", "bob s own passphrase", "--name", "Bob")
 	if got := strs(t, bob["roles"]); !slices.Equal(got, []string{"user"}) {
 		t.Errorf("default roles = %v, want [user]", got)
 	}
