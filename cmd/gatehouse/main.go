@@ -86,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		return withStore(ctx, configPath, lookup, stdout, stderr, rest, false, cmdJanitor)
 	case "migrate-data":
 		return cmdMigrateData(ctx, rest, stdout, stderr)
+	case "example-app":
+		return cmdExampleApp(ctx, rest, stdout, stderr)
 	case "version":
 		return cmdVersion(rest, stdout, stderr)
 	case "healthcheck":
