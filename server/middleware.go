@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // withMiddleware wraps h with panic recovery, request logging and the
@@ -13,12 +15,19 @@ func withMiddleware(h http.Handler, logger *slog.Logger) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		rec.Header().Set("X-Content-Type-Options", "nosniff")
+		ctx, rollbackOpen := storage.WithTxGuard(r.Context())
+		r = r.WithContext(ctx)
 		defer func() {
 			if p := recover(); p != nil {
 				logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", p)
 				if !rec.wrote {
 					writeJSON(rec, http.StatusInternalServerError, map[string]string{"error": "server_error"})
 				}
+			}
+			// A transaction the handler left open (a panic inside one)
+			// would keep its connection and locks: roll it back.
+			if n := rollbackOpen(); n > 0 {
+				logger.ErrorContext(r.Context(), "request left transactions open; rolled back", "path", r.URL.Path, "transactions", n)
 			}
 			// Only the path is logged: queries and bodies may carry codes,
 			// tokens or passwords.

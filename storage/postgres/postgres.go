@@ -140,6 +140,7 @@ type txKey struct{ s *Store }
 type txState struct {
 	tx     pgx.Tx
 	nested bool
+	ended  func() // tells the request's storage.WithTxGuard the tx ended
 }
 
 func (s *Store) txFrom(ctx context.Context) *txState {
@@ -214,7 +215,8 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, fmt.Errorf("postgres: begin: %w", mapErr(err))
 	}
-	return context.WithValue(ctx, txKey{s}, &txState{tx: tx}), nil
+	ended := storage.GuardTx(ctx, func() { _ = tx.Rollback(context.WithoutCancel(ctx)) })
+	return context.WithValue(ctx, txKey{s}, &txState{tx: tx, ended: ended}), nil
 }
 
 // Commit commits the transaction in ctx; on a nested context it does
@@ -228,6 +230,7 @@ func (s *Store) Commit(ctx context.Context) error {
 	if st.nested {
 		return nil
 	}
+	defer st.ended()
 	if err := st.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", mapErr(err))
 	}
@@ -246,6 +249,7 @@ func (s *Store) Rollback(ctx context.Context) error {
 	}
 	// A cancelled request context must not keep the connection in a
 	// transaction: roll back regardless.
+	defer st.ended()
 	if err := st.tx.Rollback(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("postgres: rollback: %w", mapErr(err))
 	}

@@ -74,3 +74,41 @@ func TestPanicInTxReleasesConnection(t *testing.T) {
 		t.Errorf("counter %d: the panicked transactions were kept", n)
 	}
 }
+
+// TestTxGuardRollsBackAbandoned: a transaction begun under
+// storage.WithTxGuard and never ended (fosite's BeginTX, then a panic
+// before its Commit) is rolled back, and its connection returned, when
+// the guard is released at the end of the request.
+func TestTxGuardRollsBackAbandoned(t *testing.T) {
+	s, err := Open(t.Context(), pgtest.DSN(t), Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, release := storage.WithTxGuard(t.Context())
+	txCtx, err := s.BeginTx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.IncrementCounter(txCtx, "abandoned", time.Minute, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// An ended transaction is forgotten: only the abandoned one is rolled back.
+	if n := release(); n != 1 {
+		t.Fatalf("release rolled back %d transactions, want 1", n)
+	}
+	if n := s.pool.Stat().AcquiredConns(); n != 0 {
+		t.Fatalf("%d connections still acquired after the guard's rollback", n)
+	}
+	ctx2, release2 := storage.WithTxGuard(t.Context())
+	if err := storage.InTx(ctx2, s, func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n := release2(); n != 0 {
+		t.Errorf("release rolled back %d committed transactions", n)
+	}
+	n, _, err := s.GetCounter(t.Context(), "abandoned", time.Now())
+	if err != nil || n != 0 {
+		t.Errorf("abandoned write: counter %d, %v; want rolled back", n, err)
+	}
+}
