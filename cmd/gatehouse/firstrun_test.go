@@ -185,3 +185,19 @@ func TestUsersCreateRefusesWeakPasswords(t *testing.T) {
 	}
 	c.ok("users", "create", "--email", "a@example.com", "--name", "A", "--password", "a long and unusual passphrase")
 }
+
+// TestServeReadyLogOutsideDev: outside dev mode the links are one JSON
+// log line, and no human-readable block is printed.
+func TestServeReadyLogOutsideDev(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	config := strings.Replace(baseConfig(t, addr), "dev: true", "dev: false", 1)
+	s := startServe(t, strings.Replace(config, "bcrypt_cost: 4", "bcrypt_cost: 10", 1))
+	s.waitLog(t, `"msg":"gatehouse ready"`)
+	out := s.stderr.String()
+	if !strings.Contains(out, `"discovery":"http://`+addr+`/.well-known/openid-configuration"`) || !strings.Contains(out, `"login":"http://`+addr+`/login"`) {
+		t.Errorf("the ready log line lacks the links:\n%s", out)
+	}
+	if strings.Contains(out, "users create") {
+		t.Errorf("dev-mode next steps printed outside dev mode:\n%s", out)
+	}
+}
