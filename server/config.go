@@ -159,11 +159,22 @@ type PoolConfig struct {
 	MinConns       int      `yaml:"min_conns"`
 	ConnectTimeout Duration `yaml:"connect_timeout"`
 	MaxConnLife    Duration `yaml:"max_conn_lifetime"`
+	// StatementTimeout and LockTimeout bound every statement, and every
+	// wait for a lock, on PostgreSQL connections (0 turns one off).
+	StatementTimeout Duration `yaml:"statement_timeout"`
+	LockTimeout      Duration `yaml:"lock_timeout"`
 }
 
 // JanitorConfig schedules the background cleanup.
 type JanitorConfig struct {
 	Interval Duration `yaml:"interval"`
+	// BatchSize is how many rows of each table one delete takes;
+	// BatchPause the rest between deletes, which leaves the database to
+	// the requests; PassTimeout ends a pass, whatever is left waiting for
+	// the next one.
+	BatchSize   int      `yaml:"batch_size"`
+	BatchPause  Duration `yaml:"batch_pause"`
+	PassTimeout Duration `yaml:"pass_timeout"`
 }
 
 // Lifetimes of tokens and sessions.
@@ -213,13 +224,16 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // DevListen is where the embedded default serves.
 const DevListen = "127.0.0.1:8080"
 
+// DevDatabase is the embedded default's SQLite database.
+const DevDatabase = "gatehouse.db"
+
 // Defaults returns the configuration before file and environment: the
 // embedded development default.
 func Defaults() Config {
 	return Config{
 		Issuer:     "http://" + DevListen,
 		Listen:     DevListen,
-		Database:   "gatehouse.db",
+		Database:   DevDatabase,
 		LogLevel:   "info",
 		BcryptCost: 12,
 		Lifetimes: Lifetimes{
@@ -237,16 +251,18 @@ func Defaults() Config {
 			RefreshInterval: Duration(time.Minute),
 		},
 		Registration: RegistrationConfig{Enabled: true, CommonPasswords: true},
-		Mail:         MailConfig{Driver: "file", Dir: "mail", Port: 587, StartTLS: "mandatory"},
+		Mail:         MailConfig{Driver: "file", Dir: DefaultMailDir(DevDatabase), Port: 587, StartTLS: "mandatory"},
 		Branding:     BrandingConfig{ProductName: "Gatehouse", PrimaryColor: "#2f5bea"},
 		RateLimit: RateLimitConfig{
 			Window:          Duration(15 * time.Minute),
 			AccountFailures: 5,
 			IPAttempts:      100,
 		},
-		Audit:        AuditConfig{Retention: Duration(90 * 24 * time.Hour)},
-		DatabasePool: PoolConfig{MaxConns: 20, ConnectTimeout: Duration(5 * time.Second), MaxConnLife: Duration(time.Hour)},
-		Janitor:      JanitorConfig{Interval: Duration(5 * time.Minute)},
+		Audit: AuditConfig{Retention: Duration(90 * 24 * time.Hour)},
+		DatabasePool: PoolConfig{MaxConns: 20, ConnectTimeout: Duration(5 * time.Second), MaxConnLife: Duration(time.Hour),
+			StatementTimeout: Duration(30 * time.Second), LockTimeout: Duration(5 * time.Second)},
+		Janitor: JanitorConfig{Interval: Duration(5 * time.Minute),
+			BatchSize: 500, BatchPause: Duration(100 * time.Millisecond), PassTimeout: Duration(time.Minute)},
 	}
 }
 
@@ -256,24 +272,35 @@ type Problems []error
 
 func (p Problems) Error() string { return errors.Join(p...).Error() }
 
-// Load is LoadConfig, then the dev secret (EnsureDevSecret), then Validate,
-// with every problem of the three reported together. It returns the dev
-// secret's path when one was used.
+// Load is LoadAndValidate, then the dev secret (EnsureDevSecret). It
+// returns the dev secret's path when one was used. A configuration that
+// fails validation writes nothing: no secret file is made for it.
 func Load(path string, lookup func(string) (string, bool)) (Config, string, error) {
-	cfg, err := LoadConfig(path, lookup)
-	var problems Problems
-	if err != nil && !errors.As(err, &problems) {
+	cfg, err := LoadAndValidate(path, lookup)
+	if err != nil {
 		return Config{}, "", err
 	}
 	secretPath, err := EnsureDevSecret(&cfg)
 	if err != nil {
 		return Config{}, "", err
 	}
+	return cfg, secretPath, nil
+}
+
+// LoadAndValidate is LoadConfig, then Validate, with every problem of both
+// reported together. It writes nothing; in dev mode the secret may still
+// be missing (see EnsureDevSecret).
+func LoadAndValidate(path string, lookup func(string) (string, bool)) (Config, error) {
+	cfg, err := LoadConfig(path, lookup)
+	var problems Problems
+	if err != nil && !errors.As(err, &problems) {
+		return Config{}, err
+	}
 	all := append([]error(problems), cfg.Validate())
 	if err := errors.Join(all...); err != nil {
-		return Config{}, "", fmt.Errorf("invalid configuration: %w", err)
+		return Config{}, fmt.Errorf("invalid configuration: %w", err)
 	}
-	return cfg, secretPath, nil
+	return cfg, nil
 }
 
 // LoadConfig reads the YAML file at path (none when path is ""), then the
@@ -319,6 +346,10 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 			}
 			cfg.Issuer = "http://" + net.JoinHostPort(host, port)
 		}
+	}
+	if cfg.Mail.Dir == Defaults().Mail.Dir {
+		// The default data directory follows the database.
+		cfg.Mail.Dir = DefaultMailDir(cfg.Database)
 	}
 	if problems != nil {
 		return cfg, problems

@@ -302,6 +302,7 @@ keys:
 	want.Issuer = "https://id.example.com"
 	want.Listen = "0.0.0.0:9000"
 	want.Database = "sqlite:///var/lib/gatehouse/g.db"
+	want.Mail.Dir = "/var/lib/gatehouse/gatehouse-data/mail" // beside the database
 	want.Secret = testSecret
 	want.LogLevel = "debug"
 	want.BcryptCost = 11
@@ -509,8 +510,15 @@ func TestEnsureDevSecret(t *testing.T) {
 		t.Skip("file modes are not POSIX on windows")
 	}
 	dir := t.TempDir()
-	db := filepath.Join(dir, "data", "gatehouse.db") // parent does not exist yet
+	db := filepath.Join(dir, "data", "gatehouse.db")
 	cfg := Config{Dev: true, Database: db}
+	// A missing directory is a mistyped path, not one to create.
+	if _, err := EnsureDevSecret(&cfg); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("missing directory: err %v, want does not exist", err)
+	}
+	if err := os.Mkdir(filepath.Dir(db), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	path, err := EnsureDevSecret(&cfg)
 	if err != nil {
 		t.Fatal(err)

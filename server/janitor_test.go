@@ -105,3 +105,82 @@ func TestCleanup(t *testing.T) {
 		t.Errorf("second pass deleted %+v", again)
 	}
 }
+
+// expireSessions stores n browser sessions that expired before now.
+func expireSessions(t *testing.T, store storage.Store, n int, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	past := now.Add(-time.Hour)
+	if err := store.CreateUser(ctx, storage.User{ID: "u1", Email: "u1@example.com", Name: "U", CreatedAt: past, UpdatedAt: past}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := store.CreateBrowserSession(ctx, storage.BrowserSession{ID: fmt.Sprint("s", i), UserID: "u1", AuthTime: past, CreatedAt: past, ExpiresAt: now.Add(-time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// countingStore counts GarbageCollect calls and the batch each asked for.
+type countingStore struct {
+	storage.Store
+	calls   int
+	batches []int
+}
+
+func (c *countingStore) GarbageCollect(ctx context.Context, now time.Time, batch int) (int64, error) {
+	c.calls++
+	c.batches = append(c.batches, batch)
+	return c.Store.GarbageCollect(ctx, now, batch)
+}
+
+// TestJanitorSmallBatches: a pass deletes in deletes of batch_size rows
+// and finishes what it can within its deadline.
+func TestJanitorSmallBatches(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now().UTC()
+	expireSessions(t, store, 25, now)
+	cs := &countingStore{Store: store}
+	res, err := server.Janitor{Store: cs, Batch: 10, Pause: time.Millisecond, Deadline: time.Hour}.Pass(context.Background(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Expired != 25 || res.Unfinished {
+		t.Errorf("pass %+v, want 25 deleted and finished", res)
+	}
+	// 10 + 10 + 5 + a last, empty, delete.
+	if cs.calls != 4 || cs.batches[0] != 10 {
+		t.Errorf("%d deletes of batches %v, want 4 of 10", cs.calls, cs.batches)
+	}
+}
+
+// TestJanitorPassDeadline: a pass that reaches its deadline stops between
+// batches, reports Unfinished (not an error) and leaves the rest to the
+// next pass. The pause is longer than the deadline, so the first pause
+// ends the pass whatever the machine's speed.
+func TestJanitorPassDeadline(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now().UTC()
+	expireSessions(t, store, 30, now)
+	j := server.Janitor{Store: store, Batch: 10, Pause: time.Hour, Deadline: time.Second}
+	first, err := j.Pass(context.Background(), now)
+	if err != nil {
+		t.Fatalf("a pass cut by its deadline failed: %v", err)
+	}
+	if !first.Unfinished || first.Expired > 10 {
+		t.Errorf("pass %+v, want at most one batch (10) deleted and unfinished", first)
+	}
+	j.Pause = 0
+	res, err := j.Pass(context.Background(), now)
+	if err != nil || res.Expired != 30-first.Expired || res.Unfinished {
+		t.Errorf("next pass %+v, %v; want the other %d", res, err, 30-first.Expired)
+	}
+}

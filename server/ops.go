@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/cors"
 
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -23,26 +24,43 @@ import (
 const hstsValue = "max-age=31536000; includeSubDomains"
 
 // newLimiter builds the rate limiter. Its counters live in Redis when
-// ratelimit.redis_url is set (the returned Closer closes that connection);
-// otherwise where ratelimit.store says: memory, or the database. An empty
-// store means memory on SQLite (one node) and the database on PostgreSQL.
-func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit.Recorder, m *metrics.Metrics, logger *slog.Logger) (*ratelimit.Limiter, io.Closer, error) {
+// ratelimit.redis_url is set, falling back to this process's memory while
+// Redis is unreachable (the returned Closer closes that connection; the
+// degraded func names the fallback for /readyz, and the gauge
+// gatehouse_ratelimit_redis_fallback is 1 meanwhile); otherwise where
+// ratelimit.store says: memory, or the database. An empty store means
+// memory on SQLite (one node) and the database on PostgreSQL.
+func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit.Recorder, m *metrics.Metrics, logger *slog.Logger) (*ratelimit.Limiter, io.Closer, func() []string, error) {
 	var (
 		counters storage.RateCounters = store
 		closer   io.Closer
+		degraded func() []string
 	)
 	switch {
 	case cfg.RateLimit.RedisURL != "":
 		r, err := ratelimit.NewRedis(cfg.RateLimit.RedisURL)
 		if err != nil {
-			return nil, nil, fmt.Errorf("server: %w", err)
+			return nil, nil, nil, fmt.Errorf("server: %w", err)
 		}
-		counters, closer = r, r
 		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		if err := r.Ping(pingCtx); err != nil {
-			logger.Warn("ratelimit: Redis does not answer; sign-ins are not rate limited until it does", "error", err)
-		}
+		f := ratelimit.NewFailover(pingCtx, r, ratelimit.FailoverOptions{Logger: logger})
 		cancel()
+		counters, closer = f, f
+		degraded = func() []string {
+			if f.Fallback() {
+				return []string{"ratelimit: Redis unreachable; counting in this process (limits per node)"}
+			}
+			return nil
+		}
+		m.Registry().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_ratelimit_redis_fallback",
+			Help: "1 while Redis is unreachable and rate-limit counters are kept in this process.",
+		}, func() float64 {
+			if f.Fallback() {
+				return 1
+			}
+			return 0
+		}))
 	case cfg.RateLimit.Store == "memory", cfg.RateLimit.Store == "" && !IsPostgres(cfg.Database):
 		counters = ratelimit.NewMemory()
 	}
@@ -58,7 +76,7 @@ func newLimiter(ctx context.Context, cfg Config, store storage.Store, rec *audit
 		Audit:                rec,
 		Observer:             m,
 		Logger:               logger,
-	}), closer, nil
+	}), closer, degraded, nil
 }
 
 // timeQueries has the store report each statement's duration to m, when

@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	}
 	// Last of what can fail: nothing returns after it but the server, so
 	// its Redis connection is never left open by a failed New.
-	limiter, closer, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
+	limiter, closer, limiterDegraded, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Provider: provider, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger}))
 	pages.Register(r)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/readyz", readyz(store, km)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now}).Methods(http.MethodGet, http.MethodHead)
 	if cfg.MetricsListen == "" {
 		r.Handle("/metrics", mets.Handler()).Methods(http.MethodGet, http.MethodHead)
 	}
@@ -196,8 +196,12 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	})
 	r.MethodNotAllowedHandler = methodNotAllowed(r)
 
+	bodyTooLarge := func(w http.ResponseWriter, req *http.Request) {
+		renderer.Error(w, req, http.StatusRequestEntityTooLarge, web.MsgInvalidRequest)
+	}
+	routes := withBodyLimit(r, maxBodyBytes, bodyTooLarge)
 	return &Server{
-		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(r, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
+		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(routes, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
 		Store:    store,
 		Keys:     km,
 		Accounts: acc,

@@ -23,10 +23,12 @@ func OpenStore(ctx context.Context, dsn string, pool PoolConfig) (storage.Store,
 	switch {
 	case IsPostgres(dsn):
 		s, err := postgres.Open(ctx, dsn, postgres.Options{
-			MaxConns:        pool.MaxConns,
-			MinConns:        pool.MinConns,
-			ConnectTimeout:  pool.ConnectTimeout.D(),
-			MaxConnLifetime: pool.MaxConnLife.D(),
+			MaxConns:         pool.MaxConns,
+			MinConns:         pool.MinConns,
+			ConnectTimeout:   pool.ConnectTimeout.D(),
+			MaxConnLifetime:  pool.MaxConnLife.D(),
+			StatementTimeout: pool.StatementTimeout.D(),
+			LockTimeout:      pool.LockTimeout.D(),
 		})
 		if err != nil {
 			// Not the DSN: a password may sit in its query too. pgx's
@@ -38,12 +40,37 @@ func OpenStore(ctx context.Context, dsn string, pool PoolConfig) (storage.Store,
 		return nil, fmt.Errorf("database: unsupported scheme in %q (use sqlite:///path or a file path)", RedactDSN(dsn))
 	}
 	path := SQLitePath(dsn)
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("database: %w", err)
-		}
+	if err := requireDir(path); err != nil {
+		return nil, err
 	}
 	return sqlite.Open(ctx, path)
+}
+
+// requireDir refuses a SQLite path whose directory does not exist: a
+// mistyped path is an error, not a new directory tree.
+func requireDir(path string) error {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("database: directory %s does not exist (check the database setting, or create it)", dir)
+	}
+	return nil
+}
+
+// RequireDatabase refuses a SQLite database file that does not exist yet
+// (a server database is checked on connecting). Commands other than serve
+// and migrate call it, so that a mistyped path fails instead of quietly
+// answering from a new, empty database.
+func RequireDatabase(dsn string) error {
+	if dsn == "" || IsPostgres(dsn) || strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite://") {
+		return nil
+	}
+	path := SQLitePath(dsn)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("database %s does not exist (check the database setting, or create it with gatehouse migrate)", path)
+	} else if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	return nil
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
@@ -91,10 +118,8 @@ func EnsureDevSecret(cfg *Config) (path string, err error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return path, fmt.Errorf("dev secret: %w", err)
 	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return path, fmt.Errorf("dev secret: %w", err)
-		}
+	if err := requireDir(path); err != nil {
+		return path, err
 	}
 	cfg.Secret = secret.Token(32)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)

@@ -95,6 +95,7 @@ func (c *Config) Validate() error {
 		c.Keys.PublishAhead.D(), c.Keys.RefreshInterval.D())
 	check(c.Keys.RefreshInterval.D() >= time.Second, "keys.refresh_interval: %s is shorter than 1s", c.Keys.RefreshInterval.D())
 	c.validateFeatures(check)
+	c.validateOps(check)
 
 	return errors.Join(errs...)
 }

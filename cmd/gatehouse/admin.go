@@ -48,7 +48,9 @@ func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
 	if len(args) > 0 {
 		return nil, fmt.Errorf("janitor: unexpected argument %q", args[0])
 	}
-	res, err := server.Cleanup(ctx, d.store, time.Now(), d.cfg.Audit.Retention.D())
+	j := server.NewJanitor(d.store, d.cfg)
+	j.Deadline = 0 // run to the end, in the server's small batches
+	res, err := j.Pass(ctx, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("janitor: %w", err)
 	}
@@ -57,9 +59,20 @@ func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
 
 // withStore loads the configuration, opens (and migrates) the database,
 // runs fn and prints its result as one JSON object.
-func withStore(ctx context.Context, configPath string, lookup env, stdout, stderr io.Writer, args []string, fn adminFunc) int {
-	cfg, _, err := server.Load(configPath, lookup)
+//
+// Only migrate (create) makes a SQLite database that does not exist: for
+// any other command a missing file is a mistyped path, refused.
+func withStore(ctx context.Context, configPath string, lookup env, stdout, stderr io.Writer, args []string, create bool, fn adminFunc) int {
+	cfg, err := server.LoadAndValidate(configPath, lookup)
 	if err != nil {
+		return fail(stderr, err)
+	}
+	if !create {
+		if err := server.RequireDatabase(cfg.Database); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	if _, err := server.EnsureDevSecret(&cfg); err != nil {
 		return fail(stderr, err)
 	}
 	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
@@ -210,6 +223,11 @@ func cmdUsersCreate(ctx context.Context, d deps, args []string) (any, error) {
 	}
 	if nu.Password == "" {
 		return nil, errors.New("users create: --password or --password-file is required")
+	}
+	// The rules the registration page applies (length, and the common
+	// passwords when registration.common_passwords is on).
+	if err := accounts.CheckNewPassword(nu.Password, d.cfg.Registration.CommonPasswords); err != nil {
+		return nil, fmt.Errorf("users create: %w", err)
 	}
 	nu.Roles = roles // always with "user" (accounts.NormalizeRoles)
 	// An operator vouches for the address.

@@ -18,7 +18,9 @@ const usage = `usage: gatehouse [--config FILE] <command> [flags]
 
 commands:
   serve                 run the server (no config: dev mode on 127.0.0.1:8080, ./gatehouse.db)
-  migrate               create or upgrade the database schema
+                        [--listen HOST:PORT]
+  migrate               create or upgrade the database schema (the only command besides
+                        serve that creates a SQLite database)
   clients create        register a client: --id ID [--secret S | --public] --redirect-uri URI...
                         --grant-type G... --scope S... [--post-logout-redirect-uri URI] [--name N] [--audience A]
   clients list          list clients
@@ -40,6 +42,9 @@ commands:
                         (serve also does it every janitor.interval)
   healthcheck           exit 0 when the local server's /readyz answers 200 [--url URL]
                         (for container health checks; reads no secret, opens no database)
+  version               print the version and build information
+  example-app           a tiny relying party for trying a sign-in: --issuer URL --client-id ID
+                        [--client-secret S] [--listen 127.0.0.1:9555] [--scope S...]
   migrate-data          copy users, clients, consents, identities and keys to another database:
                         --from DSN --to DSN [--allow-non-empty]  (e.g. sqlite:///… to postgres://…)
 `
@@ -76,11 +81,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 	case "serve":
 		return cmdServe(ctx, configPath, rest, stderr, lookup)
 	case "migrate":
-		return withStore(ctx, configPath, lookup, stdout, stderr, rest, cmdMigrate)
+		return withStore(ctx, configPath, lookup, stdout, stderr, rest, true, cmdMigrate)
 	case "janitor":
-		return withStore(ctx, configPath, lookup, stdout, stderr, rest, cmdJanitor)
+		return withStore(ctx, configPath, lookup, stdout, stderr, rest, false, cmdJanitor)
 	case "migrate-data":
 		return cmdMigrateData(ctx, rest, stdout, stderr)
+	case "example-app":
+		return cmdExampleApp(ctx, rest, stdout, stderr)
+	case "version":
+		return cmdVersion(rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, configPath, rest, stdout, stderr, lookup)
 	case "clients", "users", "keys":
@@ -91,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		if !ok {
 			return fail(stderr, fmt.Errorf("unknown command %q", cmd+" "+rest[0]))
 		}
-		return withStore(ctx, configPath, lookup, stdout, stderr, rest[1:], sub)
+		return withStore(ctx, configPath, lookup, stdout, stderr, rest[1:], false, sub)
 	}
 	return fail(stderr, fmt.Errorf("unknown command %q (run gatehouse help)", cmd))
 }

@@ -44,6 +44,9 @@ dev: true
 keys:
   algorithm: ES256
 `, filepath.Join(dir, "gatehouse.db"), testSecret))
+	// Only migrate creates a database: the other commands refuse a
+	// missing one (a mistyped path).
+	c.ok("migrate")
 	return c
 }
 
@@ -227,6 +230,9 @@ func TestConfigFromEnv(t *testing.T) {
 
 	// GATEHOUSE_<KEY> overrides the file.
 	other := filepath.Join(c.dir, "other", "g.db")
+	if err := os.Mkdir(filepath.Dir(other), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	c.env["GATEHOUSE_DATABASE"] = other
 	if code, _, stderr := c.raw("migrate"); code != 0 {
 		t.Fatalf("migrate with GATEHOUSE_DATABASE: exit %d, stderr %q", code, stderr)
@@ -432,7 +438,7 @@ func TestUsers(t *testing.T) {
 		t.Errorf("users create prints password material: %s", text)
 	}
 
-	bob := c.ok("users", "create", "--email", "bob@example.com", "--password", "12345678", "--name", "Bob")
+	bob := c.ok("users", "create", "--email", "bob@example.com", "--password", "bob s own passphrase", "--name", "Bob")
 	if got := strs(t, bob["roles"]); !slices.Equal(got, []string{"user"}) {
 		t.Errorf("default roles = %v, want [user]", got)
 	}
@@ -691,6 +697,9 @@ func TestWrongSecretRefused(t *testing.T) {
 // reading the configuration or creating a database.
 func TestHelpTouchesNothing(t *testing.T) {
 	c := newCLI(t)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(filepath.Join(c.dir, "gatehouse.db"+suffix)) // newCLI migrated
+	}
 	code, stdout, stderr := c.raw("clients", "create", "--help", "--config", c.config)
 	if code != 0 || !strings.Contains(stdout, "usage: gatehouse") || stderr != "" {
 		t.Fatalf("--help: exit %d stdout %q stderr %q", code, stdout, stderr)

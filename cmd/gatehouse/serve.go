@@ -32,26 +32,65 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // shuts down gracefully, finishing in-flight requests. It serves HTTPS
 // itself when tls.cert_file and tls.key_file are set, reloading them on
 // SIGHUP, and plain HTTP otherwise (behind a TLS-terminating proxy).
-// /metrics goes on metrics_listen when that is set.
+// /metrics goes on metrics_listen when that is set. --listen ADDR
+// overrides the listen setting.
+//
+// Start-up writes nothing before it can serve: the configuration is
+// validated and the ports are taken first, then the dev secret and the
+// database are made.
 func cmdServe(ctx context.Context, configPath string, args []string, stderr io.Writer, lookup env) int {
-	if len(args) > 0 {
-		return fail(stderr, fmt.Errorf("serve: unexpected argument %q", args[0]))
+	listenFlag, err := serveFlags(args)
+	if err != nil {
+		return fail(stderr, err)
 	}
-	cfg, secretPath, err := server.Load(configPath, lookup)
+	if listenFlag != "" {
+		lookup = withListen(lookup, listenFlag)
+	}
+	cfg, err := server.LoadAndValidate(configPath, lookup)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
 	ratelimit.LogRedisTo(logger)
+	for _, name := range server.UnknownEnv(os.Environ()) {
+		logger.Warn("unknown GATEHOUSE_ environment variable ignored (misspelt key?)", "name", name)
+	}
+
+	servers := []*listener{{name: "gatehouse", addr: cfg.Listen}}
+	if cfg.MetricsListen != "" {
+		servers = append(servers, &listener{name: "metrics", addr: cfg.MetricsListen})
+	}
+	for _, l := range servers {
+		if err := l.listen(); err != nil {
+			for _, started := range servers {
+				started.close()
+			}
+			return fail(stderr, err)
+		}
+	}
+	defer func() {
+		for _, l := range servers {
+			l.close()
+		}
+	}()
+	var dln net.Listener
+	if cfg.DebugListen != "" {
+		if dln, err = net.Listen("tcp", cfg.DebugListen); err != nil {
+			return fail(stderr, fmt.Errorf("debug_listen: %w", err))
+		}
+		defer dln.Close()
+	}
+
+	secretPath, err := server.EnsureDevSecret(&cfg)
+	if err != nil {
+		return fail(stderr, err)
+	}
 	if cfg.Dev {
 		msg := "DEV MODE: not for production (http issuer allowed, secret may be generated)"
 		if secretPath != "" {
 			msg += "; generated secret kept in " + secretPath
 		}
 		logger.Warn(msg, "issuer", cfg.Issuer, "listen", cfg.Listen, "database", server.RedactDSN(cfg.Database))
-	}
-	for _, name := range server.UnknownEnv(os.Environ()) {
-		logger.Warn("unknown GATEHOUSE_ environment variable ignored (misspelt key?)", "name", name)
 	}
 	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
 	if err != nil {
@@ -70,35 +109,23 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 			return fail(stderr, err)
 		}
 	}
+	servers[0].handler, servers[0].cert = srv.Handler, cert
+	if len(servers) > 1 {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.Metrics.Handler())
+		servers[1].handler = mux
+	}
+	if dln != nil {
+		logger.Warn("profiler (pprof) served on the debug address", "debug_listen", dln.Addr().String())
+		go func() { _ = http.Serve(dln, server.DebugHandler()) }()
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	servers := []*listener{{name: "gatehouse", addr: cfg.Listen, handler: srv.Handler, cert: cert}}
-	if cfg.MetricsListen != "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", srv.Metrics.Handler())
-		servers = append(servers, &listener{name: "metrics", addr: cfg.MetricsListen, handler: mux})
-	}
-	if cfg.DebugListen != "" {
-		dln, err := net.Listen("tcp", cfg.DebugListen)
-		if err != nil {
-			return fail(stderr, fmt.Errorf("debug_listen: %w", err))
-		}
-		defer dln.Close()
-		logger.Warn("profiler (pprof) served on the debug address", "debug_listen", dln.Addr().String())
-		go func() { _ = http.Serve(dln, server.DebugHandler()) }()
-	}
 	errc := make(chan error, len(servers))
 	for _, l := range servers {
-		if err := l.listen(logger); err != nil {
-			for _, started := range servers {
-				started.close()
-			}
-			return fail(stderr, err)
-		}
-	}
-	for _, l := range servers {
+		l.prepare(logger)
 		go func() { errc <- l.serve() }()
 		scheme := "http"
 		if l.cert != nil {
@@ -106,6 +133,7 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		}
 		logger.Info(l.name+" serving", "issuer", cfg.Issuer, "listen", l.ln.Addr().String(), "scheme", scheme)
 	}
+	printNextSteps(stderr, logger, cfg, configPath, secretPath)
 	// The janitor stops, and is waited for, before srv.Close and
 	// store.Close run (defers run last-in first-out), however serve ends.
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
@@ -149,12 +177,18 @@ type listener struct {
 	srv     *http.Server
 }
 
-func (l *listener) listen(logger *slog.Logger) error {
+// listen takes the listener's port, before anything else is made.
+func (l *listener) listen() error {
 	ln, err := net.Listen("tcp", l.addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", l.name, err)
 	}
 	l.ln = ln
+	return nil
+}
+
+// prepare builds the HTTP server for the handler, once set.
+func (l *listener) prepare(logger *slog.Logger) {
 	l.srv = &http.Server{
 		Handler:           l.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -167,9 +201,9 @@ func (l *listener) listen(logger *slog.Logger) error {
 	if l.cert != nil {
 		l.srv.TLSConfig = l.cert.TLSConfig()
 	}
-	return nil
 }
 
+// serve serves on the port taken by listen until the server shuts down.
 func (l *listener) serve() error {
 	var err error
 	if l.cert != nil {

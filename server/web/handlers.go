@@ -185,6 +185,7 @@ func federationDefaults(o Options) FederationOptions {
 
 // Register mounts the pages on r.
 func (h *Handlers) Register(r *mux.Router) {
+	r.HandleFunc("/", h.home).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/login", h.loginForm).Methods(http.MethodGet, http.MethodHead)
 	// Cross-origin form posts are refused outright (Sec-Fetch-Site /
 	// Origin), on top of the CSRF token every form carries.

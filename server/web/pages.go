@@ -126,6 +126,7 @@ var samples = map[string]any{
 	tmplSignedIn: signedInPage{Name: "A", Email: "a@example.com"},
 	tmplRegister: registerPage{Email: "a@example.com", Name: "A", Flow: "client_id=x", CSRFToken: "t", Errors: sampleErrors, LoginURL: "/login"},
 	tmplNotice:   noticePage{Title: "T", Message: "M", LinkURL: "/login", LinkText: "Sign in"},
+	tmplHome:     homePage{Register: true},
 	tmplForgot:   forgotPage{Email: "a@example.com", CSRFToken: "t", Errors: sampleErrors},
 	tmplReset:    resetPage{Token: "x", CSRFToken: "t", Errors: sampleErrors},
 	tmplVerify:   verifyPage{Token: "x", Flow: "client_id=x", CSRFToken: "t"},

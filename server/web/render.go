@@ -38,7 +38,7 @@ const (
 // pageNames lists every template a renderer needs, layout first.
 var pageNames = []string{
 	tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn, tmplRegister, tmplNotice,
-	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout,
+	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout, tmplHome,
 }
 
 // contentSecurityPolicy is sent with every page (plus the logo's origin in

@@ -50,6 +50,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 func applyMigrations(ctx context.Context, tx pgx.Tx, ms []sqlutil.Migration) error {
+	// Another node may hold the lock for as long as its migration takes.
+	for _, set := range []string{`SET LOCAL statement_timeout = 0`, `SET LOCAL lock_timeout = 0`} {
+		if _, err := tx.Exec(ctx, set); err != nil {
+			return fmt.Errorf("timeouts: %w", err)
+		}
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))`,
 		int32(migrateLock)); err != nil {
 		return fmt.Errorf("lock: %w", err)

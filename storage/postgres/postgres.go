@@ -31,6 +31,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,13 @@ type Options struct {
 	MinConns        int
 	ConnectTimeout  time.Duration
 	MaxConnLifetime time.Duration
+	// StatementTimeout and LockTimeout, when positive, are set on every
+	// connection (statement_timeout, lock_timeout): no statement runs, or
+	// waits for a lock, longer, so a slow delete or a held row lock
+	// cannot stall the requests queued behind it. Migrations run without
+	// them (they wait for one another's advisory lock).
+	StatementTimeout time.Duration
+	LockTimeout      time.Duration
 }
 
 // Store is storage.Store on a PostgreSQL database. Build it with Open.
@@ -80,6 +88,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime
+	}
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	if opts.LockTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(opts.LockTimeout.Milliseconds(), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -126,6 +140,7 @@ type txKey struct{ s *Store }
 type txState struct {
 	tx     pgx.Tx
 	nested bool
+	ended  func() // tells the request's storage.WithTxGuard the tx ended
 }
 
 func (s *Store) txFrom(ctx context.Context) *txState {
@@ -200,7 +215,8 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, fmt.Errorf("postgres: begin: %w", mapErr(err))
 	}
-	return context.WithValue(ctx, txKey{s}, &txState{tx: tx}), nil
+	ended := storage.GuardTx(ctx, func() { _ = tx.Rollback(context.WithoutCancel(ctx)) })
+	return context.WithValue(ctx, txKey{s}, &txState{tx: tx, ended: ended}), nil
 }
 
 // Commit commits the transaction in ctx; on a nested context it does
@@ -214,6 +230,7 @@ func (s *Store) Commit(ctx context.Context) error {
 	if st.nested {
 		return nil
 	}
+	defer st.ended()
 	if err := st.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", mapErr(err))
 	}
@@ -232,6 +249,7 @@ func (s *Store) Rollback(ctx context.Context) error {
 	}
 	// A cancelled request context must not keep the connection in a
 	// transaction: roll back regardless.
+	defer st.ended()
 	if err := st.tx.Rollback(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("postgres: rollback: %w", mapErr(err))
 	}
