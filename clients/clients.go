@@ -46,6 +46,9 @@ type Spec struct {
 	GrantTypes             []string `json:"grant_types"`
 	Scopes                 []string `json:"scopes"`
 	Audience               []string `json:"audience"`
+	// IntrospectAny registers a resource server, which may introspect any
+	// token; other clients only the tokens issued to them.
+	IntrospectAny bool `json:"introspect_any"`
 }
 
 // Hasher hashes client secrets (secret.Hasher).
@@ -81,6 +84,7 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		ResponseTypes:          responseTypes(spec.GrantTypes),
 		Scopes:                 spec.Scopes,
 		Audience:               spec.Audience,
+		IntrospectAny:          spec.IntrospectAny,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
 	}
@@ -131,6 +135,9 @@ func (s *Spec) check() error {
 		if !slices.Contains(GrantTypes, g) {
 			return fmt.Errorf("unknown grant type %q (supported: %s)", g, strings.Join(GrantTypes, ", "))
 		}
+	}
+	if s.Public && s.IntrospectAny {
+		return errors.New("a public client cannot introspect tokens: --introspect-any needs a confidential client")
 	}
 	if s.Public && slices.Contains(s.GrantTypes, "client_credentials") {
 		return errors.New("a public client cannot use the client_credentials grant")

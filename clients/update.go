@@ -34,6 +34,7 @@ func SpecOf(c storage.Client) Spec {
 		GrantTypes:             c.GrantTypes,
 		Scopes:                 c.Scopes,
 		Audience:               c.Audience,
+		IntrospectAny:          c.IntrospectAny,
 	}
 }
 
@@ -56,6 +57,7 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		c.RedirectURIs, c.PostLogoutRedirectURIs = spec.RedirectURIs, spec.PostLogoutRedirectURIs
 		c.GrantTypes, c.ResponseTypes = spec.GrantTypes, responseTypes(spec.GrantTypes)
 		c.Scopes, c.Audience = spec.Scopes, spec.Audience
+		c.IntrospectAny = spec.IntrospectAny
 		c.UpdatedAt = now.UTC()
 		out = *c
 		return nil

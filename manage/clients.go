@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ type ClientChange struct {
 	GrantTypes             *[]string `json:"grant_types"`
 	Scopes                 *[]string `json:"scopes"`
 	Audience               *[]string `json:"audience"`
+	IntrospectAny          *bool     `json:"introspect_any"`
 }
 
 // apply writes the set fields into spec and returns their names.
@@ -26,6 +28,9 @@ func (ch ClientChange) apply(spec *clients.Spec) []string {
 	var fields []string
 	if ch.Name != nil {
 		spec.Name, fields = *ch.Name, append(fields, "name")
+	}
+	if ch.IntrospectAny != nil {
+		spec.IntrospectAny, fields = *ch.IntrospectAny, append(fields, "introspect_any")
 	}
 	for _, f := range []struct {
 		name string
@@ -53,8 +58,9 @@ func (s *Service) CreateClient(ctx context.Context, a Actor, spec clients.Spec) 
 		return storage.Client{}, "", err
 	}
 	s.record(ctx, a, audit.ClientCreated, "", c.ID, map[string]string{
-		"grant_types": strings.Join(c.GrantTypes, " "),
-		"scopes":      strings.Join(c.Scopes, " "),
+		"grant_types":    strings.Join(c.GrantTypes, " "),
+		"scopes":         strings.Join(c.Scopes, " "),
+		"introspect_any": strconv.FormatBool(c.IntrospectAny),
 	})
 	return c, plain, nil
 }

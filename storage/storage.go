@@ -154,8 +154,11 @@ type Client struct {
 	ResponseTypes          []string
 	Scopes                 []string
 	Audience               []string
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// IntrospectAny marks a resource server: it may introspect any token.
+	// Every other client may introspect only the tokens issued to it.
+	IntrospectAny bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Clients stores OAuth2 clients.

@@ -143,6 +143,7 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.Var(&grants, "grant-type", "grant type (repeatable)")
 	fs.Var(&scopes, "scope", "allowed scope (repeatable)")
 	fs.Var(&audience, "audience", "allowed audience (repeatable)")
+	fs.BoolVar(&spec.IntrospectAny, "introspect-any", false, "a resource server: may introspect any token (others only their own)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}

@@ -327,9 +327,16 @@ func TestClients(t *testing.T) {
 	if s, _ := out2["client_secret"].(string); len(s) < 43 || s == generated {
 		t.Errorf("second generated secret %q (first %q)", s, generated)
 	}
+	if out2["introspect_any"] != false {
+		t.Errorf("introspect_any defaults to %v, want false", out2["introspect_any"])
+	}
 
-	// An operator-chosen secret of 32+ characters is accepted.
-	c.ok("clients", "create", "--id", "chosen", "--secret", strings.Repeat("s", 32), "--grant-type", "client_credentials")
+	// An operator-chosen secret of 32+ characters is accepted; this one
+	// registers a resource server, which may introspect any token.
+	chosen := c.ok("clients", "create", "--id", "chosen", "--secret", strings.Repeat("s", 32), "--grant-type", "client_credentials", "--introspect-any")
+	if chosen["introspect_any"] != true {
+		t.Errorf("--introspect-any printed %v", chosen["introspect_any"])
+	}
 
 	// A public client has no secret.
 	pub := c.ok("clients", "create", "--id", "spa", "--public", "--redirect-uri", "http://localhost:5173/cb")
@@ -385,6 +392,7 @@ func TestClients(t *testing.T) {
 		{"authorization_code without redirect", "redirect uri", []string{"--id", "g2", "--grant-type", "authorization_code"}},
 		{"default grants without redirect", "redirect uri", []string{"--id", "g3"}},
 		{"public client_credentials", "client_credentials", []string{"--id", "g4", "--public", "--grant-type", "client_credentials"}},
+		{"public introspect-any", "confidential", append([]string{"--id", "g5", "--public", "--introspect-any"}, redirect...)},
 		{"bad scope", "scope", append([]string{"--id", "s1", "--scope", `a"b`}, redirect...)},
 		{"unknown flag", "flag", append([]string{"--id", "f1", "--colour", "red"}, redirect...)},
 		{"stray argument", "unexpected argument", append([]string{"--id", "f2", "stray"}, redirect...)},

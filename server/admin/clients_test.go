@@ -56,6 +56,16 @@ func TestClientsCRUD(t *testing.T) {
 		t.Errorf("patched: %s", p.Body)
 	}
 	noSecrets(t, p.Body, sec)
+	if p.JSON["introspect_any"] != false {
+		t.Errorf("introspect_any before it was set: %s", p.Body)
+	}
+	// introspect_any registers the client as a resource server.
+	if rs := f.ok(t, admin, http.MethodPatch, "/admin/clients/reports", map[string]any{"introspect_any": true}, http.StatusOK); rs.JSON["introspect_any"] != true {
+		t.Errorf("patched introspect_any: %s", rs.Body)
+	}
+	if g := f.ok(t, admin, http.MethodGet, "/admin/clients/reports", nil, http.StatusOK); g.JSON["introspect_any"] != true {
+		t.Errorf("introspect_any not stored: %s", g.Body)
+	}
 	if _, err := f.ccToken(t, "reports", sec, "api:write"); err != nil {
 		t.Errorf("the new scope: %v", err)
 	}
@@ -86,7 +96,7 @@ func TestClientsCRUD(t *testing.T) {
 	wantError(t, f.call(t, admin, http.MethodGet, "/admin/clients/reports", nil), http.StatusNotFound, "not_found")
 	wantError(t, f.call(t, admin, http.MethodDelete, "/admin/clients/reports", nil), http.StatusNotFound, "not_found")
 
-	for typ, n := range map[string]int{audit.ClientCreated: 2, audit.ClientUpdated: 1, audit.ClientSecretRotated: 1, audit.ClientDeleted: 1} {
+	for typ, n := range map[string]int{audit.ClientCreated: 2, audit.ClientUpdated: 2, audit.ClientSecretRotated: 1, audit.ClientDeleted: 1} {
 		ev := f.events(t, typ)
 		if len(ev) != n {
 			t.Errorf("%d %s events, want %d", len(ev), typ, n)

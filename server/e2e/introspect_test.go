@@ -47,11 +47,17 @@ func TestIntrospection(t *testing.T) {
 		}
 	})
 
-	t.Run("any confidential client may introspect", func(t *testing.T) {
+	t.Run("another client hears nothing; a resource server does", func(t *testing.T) {
+		// Issue 11 item 2; TestIntrospectionAuthorization has the matrix.
 		id, sec := f.env.CreateClient(t, clients.Spec{ID: "api", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api:read"}})
 		r := post(t, f.env, "/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, id, sec)
+		if r.Status != http.StatusOK || r.JSON["active"] != false || len(r.JSON) != 1 {
+			t.Errorf("introspection by another client: %d %s, want only active=false", r.Status, r.Body)
+		}
+		id, sec = f.env.CreateClient(t, clients.Spec{ID: "rs", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api:read"}, IntrospectAny: true})
+		r = post(t, f.env, "/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, id, sec)
 		if r.Status != http.StatusOK || r.JSON["active"] != true {
-			t.Errorf("introspection by another confidential client: %d %s", r.Status, r.Body)
+			t.Errorf("introspection by a resource server: %d %s", r.Status, r.Body)
 		}
 	})
 

@@ -32,7 +32,7 @@ func toFositeClient(c storage.Client) fosite.Client {
 	if !slices.Contains(audience, c.ID) {
 		audience = append(slices.Clone(audience), c.ID)
 	}
-	return &client{&fosite.DefaultClient{
+	return &client{introspectAny: c.IntrospectAny, DefaultClient: &fosite.DefaultClient{
 		ID:            c.ID,
 		Secret:        c.SecretHash,
 		RedirectURIs:  c.RedirectURIs,
@@ -48,6 +48,18 @@ func toFositeClient(c storage.Client) fosite.Client {
 // response modes.
 type client struct {
 	*fosite.DefaultClient
+	// introspectAny marks a resource server, which may introspect tokens
+	// issued to any client (storage.Client.IntrospectAny).
+	introspectAny bool
+}
+
+// mayIntrospect reports whether caller may learn about a token issued to
+// owner: its own tokens, or any token for a resource server.
+func mayIntrospect(caller, owner fosite.Client) bool {
+	if c, ok := caller.(*client); ok && c.introspectAny {
+		return true
+	}
+	return owner != nil && owner.GetID() == caller.GetID()
 }
 
 var _ fosite.ResponseModeClient = (*client)(nil)

@@ -7,6 +7,8 @@ package oauth
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/ory/fosite"
@@ -110,4 +112,15 @@ func NewProvider(o ProviderOptions) *Provider {
 // refresh tokens become inactive and the access tokens are deleted.
 func (p *Provider) revokeRequest(ctx context.Context, requestID string) error {
 	return errors.Join(p.store.RevokeRefreshToken(ctx, requestID), p.store.RevokeAccessToken(ctx, requestID))
+}
+
+// authenticateClient authenticates the client of a request the way the
+// token endpoint does (client_secret_basic, client_secret_post, public
+// clients by id alone, public clients sending a secret refused), with the
+// hints fosite gives. r's form must be parsed.
+func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	if p.config.ClientAuthenticationStrategy == nil {
+		return nil, fosite.ErrServerError.WithDebug("no client authentication strategy")
+	}
+	return p.config.ClientAuthenticationStrategy(ctx, r, form)
 }

@@ -1,0 +1,113 @@
+package oauth
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/ory/fosite"
+)
+
+// Introspect is the RFC 7662 introspection endpoint. Only a confidential
+// client that proves its secret (client_secret_basic or client_secret_post)
+// is heard, never the holder of a bearer token; it learns about the tokens
+// issued to it, or about any token when it is registered as a resource
+// server (introspect_any). Every other token reads {"active": false}. The
+// answer consults storage, so revoked tokens are inactive at once.
+type Introspect struct {
+	Provider *Provider
+	Logger   *slog.Logger
+}
+
+// IntrospectionAuthMethods are the client authentication methods the
+// introspection endpoint accepts, as discovery advertises them.
+var IntrospectionAuthMethods = []string{"client_secret_basic", "client_secret_post"}
+
+// ServeHTTP handles one introspection request.
+func (h *Introspect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	caller, err := h.authenticate(ctx, r)
+	if err != nil {
+		h.unauthorized(ctx, w, err)
+		return
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		h.Provider.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
+		return
+	}
+	use, ar, err := h.Provider.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), NewSession())
+	if err != nil {
+		if !isInactive(err) {
+			logError(ctx, h.Logger, "introspection", err)
+		}
+		h.Provider.WriteIntrospectionError(ctx, w, fosite.ErrInactiveToken.WithWrap(err))
+		return
+	}
+	if !mayIntrospect(caller, ar.GetClient()) {
+		// RFC 7662 section 4: the server decides who may ask; a client
+		// that may not is told no more than about an unknown token.
+		h.Provider.WriteIntrospectionResponse(ctx, w, &fosite.IntrospectionResponse{Active: false})
+		return
+	}
+	resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: use}
+	switch use {
+	case fosite.AccessToken:
+		resp.AccessTokenType = fosite.BearerAccessToken
+	case fosite.RefreshToken:
+		// fosite reports exp from the access-token expiry whatever the
+		// token; a refresh token's own expiry is what RFC 7662 asks for.
+		// The session is this response's private copy.
+		sess := ar.GetSession()
+		sess.SetExpiresAt(fosite.AccessToken, sess.GetExpiresAt(fosite.RefreshToken))
+	}
+	h.Provider.WriteIntrospectionResponse(ctx, w, resp)
+}
+
+// authenticate returns the calling client, which must be confidential and
+// prove its secret. fosite's NewIntrospectionRequest is not used: it takes
+// an access_token parameter or a bearer header as the caller's credentials
+// and then skips the client check, so anyone holding any access token
+// could ask about every other token.
+func (h *Introspect) authenticate(ctx context.Context, r *http.Request) (fosite.Client, error) {
+	if r.Method != http.MethodPost {
+		return nil, fosite.ErrInvalidRequest.WithHint("Introspection requests are POSTed.")
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed.").WithWrap(err)
+	}
+	if err := checkSingleValues(r.PostForm); err != nil {
+		return nil, err
+	}
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP") || r.PostForm.Has("access_token") {
+		return nil, fosite.ErrInvalidClient.WithHint("Authenticate as a confidential client (client_secret_basic or client_secret_post), not with a token.")
+	}
+	if err := checkClientAuth(r); err != nil {
+		return nil, err
+	}
+	c, err := h.Provider.authenticateClient(ctx, r, r.PostForm)
+	if err != nil {
+		return nil, err
+	}
+	if c.IsPublic() {
+		return nil, fosite.ErrInvalidClient.WithHint("A public client cannot introspect tokens.")
+	}
+	return c, nil
+}
+
+// unauthorized answers a failed client authentication: 401 invalid_client
+// with a Basic challenge. A malformed request keeps its own error.
+func (h *Introspect) unauthorized(ctx context.Context, w http.ResponseWriter, err error) {
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField {
+		h.Provider.WriteIntrospectionError(ctx, w, err)
+		return
+	}
+	if rfc.ErrorField != fosite.ErrInvalidClient.ErrorField {
+		logError(ctx, h.Logger, "introspection client authentication", err)
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
+	h.Provider.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrInvalidClient.WithWrap(err))
+}
