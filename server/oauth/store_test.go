@@ -156,17 +156,23 @@ type sessionKind struct {
 
 var sessionKinds = []sessionKind{
 	{
-		name:   "authorize code",
-		create: func(a *adapter, ctx context.Context, k string, r fosite.Requester) error { return a.CreateAuthorizeCodeSession(ctx, k, r) },
+		name: "authorize code",
+		create: func(a *adapter, ctx context.Context, k string, r fosite.Requester) error {
+			return a.CreateAuthorizeCodeSession(ctx, k, r)
+		},
 		get: func(a *adapter, ctx context.Context, k string, s fosite.Session) (fosite.Requester, error) {
 			return a.GetAuthorizeCodeSession(ctx, k, s)
 		},
-		inactive:   fosite.ErrInvalidatedAuthorizeCode,
-		deactivate: func(a *adapter, ctx context.Context, k, _ string) error { return a.InvalidateAuthorizeCodeSession(ctx, k) },
+		inactive: fosite.ErrInvalidatedAuthorizeCode,
+		deactivate: func(a *adapter, ctx context.Context, k, _ string) error {
+			return a.InvalidateAuthorizeCodeSession(ctx, k)
+		},
 	},
 	{
-		name:   "access token",
-		create: func(a *adapter, ctx context.Context, k string, r fosite.Requester) error { return a.CreateAccessTokenSession(ctx, k, r) },
+		name: "access token",
+		create: func(a *adapter, ctx context.Context, k string, r fosite.Requester) error {
+			return a.CreateAccessTokenSession(ctx, k, r)
+		},
 		get: func(a *adapter, ctx context.Context, k string, s fosite.Session) (fosite.Requester, error) {
 			return a.GetAccessTokenSession(ctx, k, s)
 		},
@@ -185,16 +191,20 @@ var sessionKinds = []sessionKind{
 		deactivate: func(a *adapter, ctx context.Context, k, id string) error { return a.RotateRefreshToken(ctx, id, k) },
 	},
 	{
-		name:   "pkce",
-		create: func(a *adapter, ctx context.Context, k string, r fosite.Requester) error { return a.CreatePKCERequestSession(ctx, k, r) },
+		name: "pkce",
+		create: func(a *adapter, ctx context.Context, k string, r fosite.Requester) error {
+			return a.CreatePKCERequestSession(ctx, k, r)
+		},
 		get: func(a *adapter, ctx context.Context, k string, s fosite.Session) (fosite.Requester, error) {
 			return a.GetPKCERequestSession(ctx, k, s)
 		},
 		remove: func(a *adapter, ctx context.Context, k string) error { return a.DeletePKCERequestSession(ctx, k) },
 	},
 	{
-		name:   "openid connect",
-		create: func(a *adapter, ctx context.Context, k string, r fosite.Requester) error { return a.CreateOpenIDConnectSession(ctx, k, r) },
+		name: "openid connect",
+		create: func(a *adapter, ctx context.Context, k string, r fosite.Requester) error {
+			return a.CreateOpenIDConnectSession(ctx, k, r)
+		},
 		get: func(a *adapter, ctx context.Context, k string, s fosite.Session) (fosite.Requester, error) {
 			req := fosite.NewRequest()
 			req.Session = s
