@@ -95,7 +95,8 @@ func NewProvider(o ProviderOptions) *Provider {
 		compose.OAuth2PKCEFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
-		compose.OAuth2ResourceOwnerPasswordCredentialsFactory, //nolint:staticcheck // the password grant is part of the contract
+		//lint:ignore SA1019 fosite marks the password grant deprecated (OAuth 2.1 drops it); it is part of Gatehouse's contract.
+		compose.OAuth2ResourceOwnerPasswordCredentialsFactory,
 		compose.OpenIDConnectExplicitFactory,
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2TokenIntrospectionFactory,
