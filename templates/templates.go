@@ -1,7 +1,7 @@
 // Package templates holds Gatehouse's HTML page templates, embedded in the
 // binary so it runs from any directory. server/web parses every page at
-// start; an operator may instead point it at a directory holding files of
-// the same names.
+// start; an operator may put a directory in front of them (Overlay), whose
+// files replace the embedded ones of the same names.
 //
 // layout.html defines "layout", the shared page shell; every other file
 // defines "title" and "content" for one page and is rendered through it.

@@ -97,7 +97,7 @@ func NewBrandedRenderer(dir string, b Branding) (*Renderer, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("web: templates directory %s is not a directory", dir)
 	}
-	return newRenderer(os.DirFS(dir), b)
+	return newRenderer(templates.Overlay(os.DirFS(dir)), b)
 }
 
 // NewRendererFS parses every page from fsys; see NewRenderer.
