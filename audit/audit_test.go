@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/audit"
-	"github.com/gatehouse-id/gatehouse/server/clientip"
+	"github.com/gatehouse-id/gatehouse/internal/clientip"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/sqlite"
 )

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -41,13 +42,13 @@ type AuthorizeOptions struct {
 }
 
 // Authorize is the authorization endpoint (GET/POST /oauth2/auth) and the
-// session.Resumer the login and consent pages continue it through.
+// signin.Resumer the login and consent pages continue it through.
 type Authorize struct {
 	AuthorizeOptions
 	proofKey []byte
 }
 
-var _ session.Resumer = (*Authorize)(nil)
+var _ signin.Resumer = (*Authorize)(nil)
 
 // loginProofParam carries, from the login step to the consent step, the
 // proof that the person authenticated during this very flow, so a flow
@@ -64,12 +65,12 @@ func NewAuthorize(o AuthorizeOptions) *Authorize {
 
 // ServeHTTP handles a fresh authorization request.
 func (a *Authorize) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.authorize(w, r, session.Step{})
+	a.authorize(w, r, signin.Step{})
 }
 
 // Resume continues the authorization request flow (its original query)
 // after a login or consent page.
-func (a *Authorize) Resume(w http.ResponseWriter, r *http.Request, flow string, step session.Step) {
+func (a *Authorize) Resume(w http.ResponseWriter, r *http.Request, flow string, step signin.Step) {
 	r2, proven, err := a.flowRequest(r, flow)
 	if err != nil {
 		a.Pages.Error(w, r, http.StatusBadRequest, a.Messages.InvalidRequest)
@@ -79,18 +80,18 @@ func (a *Authorize) Resume(w http.ResponseWriter, r *http.Request, flow string, 
 	a.authorize(w, r2, step)
 }
 
-// Check implements session.Resumer: it validates flow the way authorize
+// Check implements signin.Resumer: it validates flow the way authorize
 // does, without signing anyone in or issuing anything.
-func (a *Authorize) Check(r *http.Request, flow string) (session.Flow, error) {
+func (a *Authorize) Check(r *http.Request, flow string) (signin.Flow, error) {
 	r2, _, err := a.flowRequest(r, flow)
 	if err != nil {
-		return session.Flow{}, err
+		return signin.Flow{}, err
 	}
 	ar, err := a.parseRequest(r2)
 	if err != nil {
-		return session.Flow{}, err
+		return signin.Flow{}, err
 	}
-	return session.Flow{
+	return signin.Flow{
 		ClientID:  ar.GetClient().GetID(),
 		Scopes:    ar.GetRequestedScopes(),
 		LoginHint: ar.GetRequestForm().Get("login_hint"),
@@ -119,7 +120,7 @@ func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, er
 	return ar, checkCodeRequest(ar)
 }
 
-func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step session.Step) {
+func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signin.Step) {
 	ctx := r.Context()
 	ar, err := a.parseRequest(r)
 	if err != nil {
@@ -152,10 +153,10 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step sessi
 	clientID := ar.GetClient().GetID()
 	requested := ar.GetRequestedScopes()
 	switch step.Consent {
-	case session.DecisionDeny:
+	case signin.DecisionDeny:
 		a.writeError(ctx, w, r, ar, fosite.ErrAccessDenied.WithHint("The person denied the request."))
 		return
-	case session.DecisionAllow:
+	case signin.DecisionAllow:
 		if err := a.saveConsent(ctx, cur.User.ID, clientID, requested); err != nil {
 			a.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
 			return

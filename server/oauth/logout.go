@@ -13,13 +13,13 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/keys"
-	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // PathEndSession is the RP-initiated logout endpoint, served by the pages
 // (server/web) and advertised here as end_session_endpoint.
-const PathEndSession = session.PathEndSession
+const PathEndSession = signin.PathEndSession
 
 // signingAlgs are the algorithms Gatehouse signs ID tokens with.
 var signingAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
@@ -35,23 +35,23 @@ type EndSession struct {
 	Clients storage.Clients
 }
 
-var _ session.LogoutParser = (*EndSession)(nil)
+var _ signin.LogoutParser = (*EndSession)(nil)
 
-// ParseLogout implements session.LogoutParser.
-func (e *EndSession) ParseLogout(ctx context.Context, params url.Values) (session.LogoutRequest, error) {
-	req := session.LogoutRequest{ClientID: params.Get("client_id"), State: params.Get("state")}
+// ParseLogout implements signin.LogoutParser.
+func (e *EndSession) ParseLogout(ctx context.Context, params url.Values) (signin.LogoutRequest, error) {
+	req := signin.LogoutRequest{ClientID: params.Get("client_id"), State: params.Get("state")}
 	if !safetext.Storable(req.ClientID) {
 		// No client has such an id (and PostgreSQL refuses to look it up).
-		return session.LogoutRequest{}, fmt.Errorf("%w: client_id is not text", session.ErrLogoutClient)
+		return signin.LogoutRequest{}, fmt.Errorf("%w: client_id is not text", signin.ErrLogoutClient)
 	}
 	if hint := params.Get("id_token_hint"); hint != "" {
 		claims, err := e.verifyHint(ctx, hint)
 		if err != nil {
-			return session.LogoutRequest{}, fmt.Errorf("%w: %w", session.ErrLogoutHint, err)
+			return signin.LogoutRequest{}, fmt.Errorf("%w: %w", signin.ErrLogoutHint, err)
 		}
 		switch {
 		case req.ClientID != "" && !slices.Contains(claims.Audience, req.ClientID):
-			return session.LogoutRequest{}, fmt.Errorf("%w: client_id is not the hint's audience", session.ErrLogoutClient)
+			return signin.LogoutRequest{}, fmt.Errorf("%w: client_id is not the hint's audience", signin.ErrLogoutClient)
 		case req.ClientID == "" && claims.AuthorizedParty != "":
 			req.ClientID = claims.AuthorizedParty
 		case req.ClientID == "" && len(claims.Audience) == 1:
@@ -62,16 +62,16 @@ func (e *EndSession) ParseLogout(ctx context.Context, params url.Values) (sessio
 	redirect := params.Get("post_logout_redirect_uri")
 	if req.ClientID == "" {
 		if redirect != "" {
-			return session.LogoutRequest{}, fmt.Errorf("%w: no client to check it against", session.ErrLogoutRedirect)
+			return signin.LogoutRequest{}, fmt.Errorf("%w: no client to check it against", signin.ErrLogoutRedirect)
 		}
 		return req, nil
 	}
 	c, err := e.Clients.GetClient(ctx, req.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return session.LogoutRequest{}, fmt.Errorf("%w: %q", session.ErrLogoutClient, safetext.Param(req.ClientID))
+		return signin.LogoutRequest{}, fmt.Errorf("%w: %q", signin.ErrLogoutClient, safetext.Param(req.ClientID))
 	}
 	if err != nil {
-		return session.LogoutRequest{}, fmt.Errorf("oauth: logout: load client: %w", err)
+		return signin.LogoutRequest{}, fmt.Errorf("oauth: logout: load client: %w", err)
 	}
 	req.ClientName = c.Name
 	if strings.TrimSpace(c.Name) == "" {
@@ -79,7 +79,7 @@ func (e *EndSession) ParseLogout(ctx context.Context, params url.Values) (sessio
 	}
 	if redirect != "" {
 		if !slices.Contains(c.PostLogoutRedirectURIs, redirect) {
-			return session.LogoutRequest{}, fmt.Errorf("%w: %q for client %q", session.ErrLogoutRedirect, safetext.Param(redirect), c.ID)
+			return signin.LogoutRequest{}, fmt.Errorf("%w: %q for client %q", signin.ErrLogoutRedirect, safetext.Param(redirect), c.ID)
 		}
 		req.RedirectURI = redirect
 	}

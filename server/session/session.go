@@ -1,6 +1,7 @@
 // Package session manages signed-in browsers: a server-side row per session
 // whose random id travels in an HttpOnly cookie (only its SHA-256 is
-// stored), and the Step a page hands back to the authorization endpoint.
+// stored). What a page hands back to the authorization endpoint is in
+// server/signin.
 package session
 
 import (
@@ -10,9 +11,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/clientip"
 	"github.com/gatehouse-id/gatehouse/internal/safetext"
 	"github.com/gatehouse-id/gatehouse/secret"
-	"github.com/gatehouse-id/gatehouse/server/clientip"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 

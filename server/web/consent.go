@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -40,19 +41,19 @@ func describeScopes(scopes []string) []string {
 // consentRequest returns the signed-in person and the checked pending
 // request of a consent page. On failure it has answered: the error page,
 // or the login page (keeping the flow) for a browser without a session.
-func (h *Handlers) consentRequest(w http.ResponseWriter, r *http.Request, flow string) (session.Current, session.Flow, bool) {
+func (h *Handlers) consentRequest(w http.ResponseWriter, r *http.Request, flow string) (session.Current, signin.Flow, bool) {
 	if flow == "" {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
-		return session.Current{}, session.Flow{}, false
+		return session.Current{}, signin.Flow{}, false
 	}
 	cur, err := h.sessions.Current(r)
 	if errors.Is(err, session.ErrNoSession) {
 		redirectToLogin(w, r, flow)
-		return cur, session.Flow{}, false
+		return cur, signin.Flow{}, false
 	}
 	if err != nil {
 		h.serverError(w, r, "load session", err)
-		return cur, session.Flow{}, false
+		return cur, signin.Flow{}, false
 	}
 	f, ok := h.checkFlow(w, r, flow)
 	return cur, f, ok
@@ -94,8 +95,8 @@ func (h *Handlers) consent(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
-	decision := session.Decision(r.PostForm.Get("decision"))
-	if decision != session.DecisionAllow && decision != session.DecisionDeny {
+	decision := signin.Decision(r.PostForm.Get("decision"))
+	if decision != signin.DecisionAllow && decision != signin.DecisionDeny {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
 		return
 	}
@@ -109,9 +110,9 @@ func (h *Handlers) consent(w http.ResponseWriter, r *http.Request) {
 	flow := r.PostForm.Get("flow")
 	h.logger.InfoContext(r.Context(), "consent", "user", cur.User.ID, "decision", string(decision))
 	outcome := audit.Success
-	if decision == session.DecisionDeny {
+	if decision == signin.DecisionDeny {
 		outcome = audit.Denied
 	}
 	h.audit.RecordRequest(r, audit.ConsentGranted, outcome, cur.User.ID, f.ClientID, map[string]string{"scope": strings.Join(f.Scopes, " ")})
-	h.resumer.Resume(w, r, flow, session.Step{Consent: decision})
+	h.resumer.Resume(w, r, flow, signin.Step{Consent: decision})
 }

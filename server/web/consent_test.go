@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/audit"
-	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -125,7 +125,7 @@ func TestConsentDecision(t *testing.T) {
 	c := e.signedIn()
 	token := e.formToken(c, consentPath(testFlow))
 
-	for _, d := range []session.Decision{session.DecisionAllow, session.DecisionDeny} {
+	for _, d := range []signin.Decision{signin.DecisionAllow, signin.DecisionDeny} {
 		t.Run(string(d), func(t *testing.T) {
 			before := len(e.resumer.Calls())
 			resp, _ := e.post(c, "/consent", url.Values{CSRFField: {token}, "flow": {testFlow}, "decision": {string(d)}})
@@ -136,7 +136,7 @@ func TestConsentDecision(t *testing.T) {
 			if len(calls) != before+1 {
 				t.Fatalf("Resume called %d times, want 1", len(calls)-before)
 			}
-			want := resumeCall{Flow: testFlow, Step: session.Step{Consent: d}, UserEmail: "alice@example.com"}
+			want := resumeCall{Flow: testFlow, Step: signin.Step{Consent: d}, UserEmail: "alice@example.com"}
 			if got := calls[len(calls)-1]; got != want {
 				t.Errorf("Resume got %+v, want %+v", got, want)
 			}

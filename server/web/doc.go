@@ -9,7 +9,7 @@
 // sends the browser here with the original authorization request's query in
 // a flow parameter; the pages carry it in a hidden field (login,
 // registration, consent, the verification link) and, once the person has
-// signed in or answered, hand it back through session.Resumer, which
+// signed in or answered, hand it back through signin.Resumer, which
 // re-validates the request and continues or answers with the protocol error.
 //
 // Every page is parsed at start (a missing or broken template fails start-up,

@@ -4,22 +4,22 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 )
 
 // checkFlow validates a pending authorization request through the
 // authorization endpoint before a page acts on it; an empty flow (a login
 // without an application) is valid. On failure it has answered with the
 // error page.
-func (h *Handlers) checkFlow(w http.ResponseWriter, r *http.Request, flow string) (session.Flow, bool) {
+func (h *Handlers) checkFlow(w http.ResponseWriter, r *http.Request, flow string) (signin.Flow, bool) {
 	if flow == "" {
-		return session.Flow{}, true
+		return signin.Flow{}, true
 	}
 	f, err := h.resumer.Check(r, flow)
 	if err != nil {
 		h.logger.InfoContext(r.Context(), "page refused an invalid flow", "error", err)
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
-		return session.Flow{}, false
+		return signin.Flow{}, false
 	}
 	return f, true
 }

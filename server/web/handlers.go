@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -35,7 +36,7 @@ type Options struct {
 	Sessions *session.Manager
 	Accounts *accounts.Service
 	Clients  ClientGetter
-	Resumer  session.Resumer
+	Resumer  signin.Resumer
 	// Secret is the system secret; the CSRF key is derived from it.
 	Secret []byte
 	// Secure sets the Secure flag on the CSRF cookie (https issuer).
@@ -65,7 +66,7 @@ type Options struct {
 	VerificationTTL  time.Duration
 	// Logout validates RP-initiated logout requests (/oauth2/logout); nil
 	// leaves that endpoint unserved.
-	Logout session.LogoutParser
+	Logout signin.LogoutParser
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Limiter bounds attempts per client IP on registration and
@@ -87,7 +88,7 @@ type Handlers struct {
 	sessions *session.Manager
 	accounts *accounts.Service
 	clients  ClientGetter
-	resumer  session.Resumer
+	resumer  signin.Resumer
 	csrf     *csrf
 	static   fs.FS
 	logger   *slog.Logger
@@ -100,7 +101,7 @@ type Handlers struct {
 	registration Registration
 	resetTTL     time.Duration
 	verifyTTL    time.Duration
-	logout       session.LogoutParser
+	logout       signin.LogoutParser
 	now          func() time.Time
 	handleKey    []byte // keys the session handles shown on the account page
 	tasks        *tasks
@@ -233,7 +234,7 @@ func (h *Handlers) Register(r *mux.Router) {
 
 // PathEndSession is the RP-initiated logout endpoint (OpenID Connect
 // RP-Initiated Logout 1.0), advertised as end_session_endpoint.
-const PathEndSession = session.PathEndSession
+const PathEndSession = signin.PathEndSession
 
 // Close waits for queued background work (mail) to finish and stops the
 // worker. Requests arriving afterwards have their mail dropped, logged.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 )
 
 func TestLoginFormRenders(t *testing.T) {
@@ -192,7 +193,7 @@ func TestLoginSuccessResumesFlow(t *testing.T) {
 	if len(calls) != 1 {
 		t.Fatalf("Resume called %d times, want 1", len(calls))
 	}
-	want := resumeCall{Flow: testFlow, Step: session.Step{Authenticated: true}, UserEmail: "alice@example.com"}
+	want := resumeCall{Flow: testFlow, Step: signin.Step{Authenticated: true}, UserEmail: "alice@example.com"}
 	if calls[0] != want {
 		t.Errorf("Resume got %+v, want %+v", calls[0], want)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 )
 
 // logoutDecision is the value of the confirmation button.
@@ -85,15 +86,15 @@ func (h *Handlers) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := h.logout.ParseLogout(r.Context(), clean)
 	switch {
-	case errors.Is(err, session.ErrLogoutHint):
+	case errors.Is(err, signin.ErrLogoutHint):
 		h.logger.InfoContext(r.Context(), "rp logout refused", "err", err)
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgLogoutInvalid)
 		return
-	case errors.Is(err, session.ErrLogoutClient):
+	case errors.Is(err, signin.ErrLogoutClient):
 		h.logger.InfoContext(r.Context(), "rp logout refused", "err", err)
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgUnknownClient)
 		return
-	case errors.Is(err, session.ErrLogoutRedirect):
+	case errors.Is(err, signin.ErrLogoutRedirect):
 		h.logger.InfoContext(r.Context(), "rp logout refused", "err", err)
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgLogoutBadRedirect)
 		return

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gatehouse-id/gatehouse/internal/clientip"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
-	"github.com/gatehouse-id/gatehouse/server/clientip"
 )
 
 // allow counts an attempt at action (ratelimit.ActionRegister,

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/audit"
-	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -30,7 +30,7 @@ func (h *Handlers) signIn(w http.ResponseWriter, r *http.Request, user storage.U
 	h.logger.InfoContext(r.Context(), "login", "user", user.ID, "event", ev.Type)
 	switch {
 	case flow != "":
-		h.resumer.Resume(w, signedIn, flow, session.Step{Authenticated: true})
+		h.resumer.Resume(w, signedIn, flow, signin.Step{Authenticated: true})
 	case returnTo != "":
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, returnTo, http.StatusSeeOther)

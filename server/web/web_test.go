@@ -22,6 +22,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/server/session"
+	"github.com/gatehouse-id/gatehouse/server/signin"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/sqlite"
 )
@@ -52,7 +53,7 @@ func flowFor(clientID, scope string) string {
 // resumeCall is what the fake authorization endpoint saw.
 type resumeCall struct {
 	Flow      string
-	Step      session.Step
+	Step      signin.Step
 	UserEmail string // the signed-in user as sessions.Current(r) sees it
 }
 
@@ -66,18 +67,18 @@ type fakeResumer struct {
 
 // Check accepts any well-formed flow naming a client, as a stand-in for the
 // authorization endpoint's validation (which server/e2e tests for real).
-func (f *fakeResumer) Check(_ *http.Request, flow string) (session.Flow, error) {
+func (f *fakeResumer) Check(_ *http.Request, flow string) (signin.Flow, error) {
 	q, err := url.ParseQuery(flow)
 	if err != nil {
-		return session.Flow{}, err
+		return signin.Flow{}, err
 	}
 	if q.Get("client_id") == "" {
-		return session.Flow{}, errors.New("fake: no client_id")
+		return signin.Flow{}, errors.New("fake: no client_id")
 	}
-	return session.Flow{ClientID: q.Get("client_id"), Scopes: strings.Fields(q.Get("scope")), LoginHint: q.Get("login_hint")}, nil
+	return signin.Flow{ClientID: q.Get("client_id"), Scopes: strings.Fields(q.Get("scope")), LoginHint: q.Get("login_hint")}, nil
 }
 
-func (f *fakeResumer) Resume(w http.ResponseWriter, r *http.Request, flow string, step session.Step) {
+func (f *fakeResumer) Resume(w http.ResponseWriter, r *http.Request, flow string, step signin.Step) {
 	call := resumeCall{Flow: flow, Step: step}
 	if cur, err := f.sessions.Current(r); err == nil {
 		call.UserEmail = cur.User.Email

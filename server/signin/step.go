@@ -1,4 +1,4 @@
-package session
+package signin
 
 import "net/http"
 

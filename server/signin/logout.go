@@ -1,4 +1,4 @@
-package session
+package signin
 
 import (
 	"context"
@@ -30,9 +30,9 @@ type LogoutRequest struct {
 // Errors of LogoutParser.ParseLogout. The pages show a fixed text for each
 // and never follow the redirect URI.
 var (
-	ErrLogoutHint     = errors.New("session: logout: id_token_hint is not valid")
-	ErrLogoutClient   = errors.New("session: logout: unknown client or client mismatch")
-	ErrLogoutRedirect = errors.New("session: logout: post_logout_redirect_uri is not registered")
+	ErrLogoutHint     = errors.New("signin: logout: id_token_hint is not valid")
+	ErrLogoutClient   = errors.New("signin: logout: unknown client or client mismatch")
+	ErrLogoutRedirect = errors.New("signin: logout: post_logout_redirect_uri is not registered")
 )
 
 // LogoutParser validates the parameters of an RP-initiated logout
