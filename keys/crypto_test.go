@@ -149,7 +149,7 @@ func TestJWSVerifiesAgainstJWKS(t *testing.T) {
 			}
 
 			set := parseJWKS(t, m)
-			jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
+			jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -117,7 +117,7 @@ func (e *EndSession) verifyHint(ctx context.Context, raw string) (hintClaims, er
 	if isAccessToken(raw) {
 		return hintClaims{}, errors.New("an access token, not an ID token")
 	}
-	jws, err := jose.ParseSigned(raw, signingAlgs)
+	jws, err := jose.ParseSignedCompact(raw, signingAlgs)
 	if err != nil {
 		return hintClaims{}, fmt.Errorf("parse: %w", err)
 	}

@@ -93,7 +93,8 @@ func NewProvider(o ProviderOptions) *Provider {
 		compose.OAuth2PKCEFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
-		compose.OAuth2ResourceOwnerPasswordCredentialsFactory, //nolint:staticcheck // the password grant is part of the contract
+		//lint:ignore SA1019 the password grant is part of the contract
+		compose.OAuth2ResourceOwnerPasswordCredentialsFactory,
 		compose.OpenIDConnectExplicitFactory,
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2TokenIntrospectionFactory,

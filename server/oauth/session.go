@@ -69,15 +69,6 @@ func (s *Session) setUser(user storage.User, scopes fosite.Arguments) {
 	s.Claims.Extra = extra
 }
 
-// newClientSession returns the session of a client_credentials token,
-// whose subject is the client itself (RFC 9068 section 2.2).
-func newClientSession(clientID string) *Session {
-	s := NewSession()
-	s.ClientID = clientID
-	s.Subject = clientID
-	return s
-}
-
 // GetJWTClaims returns the access-token claims. fosite mutates the result
 // (With sets exp, scope and aud), so it is built fresh on every call.
 func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {

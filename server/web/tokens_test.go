@@ -69,8 +69,7 @@ func tokenEnv(t *testing.T) (*env, *clock, *mailbox) {
 	t.Helper()
 	clk := &clock{now: time.Now().UTC()}
 	box := newMailbox()
-	var e *env
-	e = newEnv(t, func(o *Options) {
+	e := newEnv(t, func(o *Options) {
 		o.Store = o.Clients.(storage.Store)
 		o.Mailer = box
 		o.Now = clk.Now
