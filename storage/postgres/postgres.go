@@ -186,9 +186,6 @@ func (c textChecked) QueryRow(ctx context.Context, sql string, args ...any) pgx.
 	return c.q.QueryRow(ctx, sql, sqlutil.NullInvalidText(args, true)...)
 }
 
-// inTx reports whether ctx carries one of s's transactions.
-func (s *Store) inTx(ctx context.Context) bool { return s.txFrom(ctx) != nil }
-
 // BeginTx starts a READ COMMITTED transaction, or joins the one already in
 // ctx (the returned context is then nested).
 func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
