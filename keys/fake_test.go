@@ -131,6 +131,28 @@ func (s *memStore) UpdateKey(ctx context.Context, id string, fn func(*storage.Ke
 	})
 }
 
+func (s *memStore) UpdateKeys(ctx context.Context, fn func([]storage.Key) ([]storage.Key, error)) error {
+	if s.failList.Load() {
+		return errors.New("memstore: database is down")
+	}
+	return s.data(ctx, func(m map[string]storage.Key) error {
+		var old []storage.Key
+		for _, k := range m {
+			old = append(old, clone(k))
+		}
+		slices.SortFunc(old, func(a, b storage.Key) int { return a.SignFrom.Compare(b.SignFrom) })
+		next, err := fn(old)
+		if err != nil {
+			return err
+		}
+		clear(m)
+		for _, k := range next {
+			m[k.ID] = clone(k)
+		}
+		return nil
+	})
+}
+
 func (s *memStore) DeleteKey(ctx context.Context, id string) error {
 	return s.data(ctx, func(m map[string]storage.Key) error {
 		if _, ok := m[id]; !ok {

@@ -144,18 +144,15 @@ func (m *Manager) createFirst(ctx context.Context) error {
 		return fmt.Errorf("keys: %w", err)
 	}
 	created := false
-	err = storage.InTx(ctx, m.store, func(ctx context.Context) error {
-		rows, err := m.store.ListKeys(ctx)
-		if err != nil {
-			return err
-		}
+	err = m.store.UpdateKeys(ctx, func(rows []storage.Key) ([]storage.Key, error) {
+		created = false
 		for _, r := range rows {
 			if !retired(r.RetireAt, now) {
-				return nil // another process was first
+				return rows, nil // another process was first
 			}
 		}
 		created = true
-		return m.store.CreateKey(ctx, k)
+		return append(rows, k), nil
 	})
 	if err != nil {
 		return fmt.Errorf("keys: create first signing key: %w", err)
@@ -243,28 +240,17 @@ func (m *Manager) Rotate(ctx context.Context) (Info, error) {
 		return Info{}, fmt.Errorf("keys: rotate: %w", err)
 	}
 	var retiring []string
-	err = storage.InTx(ctx, m.store, func(ctx context.Context) error {
-		rows, err := m.store.ListKeys(ctx)
-		if err != nil {
-			return err
-		}
+	err = m.store.UpdateKeys(ctx, func(rows []storage.Key) ([]storage.Key, error) {
 		retiring = retiring[:0]
+		next := make([]storage.Key, 0, len(rows)+1)
 		for _, r := range rows {
-			if !r.RetireAt.IsZero() {
-				continue
+			if r.RetireAt.IsZero() {
+				r.RetireAt = retireAt
+				retiring = append(retiring, r.ID)
 			}
-			err := m.store.UpdateKey(ctx, r.ID, func(k *storage.Key) error {
-				if k.RetireAt.IsZero() {
-					k.RetireAt = retireAt
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("retire key %s: %w", r.ID, err)
-			}
-			retiring = append(retiring, r.ID)
+			next = append(next, r)
 		}
-		return m.store.CreateKey(ctx, k)
+		return append(next, k), nil
 	})
 	if err != nil {
 		return Info{}, fmt.Errorf("keys: rotate: %w", err)

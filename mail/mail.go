@@ -30,7 +30,8 @@ const DefaultFrom = "Gatehouse <no-reply@localhost>"
 type Message struct {
 	To      string
 	Subject string
-	Text    string
+	Text    string // the plain-text part
+	HTML    string // the HTML part, an alternative to Text; "" for none
 }
 
 // Sender delivers messages.
@@ -84,6 +85,10 @@ func build(from string, m Message, enc gomail.Encoding) (*gomail.Msg, error) {
 	msg.SetDate()
 	msg.SetMessageID()
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		// multipart/alternative: plain text first, the preferred HTML last.
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
 	return msg, nil
 }
 

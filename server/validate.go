@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -21,12 +20,8 @@ const MinSecretLength = keys.MinSecretLength
 // once, one per line. In dev mode a missing secret is allowed (Serve
 // generates and persists one).
 func (c *Config) Validate() error {
-	var errs []error
-	check := func(ok bool, format string, args ...any) {
-		if !ok {
-			errs = append(errs, fmt.Errorf(format, args...))
-		}
-	}
+	k := &checker{}
+	check := k.check
 
 	u, err := url.Parse(c.Issuer)
 	switch {
@@ -94,10 +89,11 @@ func (c *Config) Validate() error {
 		"keys.publish_ahead: %s is shorter than keys.refresh_interval (%s): other nodes would sign with a key before they publish it (use 0 to sign at once)",
 		c.Keys.PublishAhead.D(), c.Keys.RefreshInterval.D())
 	check(c.Keys.RefreshInterval.D() >= time.Second, "keys.refresh_interval: %s is shorter than 1s", c.Keys.RefreshInterval.D())
-	c.validateFeatures(check)
-	c.validateOps(check)
+	for _, validate := range sectionValidators() {
+		validate(c, k)
+	}
 
-	return errors.Join(errs...)
+	return errors.Join(k.errs...)
 }
 
 func isLoopback(host string) bool {

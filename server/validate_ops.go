@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// validateOps checks the operational settings: the listen port's range,
-// the janitor's batches and the database timeouts.
-func (c *Config) validateOps(check func(ok bool, format string, args ...any)) {
+// validateOps checks the runtime settings: the listen ports' range, the
+// janitor's batches and the database timeouts.
+func validateOps(c *Config, k *checker) {
+	check := k.check
 	for _, l := range []struct{ key, addr string }{
 		{"listen", c.Listen}, {"metrics_listen", c.MetricsListen}, {"debug_listen", c.DebugListen},
 	} {

@@ -241,6 +241,13 @@ type Keys interface {
 	ListKeys(ctx context.Context) ([]Key, error)
 	UpdateKey(ctx context.Context, id string, fn func(*Key) error) error
 	DeleteKey(ctx context.Context, id string) error
+	// UpdateKeys is a compare-and-swap of the whole key set, as key
+	// rotation needs: fn gets every key (oldest SignFrom first) and
+	// returns the set to store, which replaces it atomically. Concurrent
+	// calls, also from other processes, are serialized: each fn sees what
+	// the one before it stored. When fn fails nothing changes. It joins
+	// the transaction in ctx, if any.
+	UpdateKeys(ctx context.Context, fn func(old []Key) ([]Key, error)) error
 }
 
 // TokenKind names one of fosite's session kinds.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
-	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -138,15 +137,8 @@ func (h *Handlers) mailAccountExists(ctx context.Context, email string) {
 	if err != nil || u.Disabled || !h.mailAllowed(ctx, accountExistsPurpose, u.Email) {
 		return
 	}
-	h.send(ctx, "account exists", mail.Message{
-		To:      u.Email,
-		Subject: "Your " + h.renderer.brand.ProductName + " account",
-		Text: greeting +
-			"someone asked to create an account with this email address, which already has one.\n" +
-			"If that was you, sign in, or choose a new password if you forgot it:\n\n" +
-			h.issuer + "/forgot-password\n\n" +
-			"If it was not you, ignore this message: nothing has changed.\n",
-	})
+	h.sendMail(ctx, mailAccountExists, u.Email, "Your "+h.renderer.brand.ProductName+" account",
+		mailData{Link: h.issuer + "/forgot-password"})
 }
 
 // queueVerification mails user a verification link in the background. The
@@ -167,15 +159,8 @@ func (h *Handlers) mailVerification(ctx context.Context, user storage.User, flow
 	if flow != "" {
 		q.Set("flow", flow)
 	}
-	h.send(ctx, "email verification", mail.Message{
-		To:      user.Email,
-		Subject: "Confirm your email address for " + h.renderer.brand.ProductName,
-		Text: greeting +
-			"please confirm your email address by opening this link:\n\n" +
-			h.link("/verify-email", q) + "\n\n" +
-			"The link works once and expires in " + humanDuration(h.verifyTTL) + ".\n" +
-			"If you did not create an account, ignore this message.\n",
-	})
+	h.sendMail(ctx, mailEmailVerification, user.Email, "Confirm your email address for "+h.renderer.brand.ProductName,
+		mailData{Link: h.link("/verify-email", q), Expires: humanDuration(h.verifyTTL)})
 }
 
 // verifyForm serves GET /verify-email?token=…: a button that confirms.

@@ -73,6 +73,7 @@ var DefaultBranding = Branding{ProductName: "Gatehouse", PrimaryColor: "#2f5bea"
 // Renderer renders the HTML pages. It is safe for concurrent use.
 type Renderer struct {
 	pages  map[string]*template.Template
+	mails  map[string]mailTemplate
 	brand  Branding
 	csp    string
 	logger *slog.Logger
@@ -88,7 +89,7 @@ func NewRenderer(dir string) (*Renderer, error) {
 // NewBrandedRenderer is NewRenderer with the product's branding.
 func NewBrandedRenderer(dir string, b Branding) (*Renderer, error) {
 	if dir == "" {
-		return newRenderer(templates.FS, b)
+		return newRenderer(templates.FS, nil, b)
 	}
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -97,15 +98,17 @@ func NewBrandedRenderer(dir string, b Branding) (*Renderer, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("web: templates directory %s is not a directory", dir)
 	}
-	return newRenderer(templates.Overlay(os.DirFS(dir)), b)
+	return newRenderer(templates.Overlay(os.DirFS(dir)), os.DirFS(dir), b)
 }
 
 // NewRendererFS parses every page from fsys; see NewRenderer.
 func NewRendererFS(fsys fs.FS) (*Renderer, error) {
-	return newRenderer(fsys, DefaultBranding)
+	return newRenderer(fsys, nil, DefaultBranding)
 }
 
-func newRenderer(fsys fs.FS, b Branding) (*Renderer, error) {
+// newRenderer parses the pages from fsys and the mails from mailFS, file
+// by file where it has them, else from the embedded ones.
+func newRenderer(fsys, mailFS fs.FS, b Branding) (*Renderer, error) {
 	if strings.TrimSpace(b.ProductName) == "" {
 		b.ProductName = DefaultBranding.ProductName
 	}
@@ -132,7 +135,11 @@ func newRenderer(fsys fs.FS, b Branding) (*Renderer, error) {
 	if layout.Lookup("layout") == nil {
 		return nil, fmt.Errorf("web: %s does not define \"layout\"", tmplLayout)
 	}
-	r := &Renderer{pages: make(map[string]*template.Template, len(samples)), brand: b, csp: pagePolicy(b.LogoURL), logger: slog.Default()}
+	mails, err := parseMails(mailFS)
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{pages: make(map[string]*template.Template, len(samples)), mails: mails, brand: b, csp: pagePolicy(b.LogoURL), logger: slog.Default()}
 	for name, sample := range samples {
 		t, err := layout.Clone()
 		if err != nil {

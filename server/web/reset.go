@@ -9,7 +9,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
-	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -76,16 +75,8 @@ func (h *Handlers) mailReset(ctx context.Context, email string, event storage.Au
 		return
 	}
 	h.audit.Record(ctx, event)
-	h.send(ctx, "password reset", mail.Message{
-		To:      u.Email,
-		Subject: "Reset your " + h.renderer.brand.ProductName + " password",
-		Text: greeting +
-			"someone (hopefully you) asked to reset the password of your account.\n" +
-			"To choose a new password, open this link:\n\n" +
-			h.link("/reset-password", url.Values{"token": {raw}}) + "\n\n" +
-			"The link works once and expires in " + humanDuration(h.resetTTL) + ".\n" +
-			"If you did not ask for this, ignore this message: your password stays as it is.\n",
-	})
+	h.sendMail(ctx, mailPasswordReset, u.Email, "Reset your "+h.renderer.brand.ProductName+" password",
+		mailData{Link: h.link("/reset-password", url.Values{"token": {raw}}), Expires: humanDuration(h.resetTTL)})
 }
 
 // resetForm serves GET /reset-password?token=….

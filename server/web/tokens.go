@@ -74,11 +74,16 @@ func (h *Handlers) link(path string, q url.Values) string {
 	return h.issuer + path + "?" + q.Encode()
 }
 
-// greeting opens every mail. It does not name the person: a name is
-// whatever was typed at registration, possibly by someone else than the
-// owner of the address, and would let them put their words into a mail
-// from this server.
-const greeting = "Hello,\n\n"
+// sendMail renders the mail name (templates/mail) for d and sends it to
+// to, logging a template failure as send logs a delivery failure.
+func (h *Handlers) sendMail(ctx context.Context, name, to, subject string, d mailData) {
+	text, html, err := h.renderer.renderMail(name, d)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "web: render mail", "mail", name, "err", err)
+		return
+	}
+	h.send(ctx, name, mail.Message{To: to, Subject: subject, Text: text, HTML: html})
+}
 
 // send delivers one message, logging a failure without the message text
 // (which holds the link).

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/keyset"
 )
 
 const keyColumns = `id, algorithm, private_key, public_jwk, created_at, sign_from, retire_at`
@@ -36,17 +37,8 @@ func (s *Store) CreateKey(ctx context.Context, k storage.Key) error {
 	return nil
 }
 
-// ListKeys returns every key, oldest SignFrom first. Inside a transaction it
-// first locks the key table against other writers until the transaction
-// ends (plain reads go on): a transaction that reads the key set and then
-// changes it, as creating the first key and rotation do, cannot interleave
-// with another node doing the same.
+// ListKeys returns every key, oldest SignFrom first.
 func (s *Store) ListKeys(ctx context.Context) ([]storage.Key, error) {
-	if s.inTx(ctx) {
-		if _, err := s.q(ctx).Exec(ctx, `LOCK TABLE keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-			return nil, fmt.Errorf("postgres: list keys: lock: %w", mapErr(err))
-		}
-	}
 	ks, err := queryAll(ctx, s.q(ctx), scanKey, `SELECT `+keyColumns+` FROM keys ORDER BY sign_from, id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list keys: %w", err)
@@ -61,4 +53,28 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 		return fmt.Errorf("postgres: delete key %q: %w", id, mapErr(err))
 	}
 	return affected(tag, fmt.Sprintf("postgres: delete key %q", id))
+}
+
+// UpdateKeys replaces the key set with what fn makes of it, in one
+// transaction that first locks the key table against other writers until
+// it ends (plain reads go on), so two nodes rotating at once run one
+// after the other.
+func (s *Store) UpdateKeys(ctx context.Context, fn func(old []storage.Key) ([]storage.Key, error)) error {
+	return storage.InTx(ctx, s, func(ctx context.Context) error {
+		if _, err := s.q(ctx).Exec(ctx, `LOCK TABLE keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("postgres: update keys: lock: %w", mapErr(err))
+		}
+		old, err := s.ListKeys(ctx)
+		if err != nil {
+			return err
+		}
+		next, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if err := keyset.Apply(ctx, s, old, next); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		return nil
+	})
 }

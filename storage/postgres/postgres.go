@@ -10,10 +10,9 @@
 // the row changed and matches nothing, so the database decides and the loser
 // sees storage.ErrNotFound rather than a retryable conflict. Read-modify-write
 // updates (UpdateUser, UpdateClient, UpdateKey) lock their row first (SELECT
-// ... FOR UPDATE), and ListKeys inside a transaction locks the key table
-// against other writers, so that key creation and rotation, which read the
-// key set before changing it, serialise across nodes as they do on SQLite's
-// single writer.
+// ... FOR UPDATE), and UpdateKeys, the compare-and-swap of the key set,
+// locks the key table against other writers, so that key creation and
+// rotation serialise across nodes as they do on SQLite's single writer.
 //
 // Times are timestamptz, written truncated to the microsecond and read back
 // in UTC; optional times are NULL when zero. String lists are text[].
@@ -201,9 +200,6 @@ func (c textChecked) QueryRow(ctx context.Context, sql string, args ...any) pgx.
 	defer c.observe("query", time.Now())
 	return c.q.QueryRow(ctx, sql, sqlutil.NullInvalidText(args, true)...)
 }
-
-// inTx reports whether ctx carries one of s's transactions.
-func (s *Store) inTx(ctx context.Context) bool { return s.txFrom(ctx) != nil }
 
 // BeginTx starts a READ COMMITTED transaction, or joins the one already in
 // ctx (the returned context is then nested).

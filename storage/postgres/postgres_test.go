@@ -129,7 +129,7 @@ func TestNodesRotateOneWins(t *testing.T) {
 }
 
 // TestNodesCreateFirstKeyOnce runs the first-key check-then-create of two
-// starting nodes at once: ListKeys in a transaction locks the key set, so
+// starting nodes at once: UpdateKeys locks the key set, so
 // the second sees the first's key and creates none.
 func TestNodesCreateFirstKeyOnce(t *testing.T) {
 	dsn := pgtest.DSN(t)
@@ -141,13 +141,12 @@ func TestNodesCreateFirstKeyOnce(t *testing.T) {
 	for i, s := range nodes {
 		wg.Go(func() {
 			<-start
-			errs[i] = storage.InTx(ctx, s, func(ctx context.Context) error {
-				ks, err := s.ListKeys(ctx)
-				if err != nil || len(ks) > 0 {
-					return err
+			errs[i] = s.UpdateKeys(ctx, func(ks []storage.Key) ([]storage.Key, error) {
+				if len(ks) > 0 {
+					return ks, nil
 				}
 				now := time.Now()
-				return s.CreateKey(ctx, storage.Key{ID: fmt.Sprintf("k%d", i), Algorithm: "RS256", CreatedAt: now, SignFrom: now})
+				return []storage.Key{{ID: fmt.Sprintf("k%d", i), Algorithm: "RS256", CreatedAt: now, SignFrom: now}}, nil
 			})
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/internal/keyset"
 )
 
 const keyColumns = `id, algorithm, private_key, public_jwk, created_at, sign_from, retire_at`
@@ -76,4 +77,24 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 		return fmt.Errorf("sqlite: delete key %q: %w", id, mapErr(err))
 	}
 	return affected(res, fmt.Sprintf("sqlite: delete key %q", id))
+}
+
+// UpdateKeys replaces the key set with what fn makes of it, in one write
+// transaction: SQLite has one writer, so concurrent calls run one after
+// the other and each fn sees what the one before stored.
+func (s *Store) UpdateKeys(ctx context.Context, fn func(old []storage.Key) ([]storage.Key, error)) error {
+	return storage.InTx(ctx, s, func(ctx context.Context) error {
+		old, err := s.ListKeys(ctx)
+		if err != nil {
+			return err
+		}
+		next, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if err := keyset.Apply(ctx, s, old, next); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		return nil
+	})
 }

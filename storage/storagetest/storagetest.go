@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Consents", consentTests},
 		{"ConsentUpdates", consentUpdateTests},
 		{"Keys", keyTests},
+		{"KeysUpdate", keyUpdateTests},
 		{"TokenSessions", tokenTests},
 		{"Revoke", revokeTests},
 		{"JTIs", jtiTests},
