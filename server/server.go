@@ -184,7 +184,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
 	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog}).Methods(http.MethodPost)
 	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
-	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Provider: provider, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger}))
+	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger}))
 	pages.Register(r)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now}).Methods(http.MethodGet, http.MethodHead)

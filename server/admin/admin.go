@@ -1,6 +1,6 @@
 // Package admin is the JSON admin API under /admin/: users, clients,
 // signing keys and the audit log. Every request needs a bearer access
-// token from this server (validated by introspection, so revoked tokens
+// token from this server (checked by oauth.BearerVerifier, so revoked tokens
 // are refused at once) granted the gatehouse:admin scope, whose user holds
 // the admin role now. Changes go through package manage, which records
 // them in the audit log with the acting admin.
@@ -26,7 +26,7 @@ const PathPrefix = "/admin/"
 
 // Options configure the admin API.
 type Options struct {
-	Provider *oauth.Provider
+	Tokens   *oauth.BearerVerifier // checks the callers' access tokens
 	Store    storage.Store
 	Accounts *accounts.Service
 	Keys     *keys.Manager
@@ -37,12 +37,12 @@ type Options struct {
 
 // Handler serves the admin API.
 type Handler struct {
-	provider *oauth.Provider
-	store    storage.Store
-	manage   *manage.Service
-	audit    *audit.Recorder
-	logger   *slog.Logger
-	router   *mux.Router
+	tokens *oauth.BearerVerifier
+	store  storage.Store
+	manage *manage.Service
+	audit  *audit.Recorder
+	logger *slog.Logger
+	router *mux.Router
 }
 
 // New returns the admin API handler, to be mounted at PathPrefix.
@@ -51,8 +51,8 @@ func New(o Options) *Handler {
 		o.Logger = slog.Default()
 	}
 	h := &Handler{
-		provider: o.Provider,
-		store:    o.Store,
+		tokens: o.Tokens,
+		store:  o.Store,
 		manage: &manage.Service{
 			Store:    o.Store,
 			Accounts: o.Accounts,

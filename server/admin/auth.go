@@ -7,13 +7,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ory/fosite"
-
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
-	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 type callerKey struct{}
@@ -28,8 +25,8 @@ func actor(r *http.Request) manage.Actor {
 	return a
 }
 
-// authenticate admits requests with an active access token (introspected,
-// so revocation counts) granted oauth.ScopeAdmin, issued to a person who
+// authenticate admits requests with an active access token (checked by
+// oauth.BearerVerifier, so revocation counts) granted oauth.ScopeAdmin, issued to a person who
 // is enabled and holds the admin role now (a role removed after the token
 // was issued counts). It answers every other request itself: 401 for a
 // missing or invalid token, 403 (an audit event) for a valid token
@@ -41,18 +38,18 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (manage.A
 		challenge(w, http.StatusUnauthorized, "", "A bearer access token with the "+oauth.ScopeAdmin+" scope is required.")
 		return manage.Actor{}, false
 	}
-	sess := oauth.NewSession()
-	use, ar, err := h.provider.IntrospectToken(ctx, token, fosite.AccessToken, sess)
-	if err != nil || use != fosite.AccessToken {
+	b, err := h.tokens.Verify(ctx, r, token)
+	if errors.Is(err, oauth.ErrInvalidToken) {
 		challenge(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
 		return manage.Actor{}, false
 	}
-	userID := ""
-	if sess.User {
-		userID = sess.Subject
+	if err != nil && !errors.Is(err, oauth.ErrUserGone) {
+		h.serverError(w, r, "load the caller", err)
+		return manage.Actor{}, false
 	}
+	userID := b.Subject
 	deny := func(code, reason, description string) (manage.Actor, bool) {
-		h.audit.RecordRequest(r, audit.PermissionDenied, audit.Denied, userID, sess.ClientID, map[string]string{
+		h.audit.RecordRequest(r, audit.PermissionDenied, audit.Denied, userID, b.ClientID, map[string]string{
 			"reason": reason, "method": r.Method, "path": r.URL.Path,
 		})
 		if code == "insufficient_scope" {
@@ -62,21 +59,17 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (manage.A
 		}
 		return manage.Actor{}, false
 	}
-	if !ar.GetGrantedScopes().Has(oauth.ScopeAdmin) {
+	if !b.HasScope(oauth.ScopeAdmin) {
 		return deny("insufficient_scope", "missing_scope", "The access token was not granted the "+oauth.ScopeAdmin+" scope.")
 	}
-	if !sess.User {
+	if userID == "" {
 		return deny("access_denied", "not_a_person", "The admin API serves people with the admin role, not clients acting for themselves.")
 	}
-	user, err := h.store.GetUser(ctx, userID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && user.Disabled) {
+	if errors.Is(err, oauth.ErrUserGone) {
 		challenge(w, http.StatusUnauthorized, "invalid_token", "The access token's user no longer exists or is disabled.")
 		return manage.Actor{}, false
 	}
-	if err != nil {
-		h.serverError(w, r, "load the caller", err)
-		return manage.Actor{}, false
-	}
+	user := *b.User
 	if !accounts.IsAdmin(user) {
 		return deny("access_denied", "not_admin", "The admin API needs the admin role.")
 	}

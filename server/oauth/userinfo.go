@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ory/fosite"
-
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -37,25 +35,20 @@ func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.challenge(w, http.StatusUnauthorized, "", "")
 		return
 	}
-	sess := NewSession()
-	use, ar, err := h.Provider.IntrospectToken(ctx, token, fosite.AccessToken, sess)
-	if err != nil || use != fosite.AccessToken {
-		if err != nil && !isInactive(err) {
-			logError(ctx, h.Logger, "userinfo", err)
-		}
+	b, err := h.verifier().Verify(ctx, r, token)
+	if errors.Is(err, ErrInvalidToken) {
 		h.challenge(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
 		return
 	}
-	if !sess.User {
+	if err == nil && b.User == nil {
 		h.challenge(w, http.StatusUnauthorized, "invalid_token", "The access token was not issued to a person.")
 		return
 	}
-	if !ar.GetGrantedScopes().Has("openid") {
+	if (err == nil || errors.Is(err, ErrUserGone)) && !b.HasScope("openid") {
 		h.challenge(w, http.StatusForbidden, "insufficient_scope", "The access token was not granted the openid scope.")
 		return
 	}
-	user, err := h.Users.GetUser(ctx, sess.Subject)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && user.Disabled) {
+	if errors.Is(err, ErrUserGone) {
 		h.challenge(w, http.StatusUnauthorized, "invalid_token", "The token's user no longer exists.")
 		return
 	}
@@ -64,18 +57,23 @@ func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
 		return
 	}
+	user := b.User
 	claims := map[string]any{"sub": user.ID, "roles": user.Roles}
-	scopes := ar.GetGrantedScopes()
-	if scopes.Has("email") {
+	if b.HasScope("email") {
 		claims["email"] = user.Email
 		claims["email_verified"] = user.EmailVerified
 	}
-	if scopes.Has("profile") {
+	if b.HasScope("profile") {
 		claims["name"] = user.Name
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(claims)
+}
+
+// verifier is the bearer-token verifier over h's provider and users.
+func (h *UserInfo) verifier() *BearerVerifier {
+	return &BearerVerifier{Provider: h.Provider, Users: h.Users, Logger: h.Logger}
 }
 
 // challenge answers with RFC 6750's WWW-Authenticate header.
