@@ -41,6 +41,10 @@ func TestDiscovery(t *testing.T) {
 	if doc["issuer"] != env.URL {
 		t.Errorf("issuer %v, want %q", doc["issuer"], env.URL)
 	}
+	// Introspection takes both secret methods and nothing else (issue 11).
+	if m, _ := doc["introspection_endpoint_auth_methods_supported"].([]any); len(m) != 2 || m[0] != "client_secret_basic" || m[1] != "client_secret_post" {
+		t.Errorf("introspection_endpoint_auth_methods_supported %v, want [client_secret_basic client_secret_post]", doc["introspection_endpoint_auth_methods_supported"])
+	}
 	for key, path := range map[string]string{
 		"authorization_endpoint": "/oauth2/auth",
 		"token_endpoint":         "/oauth2/token",
