@@ -100,13 +100,15 @@ func (h *Introspect) authenticate(ctx context.Context, r *http.Request) (fosite.
 // unauthorized answers a failed client authentication: 401 invalid_client
 // with a Basic challenge. A malformed request keeps its own error.
 func (h *Introspect) unauthorized(ctx context.Context, w http.ResponseWriter, err error) {
-	rfc := fosite.ErrorToRFC6749Error(err)
-	if rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField {
+	rfc := publicError(err)
+	if rfc.CodeField >= http.StatusInternalServerError {
+		logError(ctx, h.Logger, "introspection client authentication", err)
 		h.Provider.WriteIntrospectionError(ctx, w, err)
 		return
 	}
-	if rfc.ErrorField != fosite.ErrInvalidClient.ErrorField {
-		logError(ctx, h.Logger, "introspection client authentication", err)
+	if rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField {
+		h.Provider.WriteIntrospectionError(ctx, w, err)
+		return
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
 	h.Provider.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrInvalidClient.WithWrap(err))

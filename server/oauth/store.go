@@ -73,7 +73,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error)
 		return nil, fosite.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("oauth: get client: %w", err)
+		return nil, fmt.Errorf("oauth: get client: %w", storageFailure(err))
 	}
 	return toFositeClient(c), nil
 }
@@ -89,7 +89,7 @@ func (s *Store) SetClientAssertionJWT(ctx context.Context, jti string, exp time.
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return fosite.ErrJTIKnown
 	}
-	return err
+	return storageFailure(err)
 }
 
 // create serialises req and stores it as a session of kind under key.
@@ -231,5 +231,5 @@ func mapErr(err error) error {
 	case errors.Is(err, storage.ErrConflict):
 		return fosite.ErrSerializationFailure
 	}
-	return err
+	return storageFailure(err)
 }

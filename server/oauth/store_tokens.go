@@ -151,7 +151,10 @@ func (s *Store) lockSubject(ctx context.Context, subject string) error {
 }
 
 // BeginTX implements fosite's storage.Transactional.
-func (s *Store) BeginTX(ctx context.Context) (context.Context, error) { return s.db.BeginTx(ctx) }
+func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
+	txCtx, err := s.db.BeginTx(ctx)
+	return txCtx, mapErr(err)
+}
 
 // Commit implements fosite's storage.Transactional.
 func (s *Store) Commit(ctx context.Context) error { return mapErr(s.db.Commit(ctx)) }

@@ -174,7 +174,7 @@ func (t *Token) writeError(ctx context.Context, w http.ResponseWriter, r *http.R
 // requires on a 401 invalid_client answer to a request that authenticated
 // with the Authorization header.
 func challengeClient(w http.ResponseWriter, r *http.Request, err error) {
-	rfc := fosite.ErrorToRFC6749Error(err)
+	rfc := publicError(err)
 	if rfc.CodeField == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
 	}

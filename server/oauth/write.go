@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/ory/fosite"
@@ -27,7 +28,7 @@ func boundError(err error) error {
 	if err == nil {
 		return nil
 	}
-	rfc := fosite.ErrorToRFC6749Error(err)
+	rfc := publicError(err)
 	b := *rfc
 	b.HintField = safetext.Bound(rfc.HintField, maxHintBytes)
 	b.DescriptionField = safetext.Bound(rfc.DescriptionField, maxDescriptionBytes)
@@ -39,6 +40,7 @@ func boundError(err error) error {
 // with the headers of noFraming.
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	noFraming(w)
+	retryAfter(w, err)
 	p.OAuth2Provider.WriteAuthorizeError(ctx, w, ar, boundError(err))
 }
 
@@ -64,16 +66,29 @@ func noFraming(w http.ResponseWriter) {
 
 // WriteAccessError writes err, bounded (boundError), as fosite does.
 func (p *Provider) WriteAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
+	retryAfter(w, err)
 	p.OAuth2Provider.WriteAccessError(ctx, w, ar, boundError(err))
 }
 
 // WriteIntrospectionError writes err, bounded (boundError), as fosite does.
 func (p *Provider) WriteIntrospectionError(ctx context.Context, w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrStorageUnavailable) {
+		// fosite answers every error but a malformed request with
+		// {"active": false}: a database failure is not an inactive token.
+		p.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), err)
+		return
+	}
 	p.OAuth2Provider.WriteIntrospectionError(ctx, w, boundError(err))
 }
 
 // WriteRevocationResponse writes the answer to a revocation request, its
 // error bounded (boundError), as fosite does.
 func (p *Provider) WriteRevocationResponse(ctx context.Context, w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrStorageUnavailable) {
+		// fosite's revocation writer classifies by the cause (a failed
+		// client lookup reads as invalid_client): answer the failure.
+		p.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), err)
+		return
+	}
 	p.OAuth2Provider.WriteRevocationResponse(ctx, w, boundError(err))
 }

@@ -1,0 +1,67 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
+
+// ErrStorageUnavailable marks a failure of the database itself (it is
+// down, full, or refused the statement), as opposed to an answer from it
+// such as "no such client". Such a failure must never read as the
+// caller's fault: the protocol endpoints answer it with 503
+// temporarily_unavailable and Retry-After, not invalid_client or
+// invalid_grant.
+var ErrStorageUnavailable = errors.New("oauth: the database is unavailable")
+
+// retryAfterSeconds is the Retry-After sent with a 503.
+const retryAfterSeconds = "5"
+
+// unavailable wraps a database failure so that it is both
+// ErrStorageUnavailable and still its cause, for the log.
+type unavailable struct{ cause error }
+
+func (u unavailable) Error() string   { return "database unavailable: " + u.cause.Error() }
+func (u unavailable) Unwrap() []error { return []error{ErrStorageUnavailable, u.cause} }
+
+// storageFailure marks err, returned by storage, as a failure of the
+// database unless it is one of storage's answers (not found, already
+// exists, a lost conflict, text that cannot be stored).
+func storageFailure(err error) error {
+	switch {
+	case err == nil, errors.Is(err, ErrStorageUnavailable), errors.Is(err, storage.ErrNotFound),
+		errors.Is(err, storage.ErrAlreadyExists), errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrInvalid):
+		return err
+	}
+	return unavailable{cause: err}
+}
+
+// publicError is err as a protocol error a client can act on: a database
+// failure anywhere in its chain becomes temporarily_unavailable (503),
+// whatever fosite made of it (it turns a failed client lookup into
+// invalid_client), and an error fosite does not know, which it would
+// answer as {"error": "error"}, becomes server_error. The cause is kept
+// for the log.
+func publicError(err error) *fosite.RFC6749Error {
+	if errors.Is(err, ErrStorageUnavailable) {
+		return fosite.ErrTemporarilyUnavailable.WithHint("The database is unavailable; try again shortly.").WithWrap(err)
+	}
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if rfc.ErrorField == fosite.ErrorToRFC6749Error(errors.New("")).ErrorField {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	return rfc
+}
+
+// retryAfter sets Retry-After on an answer to a database failure, and
+// drops a client-authentication challenge set before the error was known
+// to be the server's.
+func retryAfter(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrStorageUnavailable) {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		w.Header().Del("WWW-Authenticate")
+	}
+}
