@@ -28,6 +28,20 @@ var (
 	ErrInvalid = errors.New("storage: invalid text (not UTF-8, or a NUL byte)")
 )
 
+// Failed reports whether err is a failure of the database itself (down,
+// full, a refused statement) rather than one of its answers (ErrNotFound,
+// ErrAlreadyExists, ErrConflict, ErrInvalid) or the caller giving up
+// (context canceled). Callers answer such a failure as "try again",
+// never as the client's or the person's fault.
+func Failed(err error) bool {
+	switch {
+	case err == nil, errors.Is(err, ErrNotFound), errors.Is(err, ErrAlreadyExists),
+		errors.Is(err, ErrConflict), errors.Is(err, ErrInvalid), errors.Is(err, context.Canceled):
+		return false
+	}
+	return true
+}
+
 // Store is the whole persistence API. Every method runs on the transaction
 // carried by ctx when there is one (see Tx), else on its own. Times come back
 // in UTC, to the microsecond; a zero optional time (Consent.ExpiresAt,

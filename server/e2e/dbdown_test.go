@@ -15,6 +15,8 @@ func TestDatabaseDownIsNotTheClientsFault(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tok := f.passwordTokens(t, allScopes...)
+	b := f.env.NewBrowser(t)
+	loginPage := b.Get(t, f.env.URL+"/login")
 	// The store goes away under the running server: every statement
 	// fails from now on, as when the database server is down.
 	if err := f.env.Store.Close(); err != nil {
@@ -44,4 +46,22 @@ func TestDatabaseDownIsNotTheClientsFault(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("userinfo", func(t *testing.T) {
+		r := send(t, f.env, http.MethodGet, "/userinfo", "", nil, func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		})
+		if r.Status != http.StatusServiceUnavailable || r.JSON["error"] != "temporarily_unavailable" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("status %d %s, want 503 temporarily_unavailable with Retry-After", r.Status, r.Body)
+		}
+	})
+	t.Run("login page", func(t *testing.T) {
+		// Not "wrong email or password": the person's credentials may
+		// be right; the page says to try again in a moment.
+		resp := submit(t, f.env, b, loginPage, "/login", url.Values{"email": {f.user.Email}, "password": {"any password at all"}})
+		if resp.Header.Get("Retry-After") == "" {
+			t.Error("no Retry-After on the login page's answer")
+		}
+		wantText(t, resp, http.StatusServiceUnavailable, "try again in a moment")
+	})
 }

@@ -56,6 +56,9 @@ func (v *BearerVerifier) Verify(ctx context.Context, r *http.Request, token stri
 	_ = r // the request a DPoP proof will be checked against
 	sess := NewSession()
 	use, ar, err := v.Provider.IntrospectToken(ctx, token, fosite.AccessToken, sess)
+	if errors.Is(err, ErrStorageUnavailable) {
+		return Bearer{}, fmt.Errorf("oauth: verify the access token: %w", err)
+	}
 	if err != nil || use != fosite.AccessToken {
 		if err != nil && !isInactive(err) && v.Logger != nil {
 			logError(ctx, v.Logger, "bearer token", err)
@@ -72,7 +75,7 @@ func (v *BearerVerifier) Verify(ctx context.Context, r *http.Request, token stri
 		return b, ErrUserGone
 	}
 	if err != nil {
-		return Bearer{}, fmt.Errorf("oauth: load the token's user: %w", err)
+		return Bearer{}, fmt.Errorf("oauth: load the token's user: %w", storageFailure(err))
 	}
 	b.User = &user
 	return b, nil

@@ -31,9 +31,7 @@ func (u unavailable) Unwrap() []error { return []error{ErrStorageUnavailable, u.
 // database unless it is one of storage's answers (not found, already
 // exists, a lost conflict, text that cannot be stored).
 func storageFailure(err error) error {
-	switch {
-	case err == nil, errors.Is(err, ErrStorageUnavailable), errors.Is(err, storage.ErrNotFound),
-		errors.Is(err, storage.ErrAlreadyExists), errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrInvalid):
+	if !storage.Failed(err) || errors.Is(err, ErrStorageUnavailable) {
 		return err
 	}
 	return unavailable{cause: err}

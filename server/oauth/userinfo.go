@@ -54,7 +54,16 @@ func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.Logger.ErrorContext(ctx, "userinfo: load user", "error", err)
-		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if errors.Is(err, ErrStorageUnavailable) {
+			w.Header().Set("Retry-After", retryAfterSeconds)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":"temporarily_unavailable"}` + "\n"))
+			return
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"error":"server_error"}` + "\n"))
 		return
 	}
 	user := b.User

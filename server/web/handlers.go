@@ -271,5 +271,12 @@ func (h *Handlers) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
 // serverError logs err and answers 500 with the fixed text.
 func (h *Handlers) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	h.logger.ErrorContext(r.Context(), "web: "+what, "path", r.URL.Path, "err", err)
+	if storage.Failed(err) {
+		// The database failed: "try again in a moment" (MsgServer) is
+		// the truth, so say it with 503 and when.
+		w.Header().Set("Retry-After", "5")
+		h.renderer.Error(w, r, http.StatusServiceUnavailable, MsgServer)
+		return
+	}
 	h.renderer.Error(w, r, http.StatusInternalServerError, MsgServer)
 }
