@@ -70,13 +70,15 @@ func TestServerErrorsShowFixedText(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Clients = failingClients{} })
 	c := e.signedIn()
 	resp, body := e.get(c, consentPath(testFlow))
-	if resp.StatusCode != http.StatusInternalServerError {
-		t.Fatalf("status %d, want 500", resp.StatusCode)
+	// A failed database is "try again in a moment" (issue 13): 503 with
+	// Retry-After, and the fixed text.
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d Retry-After %q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	if !strings.Contains(body, esc(MsgServer)) {
-		t.Errorf("500 page lacks the fixed text:\n%s", body)
+		t.Errorf("503 page lacks the fixed text:\n%s", body)
 	}
-	checkPageHeaders(t, "500 page", resp.Header)
+	checkPageHeaders(t, "503 page", resp.Header)
 	if !strings.Contains(e.logs.String(), "database is closed") {
 		t.Error("the detail was not logged")
 	}
