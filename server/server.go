@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/internal/clientip"
+	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
@@ -105,7 +106,11 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, err
 	}
 	sessions := session.NewManager(session.Options{Store: store, Secure: secure, TTL: lt.BrowserSession.D()})
+	// Requests a database failure answered with 503: counted, and logged
+	// at most once a second per surface.
+	fails := &faults.Reporter{Logger: logger, Count: mets.StorageFailed}
 	provider := oauth.NewProvider(oauth.ProviderOptions{
+		Faults: fails,
 		Issuer: cfg.Issuer,
 		Secret: secret,
 		Lifetimes: oauth.Lifetimes{
@@ -145,6 +150,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	}
 	acc.LimitLogins(limiter)
 	pages := web.New(web.Options{
+		Faults:   fails,
 		Renderer: renderer,
 		Sessions: sessions,
 		Accounts: acc,
@@ -184,7 +190,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
 	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog}).Methods(http.MethodPost)
 	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
-	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger}))
+	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails}))
 	pages.Register(r)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now}).Methods(http.MethodGet, http.MethodHead)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/secret"
@@ -33,6 +34,9 @@ type Options struct {
 	Audit    *audit.Recorder
 	Secret   []byte // system secret, for hashing client secrets
 	Logger   *slog.Logger
+	// Faults counts and logs (rate-limited) the requests a database
+	// failure answered with 503; nil logs each one to Logger.
+	Faults *faults.Reporter
 }
 
 // Handler serves the admin API.
@@ -42,6 +46,7 @@ type Handler struct {
 	manage *manage.Service
 	audit  *audit.Recorder
 	logger *slog.Logger
+	faults *faults.Reporter
 	router *mux.Router
 }
 
@@ -50,7 +55,11 @@ func New(o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Faults == nil {
+		o.Faults = &faults.Reporter{Logger: o.Logger}
+	}
 	h := &Handler{
+		faults: o.Faults,
 		tokens: o.Tokens,
 		store:  o.Store,
 		manage: &manage.Service{

@@ -66,13 +66,14 @@ func reason(err error) string {
 }
 
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	h.logger.ErrorContext(r.Context(), "admin API failed", "method", r.Method, "path", r.URL.Path, "what", what, "error", err)
 	if storage.Failed(err) {
 		// The database failed: not the caller's fault, and worth a retry.
+		h.faults.Report(r.Context(), "admin", "admin API: "+what, err)
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The database is unavailable; try again shortly.")
 		return
 	}
+	h.logger.ErrorContext(r.Context(), "admin API failed", "method", r.Method, "path", r.URL.Path, "what", what, "error", err)
 	writeError(w, http.StatusInternalServerError, "server_error", "The request could not be completed.")
 }
 

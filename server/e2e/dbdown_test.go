@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -63,5 +64,14 @@ func TestDatabaseDownIsNotTheClientsFault(t *testing.T) {
 			t.Error("no Retry-After on the login page's answer")
 		}
 		wantText(t, resp, http.StatusServiceUnavailable, "try again in a moment")
+	})
+
+	t.Run("counted", func(t *testing.T) {
+		r := send(t, f.env, http.MethodGet, "/metrics", "", nil, nil)
+		for _, surface := range []string{"protocol", "pages"} {
+			if !strings.Contains(string(r.Body), `gatehouse_storage_failures_total{surface="`+surface+`"}`) {
+				t.Errorf("no storage failures counted on %s:\n%s", surface, r.Body)
+			}
+		}
 	})
 }

@@ -32,6 +32,7 @@ type Metrics struct {
 	loginFailures prometheus.Counter
 	rateLimited   *prometheus.CounterVec
 	queries       *prometheus.HistogramVec
+	storageFails  *prometheus.CounterVec
 }
 
 // New registers the collectors; db, when not nil, adds the pool gauges.
@@ -64,8 +65,12 @@ func New(db DBStatser) *Metrics {
 			Help:    "Database statement latency by kind (exec: writes; query: reads).",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 		}, []string{"kind"}),
+		storageFails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_storage_failures_total",
+			Help: "Requests answered 503 because the database failed, by surface (protocol, pages, admin).",
+		}, []string{"surface"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.tokens, m.loginFailures, m.rateLimited, m.queries,
+	m.registry.MustRegister(m.requests, m.duration, m.tokens, m.loginFailures, m.rateLimited, m.queries, m.storageFails,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
@@ -93,6 +98,13 @@ func (m *Metrics) TokenIssued(grantType string) {
 func (m *Metrics) LoginFailed() {
 	if m != nil {
 		m.loginFailures.Inc()
+	}
+}
+
+// StorageFailed counts a request answered 503 because the database failed.
+func (m *Metrics) StorageFailed(surface string) {
+	if m != nil {
+		m.storageFails.WithLabelValues(surface).Inc()
 	}
 }
 

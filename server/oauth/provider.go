@@ -17,6 +17,7 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/secret"
 )
@@ -40,6 +41,9 @@ type ProviderOptions struct {
 	Lifetimes Lifetimes
 	Store     *Store
 	Keys      *keys.Manager
+	// Faults counts and logs (rate-limited) the requests a database
+	// failure answered with 503; nil logs each one.
+	Faults *faults.Reporter
 }
 
 // Provider is the composed fosite provider plus the pieces endpoints need
@@ -52,6 +56,7 @@ type Provider struct {
 	store  *Store
 	hmac   *oauth2.HMACSHAStrategy // signatures of codes and refresh tokens
 	issuer string
+	faults *faults.Reporter
 }
 
 // NewProvider composes exactly the fosite handlers Gatehouse supports:
@@ -106,7 +111,7 @@ func NewProvider(o ProviderOptions) *Provider {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
-	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer}
+	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer, faults: o.Faults}
 }
 
 // revokeRequest revokes every token of one grant (its request ID): the

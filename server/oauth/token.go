@@ -183,6 +183,9 @@ func challengeClient(w http.ResponseWriter, r *http.Request, err error) {
 // logError logs a protocol error: server errors with their cause at error
 // level, refusals briefly at info. Tokens and secrets are never logged.
 func logError(ctx context.Context, log *slog.Logger, what string, err error) {
+	if errors.Is(err, ErrStorageUnavailable) {
+		return // the error writers report it, rate-limited (Provider.reportUnavailable)
+	}
 	rfc := fosite.ErrorToRFC6749Error(boundError(err))
 	if rfc.CodeField >= 500 {
 		log.ErrorContext(ctx, what+" failed", "error", rfc.ErrorField, "debug", rfc.DebugField, "cause", rfc.Cause())

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -54,11 +55,12 @@ func publicError(err error) *fosite.RFC6749Error {
 	return rfc
 }
 
-// retryAfter sets Retry-After on an answer to a database failure, and
-// drops a client-authentication challenge set before the error was known
-// to be the server's.
-func retryAfter(w http.ResponseWriter, err error) {
+// reportUnavailable, for an answer to a database failure, counts and logs
+// it (rate-limited), sets Retry-After, and drops a client-authentication
+// challenge set before the error was known to be the server's.
+func (p *Provider) reportUnavailable(ctx context.Context, w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrStorageUnavailable) {
+		p.faults.Report(ctx, "protocol", "protocol request", err)
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		w.Header().Del("WWW-Authenticate")
 	}

@@ -53,15 +53,16 @@ func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.Logger.ErrorContext(ctx, "userinfo: load user", "error", err)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		if errors.Is(err, ErrStorageUnavailable) {
+			h.Provider.faults.Report(ctx, "protocol", "userinfo", err)
 			w.Header().Set("Retry-After", retryAfterSeconds)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte(`{"error":"temporarily_unavailable"}` + "\n"))
 			return
 		}
+		h.Logger.ErrorContext(ctx, "userinfo: load user", "error", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte(`{"error":"server_error"}` + "\n"))
 		return

@@ -40,7 +40,7 @@ func boundError(err error) error {
 // with the headers of noFraming.
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	noFraming(w)
-	retryAfter(w, err)
+	p.reportUnavailable(ctx, w, err)
 	p.OAuth2Provider.WriteAuthorizeError(ctx, w, ar, boundError(err))
 }
 
@@ -66,13 +66,14 @@ func noFraming(w http.ResponseWriter) {
 
 // WriteAccessError writes err, bounded (boundError), as fosite does.
 func (p *Provider) WriteAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
-	retryAfter(w, err)
+	p.reportUnavailable(ctx, w, err)
 	p.OAuth2Provider.WriteAccessError(ctx, w, ar, boundError(err))
 }
 
 // WriteIntrospectionError writes err, bounded (boundError), as fosite does.
 func (p *Provider) WriteIntrospectionError(ctx context.Context, w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrStorageUnavailable) {
+		// WriteAccessError below reports it.
 		// fosite answers every error but a malformed request with
 		// {"active": false}: a database failure is not an inactive token.
 		p.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
@@ -73,6 +74,9 @@ type Options struct {
 	// forgot-password (see Handlers.allow); nil allows everything. The
 	// login limits are enforced by Accounts.Authenticate.
 	Limiter *ratelimit.Limiter
+	// Faults counts and logs (rate-limited) the pages a database failure
+	// answered with 503; nil logs each one.
+	Faults *faults.Reporter
 }
 
 // Registration configures self-service sign-up.
@@ -106,6 +110,7 @@ type Handlers struct {
 	handleKey    []byte // keys the session handles shown on the account page
 	tasks        *tasks
 	limiter      *ratelimit.Limiter
+	faults       *faults.Reporter
 }
 
 // New returns Handlers. It panics when a required dependency is missing:
@@ -142,6 +147,9 @@ func New(o Options) *Handlers {
 	if o.VerificationTTL <= 0 {
 		o.VerificationTTL = 48 * time.Hour
 	}
+	if o.Faults == nil {
+		o.Faults = &faults.Reporter{Logger: logger}
+	}
 	return &Handlers{
 		store:        o.Store,
 		mailer:       o.Mailer,
@@ -164,6 +172,7 @@ func New(o Options) *Handlers {
 		logger:       logger,
 		fed:          newFederation(federationDefaults(o), o.Accounts, o.Secret, o.Secure),
 		limiter:      o.Limiter,
+		faults:       o.Faults,
 	}
 }
 
@@ -270,13 +279,14 @@ func (h *Handlers) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
 
 // serverError logs err and answers 500 with the fixed text.
 func (h *Handlers) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	h.logger.ErrorContext(r.Context(), "web: "+what, "path", r.URL.Path, "err", err)
 	if storage.Failed(err) {
 		// The database failed: "try again in a moment" (MsgServer) is
 		// the truth, so say it with 503 and when.
+		h.faults.Report(r.Context(), "pages", "web: "+what, err)
 		w.Header().Set("Retry-After", "5")
 		h.renderer.Error(w, r, http.StatusServiceUnavailable, MsgServer)
 		return
 	}
+	h.logger.ErrorContext(r.Context(), "web: "+what, "path", r.URL.Path, "err", err)
 	h.renderer.Error(w, r, http.StatusInternalServerError, MsgServer)
 }
