@@ -1,6 +1,7 @@
 // Package server wires Gatehouse together: server.New builds every handler
-// in one visible list and mounts it on a gorilla/mux router, with the
-// middleware around it. It also holds the runtime configuration.
+// and mounts the route table of routes.go (every path, method, handler and
+// guard, in one list) on a gorilla/mux router, with the middleware around
+// it. It also holds the runtime configuration.
 package server
 
 import (
@@ -44,6 +45,11 @@ type Server struct {
 	Metrics *metrics.Metrics
 	closer  io.Closer
 	pages   *web.Handlers
+	// routes is the table the router serves (routes.go); router and
+	// admin are kept for the test that walks it.
+	routes []route
+	router *mux.Router
+	admin  *admin.Handler
 }
 
 // Close waits for the pages' background work (mail) to finish and closes
@@ -181,22 +187,25 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Limiter:          limiter,
 	})
 
+	e := endpoints{
+		discovery:  discovery,
+		jwks:       &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger},
+		authorize:  authorize,
+		token:      &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets},
+		introspect: &oauth.Introspect{Provider: provider, Logger: logger},
+		revoke:     &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog},
+		userInfo:   &oauth.UserInfo{Provider: provider, Users: store, Logger: logger},
+		pages:      pages,
+		admin:      admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails}),
+		ready:      &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
+	}
+	if cfg.MetricsListen == "" {
+		e.metrics = mets.Handler()
+	}
+	table := e.routes()
 	r := mux.NewRouter()
 	r.Use(metrics.Route)
-	r.Handle(oauth.PathDiscovery, discovery).Methods(http.MethodGet, http.MethodHead)
-	r.Handle(oauth.PathJWKS, &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger}).Methods(http.MethodGet, http.MethodHead)
-	r.Handle(oauth.PathAuthorize, authorize).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
-	r.Handle(oauth.PathToken, &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets}).Methods(http.MethodPost)
-	r.Handle(oauth.PathIntrospect, &oauth.Introspect{Provider: provider, Logger: logger}).Methods(http.MethodPost)
-	r.Handle(oauth.PathRevoke, &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog}).Methods(http.MethodPost)
-	r.Handle(oauth.PathUserInfo, &oauth.UserInfo{Provider: provider, Users: store, Logger: logger}).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
-	r.PathPrefix(admin.PathPrefix).Handler(admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails}))
-	pages.Register(r)
-	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/readyz", &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now}).Methods(http.MethodGet, http.MethodHead)
-	if cfg.MetricsListen == "" {
-		r.Handle("/metrics", mets.Handler()).Methods(http.MethodGet, http.MethodHead)
-	}
+	mount(r, table, pages, e.admin)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		renderer.Error(w, req, http.StatusNotFound, web.MsgNotFound)
 	})
@@ -217,6 +226,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Metrics:  mets,
 		closer:   closer,
 		pages:    pages,
+		routes:   table,
+		router:   r,
+		admin:    e.admin,
 	}, nil
 }
 

@@ -50,7 +50,9 @@ type Handler struct {
 	router *mux.Router
 }
 
-// New returns the admin API handler, to be mounted at PathPrefix.
+// New returns the admin API handler, to be mounted at PathPrefix. Its
+// endpoints (ListUsers, CreateUser, …) are mounted on Router by the route
+// list in package server.
 func New(o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -72,24 +74,8 @@ func New(o Options) *Handler {
 		audit:  o.Audit,
 		logger: o.Logger,
 	}
+	// The routes are mounted on h.router from server/routes.go.
 	r := mux.NewRouter()
-	route := func(path string, fn http.HandlerFunc, methods ...string) {
-		r.HandleFunc(path, fn).Methods(methods...)
-	}
-	route("/admin/users", h.listUsers, http.MethodGet)
-	route("/admin/users", h.createUser, http.MethodPost)
-	route("/admin/users/{id}", h.getUser, http.MethodGet)
-	route("/admin/users/{id}", h.updateUser, http.MethodPatch)
-	route("/admin/users/{id}", h.deleteUser, http.MethodDelete)
-	route("/admin/clients", h.listClients, http.MethodGet)
-	route("/admin/clients", h.createClient, http.MethodPost)
-	route("/admin/clients/{id}", h.getClient, http.MethodGet)
-	route("/admin/clients/{id}", h.updateClient, http.MethodPatch)
-	route("/admin/clients/{id}", h.deleteClient, http.MethodDelete)
-	route("/admin/clients/{id}/rotate-secret", h.rotateClientSecret, http.MethodPost)
-	route("/admin/keys", h.listKeys, http.MethodGet)
-	route("/admin/keys/rotate", h.rotateKey, http.MethodPost)
-	route("/admin/audit", h.listAudit, http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "There is no such admin resource.")
 	})
@@ -99,6 +85,11 @@ func New(o Options) *Handler {
 	h.router = r
 	return h
 }
+
+// Router is where the admin endpoints are mounted: ServeHTTP routes
+// authenticated requests through it. Unknown paths and methods answer JSON
+// errors.
+func (h *Handler) Router() *mux.Router { return h.router }
 
 // ServeHTTP authenticates the caller, then routes the request. Unknown
 // paths are only revealed to admins.

@@ -20,9 +20,9 @@ type eventView struct {
 	Details   map[string]string `json:"details,omitempty"`
 }
 
-// listAudit answers GET /admin/audit?type=&user=&since=&until=&limit=&offset=,
+// ListAudit answers GET /admin/audit?type=&user=&since=&until=&limit=&offset=,
 // newest first; since (inclusive) and until (exclusive) are RFC 3339 times.
-func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ListAudit(w http.ResponseWriter, r *http.Request) {
 	limit, offset, ok := page(w, r)
 	if !ok {
 		return

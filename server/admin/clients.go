@@ -10,9 +10,9 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// listClients answers GET /admin/clients?limit=&offset=&search= (search:
+// ListClients answers GET /admin/clients?limit=&offset=&search= (search:
 // part of the id or name).
-func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ListClients(w http.ResponseWriter, r *http.Request) {
 	limit, offset, ok := page(w, r)
 	if !ok {
 		return
@@ -29,10 +29,10 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"clients": out, "limit": limit, "offset": offset})
 }
 
-// createClient answers POST /admin/clients (a clients.Spec). Without
+// CreateClient answers POST /admin/clients (a clients.Spec). Without
 // client_secret, a confidential client gets a generated one, shown in
 // this response only.
-func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) CreateClient(w http.ResponseWriter, r *http.Request) {
 	var spec clients.Spec
 	if !decode(w, r, &spec) {
 		return
@@ -46,7 +46,8 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, manage.ViewClient(c, plain))
 }
 
-func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
+// GetClient answers GET /admin/clients/{id}.
+func (h *Handler) GetClient(w http.ResponseWriter, r *http.Request) {
 	c, err := h.store.GetClient(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		h.fail(w, r, "client", err)
@@ -55,10 +56,10 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, manage.ViewClient(c, ""))
 }
 
-// updateClient answers PATCH /admin/clients/{id} with any of name,
+// UpdateClient answers PATCH /admin/clients/{id} with any of name,
 // redirect_uris, post_logout_redirect_uris, grant_types, scopes and
 // audience (each list replaced whole).
-func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) UpdateClient(w http.ResponseWriter, r *http.Request) {
 	var ch manage.ClientChange
 	if !decode(w, r, &ch) {
 		return
@@ -75,7 +76,8 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, manage.ViewClient(c, ""))
 }
 
-func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
+// DeleteClient answers DELETE /admin/clients/{id}.
+func (h *Handler) DeleteClient(w http.ResponseWriter, r *http.Request) {
 	if err := h.manage.DeleteClient(r.Context(), actor(r), mux.Vars(r)["id"]); err != nil {
 		h.fail(w, r, "client", err)
 		return
@@ -83,10 +85,10 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// rotateClientSecret answers POST /admin/clients/{id}/rotate-secret with
+// RotateClientSecret answers POST /admin/clients/{id}/rotate-secret with
 // the client and its new secret, shown this once. The old secret stops
 // working at once.
-func (h *Handler) rotateClientSecret(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) RotateClientSecret(w http.ResponseWriter, r *http.Request) {
 	c, plain, err := h.manage.RotateClientSecret(r.Context(), actor(r), mux.Vars(r)["id"])
 	if err != nil {
 		h.fail(w, r, "client", err)

@@ -2,9 +2,9 @@ package admin
 
 import "net/http"
 
-// listKeys answers GET /admin/keys: every stored signing key, public
+// ListKeys answers GET /admin/keys: every stored signing key, public
 // metadata only.
-func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ListKeys(w http.ResponseWriter, r *http.Request) {
 	list, err := h.manage.Keys.List(r.Context())
 	if err != nil {
 		h.serverError(w, r, "list keys", err)
@@ -13,8 +13,8 @@ func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"keys": list})
 }
 
-// rotateKey answers POST /admin/keys/rotate with the new key.
-func (h *Handler) rotateKey(w http.ResponseWriter, r *http.Request) {
+// RotateKey answers POST /admin/keys/rotate with the new key.
+func (h *Handler) RotateKey(w http.ResponseWriter, r *http.Request) {
 	info, err := h.manage.RotateKey(r.Context(), actor(r))
 	if err != nil {
 		h.serverError(w, r, "rotate keys", err)

@@ -10,9 +10,9 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// listUsers answers GET /admin/users?limit=&offset=&search= (search: part
+// ListUsers answers GET /admin/users?limit=&offset=&search= (search: part
 // of the email, case-insensitive).
-func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ListUsers(w http.ResponseWriter, r *http.Request) {
 	limit, offset, ok := page(w, r)
 	if !ok {
 		return
@@ -41,7 +41,8 @@ type newUser struct {
 	EmailVerified *bool    `json:"email_verified"`
 }
 
-func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
+// CreateUser answers POST /admin/users.
+func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) {
 	var in newUser
 	if !decode(w, r, &in) {
 		return
@@ -58,7 +59,8 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, manage.ViewUser(u))
 }
 
-func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) {
+// GetUser answers GET /admin/users/{id}.
+func (h *Handler) GetUser(w http.ResponseWriter, r *http.Request) {
 	u, err := h.store.GetUser(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		h.fail(w, r, "user", err)
@@ -67,10 +69,10 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, manage.ViewUser(u))
 }
 
-// updateUser answers PATCH /admin/users/{id} with any of name, roles (the
+// UpdateUser answers PATCH /admin/users/{id} with any of name, roles (the
 // whole new list) and disabled. Disabling signs the user out everywhere
 // and revokes their tokens.
-func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) UpdateUser(w http.ResponseWriter, r *http.Request) {
 	var ch manage.UserChange
 	if !decode(w, r, &ch) {
 		return
@@ -87,7 +89,8 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, manage.ViewUser(u))
 }
 
-func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
+// DeleteUser answers DELETE /admin/users/{id}.
+func (h *Handler) DeleteUser(w http.ResponseWriter, r *http.Request) {
 	if err := h.manage.DeleteUser(r.Context(), actor(r), mux.Vars(r)["id"]); err != nil {
 		h.fail(w, r, "user", err)
 		return

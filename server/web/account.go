@@ -30,7 +30,7 @@ var notices = map[string]string{
 }
 
 // signedIn returns the request's session, or answers: a redirect to the
-// login page coming back to returnTo, or the error page.
+// Login page coming back to returnTo, or the error page.
 func (h *Handlers) signedIn(w http.ResponseWriter, r *http.Request, returnTo string) (session.Current, bool) {
 	cur, err := h.sessions.Current(r)
 	if errors.Is(err, session.ErrNoSession) {
@@ -45,8 +45,8 @@ func (h *Handlers) signedIn(w http.ResponseWriter, r *http.Request, returnTo str
 	return cur, true
 }
 
-// accountPage serves GET /account.
-func (h *Handlers) accountPage(w http.ResponseWriter, r *http.Request) {
+// Account serves GET /account.
+func (h *Handlers) Account(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.signedIn(w, r, accountPath)
 	if !ok {
 		return
@@ -123,8 +123,8 @@ func done(w http.ResponseWriter, r *http.Request, key string) {
 	http.Redirect(w, r, accountPath+"?done="+key, http.StatusSeeOther)
 }
 
-// updateProfile serves POST /account/profile {name}.
-func (h *Handlers) updateProfile(w http.ResponseWriter, r *http.Request) {
+// UpdateProfile serves POST /account/profile {name}.
+func (h *Handlers) UpdateProfile(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
@@ -147,10 +147,10 @@ func (h *Handlers) updateProfile(w http.ResponseWriter, r *http.Request) {
 	done(w, r, "profile")
 }
 
-// changePassword serves POST /account/password {current_password,
+// ChangePassword serves POST /account/password {current_password,
 // new_password}. It signs out the person's other sessions and voids any
-// reset link mailed before.
-func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) {
+// Reset link mailed before.
+func (h *Handlers) ChangePassword(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
@@ -227,9 +227,9 @@ func (h *Handlers) endOtherSessions(r *http.Request, cur session.Current) {
 	}
 }
 
-// revokeApp serves POST /account/apps/revoke {client_id}: the consent goes
+// RevokeApp serves POST /account/apps/revoke {client_id}: the consent goes
 // and so do the app's tokens for this user.
-func (h *Handlers) revokeApp(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) RevokeApp(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
@@ -264,9 +264,9 @@ func (h *Handlers) sessionHandle(id string) string {
 	return hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
-// revokeSession serves POST /account/sessions/revoke {session}: one of the
+// RevokeSession serves POST /account/sessions/revoke {session}: one of the
 // person's own sessions ends; ending this one signs out.
-func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) RevokeSession(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
@@ -303,9 +303,9 @@ func (h *Handlers) revokeSession(w http.ResponseWriter, r *http.Request) {
 	done(w, r, "session")
 }
 
-// unlinkIdentity serves POST /account/identities/unlink {provider,
+// UnlinkIdentity serves POST /account/identities/unlink {provider,
 // subject}, refused when it is the person's only way to sign in.
-func (h *Handlers) unlinkIdentity(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) UnlinkIdentity(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return

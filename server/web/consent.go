@@ -59,8 +59,8 @@ func (h *Handlers) consentRequest(w http.ResponseWriter, r *http.Request, flow s
 	return cur, f, ok
 }
 
-// consentForm serves GET /consent?flow=…: who is asking, for what.
-func (h *Handlers) consentForm(w http.ResponseWriter, r *http.Request) {
+// ConsentForm serves GET /consent?flow=…: who is asking, for what.
+func (h *Handlers) ConsentForm(w http.ResponseWriter, r *http.Request) {
 	flow := r.URL.Query().Get("flow")
 	cur, f, ok := h.consentRequest(w, r, flow)
 	if !ok {
@@ -89,9 +89,9 @@ func (h *Handlers) consentForm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// consent serves POST /consent: the person's answer, handed to the
+// Consent serves POST /consent: the person's answer, handed to the
 // authorization endpoint.
-func (h *Handlers) consent(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) Consent(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}

@@ -92,20 +92,11 @@ func (h *Handlers) upstreamButtons(flow, returnTo string) []upstreamButton {
 	return out
 }
 
-// registerFederation mounts the upstream sign-in routes.
-func (h *Handlers) registerFederation(r *mux.Router) {
-	if len(h.fed.Providers) == 0 {
-		return
-	}
-	r.HandleFunc("/login/{id}", h.upstreamStart).Methods(http.MethodGet)
-	r.HandleFunc("/login/{id}/callback", h.upstreamCallback).Methods(http.MethodGet)
-}
-
-// upstreamStart serves GET /login/{id}?flow=… (or ?return_to=/local/path,
+// UpstreamStart serves GET /login/{id}?flow=… (or ?return_to=/local/path,
 // as the login page takes it): it binds a fresh state,
 // nonce and PKCE verifier, with the pending authorization request, to this
 // browser and sends it to the upstream.
-func (h *Handlers) upstreamStart(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) UpstreamStart(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.fed.byID[mux.Vars(r)["id"]]
 	if !ok {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgNotFound)
@@ -138,11 +129,11 @@ func (h *Handlers) upstreamStart(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// upstreamCallback serves GET /login/{id}/callback: the upstream's answer.
+// UpstreamCallback serves GET /login/{id}/callback: the upstream's answer.
 // It checks the state against this browser's pending login, lets the
 // provider verify the identity, signs the person in and resumes the
 // authorization request as a password login would.
-func (h *Handlers) upstreamCallback(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) UpstreamCallback(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.fed.byID[mux.Vars(r)["id"]]
 	if !ok {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgNotFound)

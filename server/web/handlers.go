@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/internal/faults"
@@ -94,6 +92,7 @@ type Handlers struct {
 	clients  ClientGetter
 	resumer  signin.Resumer
 	csrf     *csrf
+	cop      *http.CrossOriginProtection
 	static   fs.FS
 	logger   *slog.Logger
 	fed      *federation
@@ -150,7 +149,7 @@ func New(o Options) *Handlers {
 	if o.Faults == nil {
 		o.Faults = &faults.Reporter{Logger: logger}
 	}
-	return &Handlers{
+	h := &Handlers{
 		store:        o.Store,
 		mailer:       o.Mailer,
 		audit:        o.Audit,
@@ -174,6 +173,11 @@ func New(o Options) *Handlers {
 		limiter:      o.Limiter,
 		faults:       o.Faults,
 	}
+	h.cop = http.NewCrossOriginProtection()
+	h.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.renderer.Error(w, r, http.StatusForbidden, MsgCSRF)
+	}))
+	return h
 }
 
 // federationDefaults fills what o.Federation leaves unset from o itself, so
@@ -193,54 +197,24 @@ func federationDefaults(o Options) FederationOptions {
 	return f
 }
 
-// Register mounts the pages on r.
-func (h *Handlers) Register(r *mux.Router) {
-	r.HandleFunc("/", h.home).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/login", h.loginForm).Methods(http.MethodGet, http.MethodHead)
-	// Cross-origin form posts are refused outright (Sec-Fetch-Site /
-	// Origin), on top of the CSRF token every form carries.
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.renderer.Error(w, r, http.StatusForbidden, MsgCSRF)
-	}))
-	r.Handle("/login", cop.Handler(http.HandlerFunc(h.login))).Methods(http.MethodPost)
-	r.HandleFunc("/consent", h.consentForm).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/consent", cop.Handler(http.HandlerFunc(h.consent))).Methods(http.MethodPost)
-	h.registerFederation(r)
-	r.HandleFunc("/logout", h.logoutForm).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/logout", cop.Handler(http.HandlerFunc(h.logoutPost))).Methods(http.MethodPost)
-	if h.logout != nil {
-		// Relying parties may send the logout request as a cross-site
-		// form post (RP-Initiated Logout section 2), so no origin check
-		// here: only the confirmation, which carries a CSRF token, ends
-		// a session without a verified id_token_hint.
-		// No HEAD: a request that may end a session is not a probe.
-		r.HandleFunc(PathEndSession, h.endSession).Methods(http.MethodGet, http.MethodPost)
-	}
-	if h.store != nil {
-		page := func(path string, get, post http.HandlerFunc) {
-			r.HandleFunc(path, get).Methods(http.MethodGet, http.MethodHead)
-			r.Handle(path, cop.Handler(post)).Methods(http.MethodPost)
-		}
-		page("/register", h.registerForm, h.register)
-		page("/verify-email", h.verifyForm, h.verify)
-		r.Handle("/verify-email/resend", cop.Handler(http.HandlerFunc(h.resendVerification))).Methods(http.MethodPost)
-		page("/forgot-password", h.forgotForm, h.forgot)
-		page("/reset-password", h.resetForm, h.reset)
-		r.HandleFunc("/account", h.accountPage).Methods(http.MethodGet, http.MethodHead)
-		for path, fn := range map[string]http.HandlerFunc{
-			"/account/profile":           h.updateProfile,
-			"/account/password":          h.changePassword,
-			"/account/apps/revoke":       h.revokeApp,
-			"/account/sessions/revoke":   h.revokeSession,
-			"/account/identities/unlink": h.unlinkIdentity,
-		} {
-			r.Handle(path, cop.Handler(fn)).Methods(http.MethodPost)
-		}
-	}
-	r.HandleFunc("/static/brand.css", h.brandCSS).Methods(http.MethodGet, http.MethodHead)
-	r.PathPrefix("/static/").Handler(h.staticHandler()).Methods(http.MethodGet, http.MethodHead)
+// CrossOrigin refuses cross-origin form posts outright (Sec-Fetch-Site /
+// Origin) with the CSRF page, before next runs; every page's form post is
+// mounted behind it, on top of the CSRF token the form carries.
+func (h *Handlers) CrossOrigin(next http.Handler) http.Handler {
+	return h.cop.Handler(next)
 }
+
+// ServesAccounts reports whether the registration, verification, password
+// reset and account pages are served (Options.Store was set).
+func (h *Handlers) ServesAccounts() bool { return h.store != nil }
+
+// ServesEndSession reports whether the RP-initiated logout endpoint is
+// served (Options.Logout was set).
+func (h *Handlers) ServesEndSession() bool { return h.logout != nil }
+
+// Federated reports whether upstream providers are configured, so that
+// /login/{id} and its callback are served.
+func (h *Handlers) Federated() bool { return len(h.fed.Providers) > 0 }
 
 // PathEndSession is the RP-initiated logout endpoint (OpenID Connect
 // RP-Initiated Logout 1.0), advertised as end_session_endpoint.

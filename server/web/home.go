@@ -12,7 +12,7 @@ type homePage struct {
 	Register bool // registration is open
 }
 
-// home serves /, and only / (other unknown paths are 404s).
-func (h *Handlers) home(w http.ResponseWriter, r *http.Request) {
+// Home serves /, and only / (other unknown paths are 404s).
+func (h *Handlers) Home(w http.ResponseWriter, r *http.Request) {
 	h.renderer.render(w, r, http.StatusOK, tmplHome, homePage{Register: h.registration.Enabled && h.store != nil})
 }

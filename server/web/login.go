@@ -10,9 +10,9 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 )
 
-// loginForm serves GET /login?flow=… (or ?return_to=/local/path),
+// LoginForm serves GET /login?flow=… (or ?return_to=/local/path),
 // pre-filling the email from the flow's login_hint.
-func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) LoginForm(w http.ResponseWriter, r *http.Request) {
 	flow := r.URL.Query().Get("flow")
 	f, ok := h.checkFlow(w, r, flow)
 	if !ok {
@@ -44,10 +44,10 @@ func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request, p loginPage
 	return p
 }
 
-// login serves POST /login. Every failed sign-in gets the same 401 page
+// Login serves POST /login. Every failed sign-in gets the same 401 page
 // with MsgLoginFailed; a successful one starts a session and resumes the
 // flow, goes to return_to, or shows who is signed in.
-func (h *Handlers) login(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}

@@ -17,9 +17,9 @@ const logoutDecision = "logout"
 // the confirmation form.
 var endSessionParams = []string{"id_token_hint", "client_id", "post_logout_redirect_uri", "state", "logout_hint", "ui_locales"}
 
-// logoutForm serves GET /logout: a confirmation, so that a link or image
+// LogoutForm serves GET /logout: a confirmation, so that a link or image
 // elsewhere cannot sign anyone out.
-func (h *Handlers) logoutForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) LogoutForm(w http.ResponseWriter, r *http.Request) {
 	cur, err := h.sessions.Current(r)
 	if errors.Is(err, session.ErrNoSession) {
 		h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{Title: "Signed out", Message: MsgNotSignedIn, LinkURL: "/login", LinkText: "Sign in"})
@@ -32,8 +32,8 @@ func (h *Handlers) logoutForm(w http.ResponseWriter, r *http.Request) {
 	h.renderer.render(w, r, http.StatusOK, tmplLogout, logoutPage{Action: "/logout", CSRFToken: h.csrf.token(w, r), Email: cur.User.Email})
 }
 
-// logoutPost serves POST /logout: it ends this browser's session.
-func (h *Handlers) logoutPost(w http.ResponseWriter, r *http.Request) {
+// Logout serves POST /logout: it ends this browser's session.
+func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
@@ -60,13 +60,13 @@ func (h *Handlers) endBrowserSession(w http.ResponseWriter, r *http.Request, cli
 	return true
 }
 
-// endSession serves the RP-initiated logout endpoint (GET or POST). The
+// EndSession serves the RP-initiated logout endpoint (GET or POST). The
 // request is validated first: a bad id_token_hint, an unknown client or an
 // unregistered post_logout_redirect_uri gets a page and changes nothing.
 // A signed-in person is asked to confirm unless a valid id_token_hint
 // names them; then the session ends and the browser goes to the
 // registered post_logout_redirect_uri with the state, or sees a page.
-func (h *Handlers) endSession(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) EndSession(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
 		if !h.parseForm(w, r) {

@@ -29,8 +29,8 @@ func nameProblem(name string) string {
 	return ""
 }
 
-// registerForm serves GET /register?flow=….
-func (h *Handlers) registerForm(w http.ResponseWriter, r *http.Request) {
+// RegisterForm serves GET /register?flow=….
+func (h *Handlers) RegisterForm(w http.ResponseWriter, r *http.Request) {
 	if !h.registration.Enabled {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgRegistrationClosed)
 		return
@@ -45,10 +45,10 @@ func (h *Handlers) registerForm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// register serves POST /register: it creates the account, mails the
+// Register serves POST /register: it creates the account, mails the
 // verification link and, unless verified email is required first, signs
 // the person in and resumes the flow.
-func (h *Handlers) register(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) Register(w http.ResponseWriter, r *http.Request) {
 	if !h.registration.Enabled {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgRegistrationClosed)
 		return
@@ -131,7 +131,7 @@ func verifySentPage(flow string) noticePage {
 const accountExistsPurpose storage.Purpose = "account_exists"
 
 // mailAccountExists tells the owner of email that someone tried to
-// register it again.
+// Register it again.
 func (h *Handlers) mailAccountExists(ctx context.Context, email string) {
 	u, err := h.store.GetUserByEmail(ctx, email)
 	if err != nil || u.Disabled || !h.mailAllowed(ctx, accountExistsPurpose, u.Email) {
@@ -163,10 +163,10 @@ func (h *Handlers) mailVerification(ctx context.Context, user storage.User, flow
 		mailData{Link: h.link("/verify-email", q), Expires: humanDuration(h.verifyTTL)})
 }
 
-// verifyForm serves GET /verify-email?token=…: a button that confirms.
+// VerifyForm serves GET /verify-email?token=…: a button that confirms.
 // Opening the link changes nothing, so mail scanners that fetch links do
 // not use it up.
-func (h *Handlers) verifyForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) VerifyForm(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("token")
 	if _, err := h.peekToken(r.Context(), storage.PurposeEmailVerification, raw); err != nil {
 		h.tokenProblem(w, r, err, "Link expired", MsgVerifyInvalid, "/login", "Sign in")
@@ -177,9 +177,9 @@ func (h *Handlers) verifyForm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// verify serves POST /verify-email: it uses the token and marks the
+// Verify serves POST /verify-email: it uses the token and marks the
 // address verified, if it is still the account's address.
-func (h *Handlers) verify(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) Verify(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
@@ -215,9 +215,9 @@ func (h *Handlers) verify(w http.ResponseWriter, r *http.Request) {
 	h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{Title: "Email confirmed", Message: MsgVerifyDone, LinkURL: next, LinkText: text})
 }
 
-// resendVerification serves POST /verify-email/resend {email}: the same
+// ResendVerification serves POST /verify-email/resend {email}: the same
 // answer whether or not the account exists or needs confirming.
-func (h *Handlers) resendVerification(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) ResendVerification(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}

@@ -14,17 +14,17 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// forgotForm serves GET /forgot-password.
-func (h *Handlers) forgotForm(w http.ResponseWriter, r *http.Request) {
+// ForgotForm serves GET /forgot-password.
+func (h *Handlers) ForgotForm(w http.ResponseWriter, r *http.Request) {
 	h.renderer.render(w, r, http.StatusOK, tmplForgot, forgotPage{
 		Email: r.URL.Query().Get("email"), CSRFToken: h.csrf.token(w, r),
 	})
 }
 
-// forgot serves POST /forgot-password {email}. The answer is the same page,
+// Forgot serves POST /forgot-password {email}. The answer is the same page,
 // after the same work, whether or not an account has that address: the
 // lookup, the token and the mail happen in the background.
-func (h *Handlers) forgot(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) Forgot(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) || !h.allow(w, r, ratelimit.ActionForgotPassword) {
 		return
 	}
@@ -79,8 +79,8 @@ func (h *Handlers) mailReset(ctx context.Context, email string, event storage.Au
 		mailData{Link: h.link("/reset-password", url.Values{"token": {raw}}), Expires: humanDuration(h.resetTTL)})
 }
 
-// resetForm serves GET /reset-password?token=….
-func (h *Handlers) resetForm(w http.ResponseWriter, r *http.Request) {
+// ResetForm serves GET /reset-password?token=….
+func (h *Handlers) ResetForm(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("token")
 	if _, err := h.peekToken(r.Context(), storage.PurposePasswordReset, raw); err != nil {
 		h.tokenProblem(w, r, err, "Link expired", MsgResetInvalid, "/forgot-password", "Ask for a new link")
@@ -89,11 +89,11 @@ func (h *Handlers) resetForm(w http.ResponseWriter, r *http.Request) {
 	h.renderer.render(w, r, http.StatusOK, tmplReset, resetPage{Token: raw, CSRFToken: h.csrf.token(w, r)})
 }
 
-// reset serves POST /reset-password {token, password}. A completed reset
+// Reset serves POST /reset-password {token, password}. A completed reset
 // uses the token, sets the password, marks the email verified (the person
 // has just proven they read it), deletes the user's other reset tokens,
 // signs out every session and revokes every refresh token of the user.
-func (h *Handlers) reset(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) Reset(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}

@@ -30,8 +30,8 @@ func StaticFS(dir string) (fs.FS, error) {
 
 func defaultStatic() fs.FS { return static.FS }
 
-// staticHandler serves files under /static/, without directory listings.
-func (h *Handlers) staticHandler() http.Handler {
+// Static serves files under /static/, without directory listings.
+func (h *Handlers) Static() http.Handler {
 	files := http.StripPrefix("/static/", http.FileServerFS(h.static))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
@@ -46,10 +46,10 @@ func (h *Handlers) staticHandler() http.Handler {
 	})
 }
 
-// brandCSS serves /static/brand.css: the configured primary colour as CSS
+// BrandCSS serves /static/brand.css: the configured primary colour as CSS
 // variables, with a text colour that stays readable on it. A stylesheet
 // rather than an inline style keeps the CSP free of 'unsafe-inline'.
-func (h *Handlers) brandCSS(w http.ResponseWriter, _ *http.Request) {
+func (h *Handlers) BrandCSS(w http.ResponseWriter, _ *http.Request) {
 	c := h.renderer.brand.PrimaryColor
 	css := fmt.Sprintf(":root { --brand: %s; --brand-fg: %s; }\n", c, readableOn(c))
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -195,7 +195,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	r := mux.NewRouter()
 	h := New(o)
 	e.pages = h
-	h.Register(r)
+	mountPages(r, h)
 	t.Cleanup(h.Close) // after the server closes, before the store does
 	e.srv = httptest.NewServer(r)
 	t.Cleanup(e.srv.Close)
@@ -330,3 +330,41 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 
 // esc is how html/template writes a fixed message into a page.
 func esc(s string) string { return html.EscapeString(s) }
+
+// mountPages mounts the pages on r as server/routes.go does (the server's
+// route test checks that table against the router it builds).
+func mountPages(r *mux.Router, h *Handlers) {
+	get := []string{http.MethodGet, http.MethodHead}
+	page := func(path string, form, post http.HandlerFunc) {
+		if form != nil {
+			r.HandleFunc(path, form).Methods(get...)
+		}
+		r.Handle(path, h.CrossOrigin(post)).Methods(http.MethodPost)
+	}
+	r.HandleFunc("/", h.Home).Methods(get...)
+	page("/login", h.LoginForm, h.Login)
+	page("/consent", h.ConsentForm, h.Consent)
+	page("/logout", h.LogoutForm, h.Logout)
+	if h.Federated() {
+		r.HandleFunc("/login/{id}", h.UpstreamStart).Methods(http.MethodGet)
+		r.HandleFunc("/login/{id}/callback", h.UpstreamCallback).Methods(http.MethodGet)
+	}
+	if h.ServesEndSession() {
+		r.HandleFunc(PathEndSession, h.EndSession).Methods(http.MethodGet, http.MethodPost)
+	}
+	if h.ServesAccounts() {
+		page("/register", h.RegisterForm, h.Register)
+		page("/verify-email", h.VerifyForm, h.Verify)
+		page("/verify-email/resend", nil, h.ResendVerification)
+		page("/forgot-password", h.ForgotForm, h.Forgot)
+		page("/reset-password", h.ResetForm, h.Reset)
+		r.HandleFunc("/account", h.Account).Methods(get...)
+		page("/account/profile", nil, h.UpdateProfile)
+		page("/account/password", nil, h.ChangePassword)
+		page("/account/apps/revoke", nil, h.RevokeApp)
+		page("/account/sessions/revoke", nil, h.RevokeSession)
+		page("/account/identities/unlink", nil, h.UnlinkIdentity)
+	}
+	r.HandleFunc("/static/brand.css", h.BrandCSS).Methods(get...)
+	r.PathPrefix("/static/").Handler(h.Static()).Methods(get...)
+}

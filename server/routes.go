@@ -1,0 +1,194 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse-id/gatehouse/server/admin"
+	"github.com/gatehouse-id/gatehouse/server/oauth"
+	"github.com/gatehouse-id/gatehouse/server/web"
+)
+
+// guard names what stands between the world and a route's handler. Every
+// route that changes state (any method but GET and HEAD) needs one other
+// than open; routes_test.go walks the table to hold that.
+type guard int
+
+const (
+	// open: no check; only for GET and HEAD.
+	open guard = iota
+	// form: a page's form post. Cross-origin posts are refused here
+	// (web.Handlers.CrossOrigin); the handler checks the form's CSRF token.
+	form
+	// client: a protocol endpoint where the client authenticates
+	// (client_secret_basic/post, or a public client's id), checked by
+	// fosite in the handler.
+	client
+	// bearer: the caller presents an access token, checked by the handler.
+	bearer
+	// adminAPI: a bearer access token granted gatehouse:admin whose user
+	// holds the admin role, checked by admin.Handler before it routes.
+	// These routes are mounted on the admin router under admin.PathPrefix.
+	adminAPI
+	// crossSite: a public endpoint that other sites may post to on
+	// purpose; the route's reason says why.
+	crossSite
+)
+
+// route is one line of the table: methods, path (a gorilla/mux template,
+// or a prefix), handler and guard.
+type route struct {
+	methods []string
+	path    string
+	handler http.HandlerFunc
+	guard   guard
+	// reason is required for crossSite: why other sites may post here.
+	reason string
+	// prefix serves every path under path.
+	prefix bool
+}
+
+// endpoints are the handlers the route table points at.
+type endpoints struct {
+	discovery  http.Handler
+	jwks       *oauth.JWKS
+	authorize  *oauth.Authorize
+	token      *oauth.Token
+	introspect *oauth.Introspect
+	revoke     *oauth.Revoke
+	userInfo   *oauth.UserInfo
+	pages      *web.Handlers
+	admin      *admin.Handler
+	ready      *readiness
+	// metrics is nil when the metrics have their own listener.
+	metrics http.Handler
+}
+
+// routes is every route Gatehouse serves, top to bottom. Order matters
+// only where gorilla/mux would match two templates (/static/brand.css
+// before /static/).
+func (e endpoints) routes() []route {
+	p, a := e.pages, e.admin
+	get := []string{http.MethodGet, http.MethodHead}
+	post := []string{http.MethodPost}
+	getPost := []string{http.MethodGet, http.MethodHead, http.MethodPost}
+	patch := []string{http.MethodPatch}
+	del := []string{http.MethodDelete}
+	rs := []route{
+		// OpenID Connect discovery and the signing keys.
+		{methods: get, path: oauth.PathDiscovery, handler: e.discovery.ServeHTTP},
+		{methods: get, path: oauth.PathJWKS, handler: e.jwks.ServeHTTP},
+
+		// OAuth 2.0 / OpenID Connect protocol endpoints.
+		{methods: getPost, path: oauth.PathAuthorize, handler: e.authorize.ServeHTTP, guard: crossSite,
+			reason: "authorization requests arrive from relying parties, as GET or form post (OIDC Core 3.1.2.1); " +
+				"nothing is granted without the login and consent pages' own checks"},
+		{methods: post, path: oauth.PathToken, handler: e.token.ServeHTTP, guard: client},
+		{methods: post, path: oauth.PathIntrospect, handler: e.introspect.ServeHTTP, guard: client},
+		{methods: post, path: oauth.PathRevoke, handler: e.revoke.ServeHTTP, guard: client},
+		{methods: getPost, path: oauth.PathUserInfo, handler: e.userInfo.ServeHTTP, guard: bearer},
+
+		// Sign-in pages: login, consent, logout.
+		{methods: get, path: "/", handler: p.Home},
+		{methods: get, path: "/login", handler: p.LoginForm},
+		{methods: post, path: "/login", handler: p.Login, guard: form},
+		{methods: get, path: "/consent", handler: p.ConsentForm},
+		{methods: post, path: "/consent", handler: p.Consent, guard: form},
+		{methods: get, path: "/logout", handler: p.LogoutForm},
+		{methods: post, path: "/logout", handler: p.Logout, guard: form},
+	}
+	if p.Federated() {
+		rs = append(rs,
+			// Sign-in through an upstream provider.
+			route{methods: []string{http.MethodGet}, path: "/login/{id}", handler: p.UpstreamStart},
+			route{methods: []string{http.MethodGet}, path: "/login/{id}/callback", handler: p.UpstreamCallback},
+		)
+	}
+	if p.ServesEndSession() {
+		// No HEAD: a request that may end a session is not a probe.
+		rs = append(rs, route{methods: []string{http.MethodGet, http.MethodPost}, path: web.PathEndSession, handler: p.EndSession, guard: crossSite,
+			reason: "relying parties may send RP-Initiated Logout as a cross-site form post (section 2); " +
+				"only the confirmation page, which carries a CSRF token, ends a session without a verified id_token_hint"})
+	}
+	if p.ServesAccounts() {
+		rs = append(rs,
+			// Registration and e-mail verification.
+			route{methods: get, path: "/register", handler: p.RegisterForm},
+			route{methods: post, path: "/register", handler: p.Register, guard: form},
+			route{methods: get, path: "/verify-email", handler: p.VerifyForm},
+			route{methods: post, path: "/verify-email", handler: p.Verify, guard: form},
+			route{methods: post, path: "/verify-email/resend", handler: p.ResendVerification, guard: form},
+
+			// Password recovery.
+			route{methods: get, path: "/forgot-password", handler: p.ForgotForm},
+			route{methods: post, path: "/forgot-password", handler: p.Forgot, guard: form},
+			route{methods: get, path: "/reset-password", handler: p.ResetForm},
+			route{methods: post, path: "/reset-password", handler: p.Reset, guard: form},
+
+			// The account page and its actions.
+			route{methods: get, path: "/account", handler: p.Account},
+			route{methods: post, path: "/account/profile", handler: p.UpdateProfile, guard: form},
+			route{methods: post, path: "/account/password", handler: p.ChangePassword, guard: form},
+			route{methods: post, path: "/account/apps/revoke", handler: p.RevokeApp, guard: form},
+			route{methods: post, path: "/account/sessions/revoke", handler: p.RevokeSession, guard: form},
+			route{methods: post, path: "/account/identities/unlink", handler: p.UnlinkIdentity, guard: form},
+		)
+	}
+	rs = append(rs,
+		// Assets.
+		route{methods: get, path: "/static/brand.css", handler: p.BrandCSS},
+		route{methods: get, path: "/static/", handler: p.Static().ServeHTTP, prefix: true},
+
+		// The admin API (JSON), under admin.PathPrefix.
+		route{methods: get, path: "/admin/users", handler: a.ListUsers, guard: adminAPI},
+		route{methods: post, path: "/admin/users", handler: a.CreateUser, guard: adminAPI},
+		route{methods: get, path: "/admin/users/{id}", handler: a.GetUser, guard: adminAPI},
+		route{methods: patch, path: "/admin/users/{id}", handler: a.UpdateUser, guard: adminAPI},
+		route{methods: del, path: "/admin/users/{id}", handler: a.DeleteUser, guard: adminAPI},
+		route{methods: get, path: "/admin/clients", handler: a.ListClients, guard: adminAPI},
+		route{methods: post, path: "/admin/clients", handler: a.CreateClient, guard: adminAPI},
+		route{methods: get, path: "/admin/clients/{id}", handler: a.GetClient, guard: adminAPI},
+		route{methods: patch, path: "/admin/clients/{id}", handler: a.UpdateClient, guard: adminAPI},
+		route{methods: del, path: "/admin/clients/{id}", handler: a.DeleteClient, guard: adminAPI},
+		route{methods: post, path: "/admin/clients/{id}/rotate-secret", handler: a.RotateClientSecret, guard: adminAPI},
+		route{methods: get, path: "/admin/keys", handler: a.ListKeys, guard: adminAPI},
+		route{methods: post, path: "/admin/keys/rotate", handler: a.RotateKey, guard: adminAPI},
+		route{methods: get, path: "/admin/audit", handler: a.ListAudit, guard: adminAPI},
+
+		// Operations.
+		route{methods: get, path: "/healthz", handler: healthz},
+		route{methods: get, path: "/readyz", handler: e.ready.ServeHTTP},
+	)
+	if e.metrics != nil {
+		rs = append(rs, route{methods: get, path: "/metrics", handler: e.metrics.ServeHTTP})
+	}
+	return rs
+}
+
+// mount puts rs on r, and the adminAPI routes on the admin router, which
+// is mounted at admin.PathPrefix: it authenticates before it routes, so
+// unknown admin paths are revealed to admins only.
+func mount(r *mux.Router, rs []route, pages *web.Handlers, adm *admin.Handler) {
+	for _, rt := range rs {
+		h := http.Handler(rt.handler)
+		if rt.guard == form {
+			h = pages.CrossOrigin(h)
+		}
+		target := r
+		if rt.guard == adminAPI {
+			target = adm.Router()
+		}
+		m := target.NewRoute()
+		if rt.prefix {
+			m = m.PathPrefix(rt.path)
+		} else {
+			m = m.Path(rt.path)
+		}
+		// Methods upper-cases the slice it is given in place: give it a
+		// copy, since routes share their method lists.
+		m.Handler(h).Methods(slices.Clone(rt.methods)...)
+	}
+	r.PathPrefix(admin.PathPrefix).Handler(adm)
+}
