@@ -19,10 +19,13 @@ func (k *checker) check(ok bool, format string, args ...any) {
 // adds its own small validate_<section>.go file and a line below.
 type sectionValidator func(c *Config, k *checker)
 
-// sectionValidators lists the validators of the sections beyond the core,
-// in the order their problems are reported.
+// sectionValidators lists the validators of every section, in the order
+// their problems are reported.
 func sectionValidators() []sectionValidator {
 	return []sectionValidator{
+		validateCore,
+		validateLifetimes,
+		validateKeys,
 		validateMail,
 		validateBranding,
 		validateProviders,
