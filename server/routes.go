@@ -70,7 +70,7 @@ type endpoints struct {
 // only where gorilla/mux would match two templates (/static/brand.css
 // before /static/).
 func (e endpoints) routes() []route {
-	p, a := e.pages, e.admin
+	p, in, a := e.pages, e.pages.SignIn, e.admin
 	get := []string{http.MethodGet, http.MethodHead}
 	post := []string{http.MethodPost}
 	getPost := []string{http.MethodGet, http.MethodHead, http.MethodPost}
@@ -83,63 +83,69 @@ func (e endpoints) routes() []route {
 
 		// OAuth 2.0 / OpenID Connect protocol endpoints.
 		{methods: getPost, path: oauth.PathAuthorize, handler: e.authorize.ServeHTTP, guard: crossSite,
-			reason: "authorization requests arrive from relying parties, as GET or form post (OIDC Core 3.1.2.1); " +
-				"nothing is granted without the login and consent pages' own checks"},
+			reason: "relying parties send authorization requests from their own sites, as GET or form post (OIDC Core 3.1.2.1); " +
+				"the answer goes only to the client's registered redirect URI, and consent not yet given is asked on the consent page"},
 		{methods: post, path: oauth.PathToken, handler: e.token.ServeHTTP, guard: client},
 		{methods: post, path: oauth.PathIntrospect, handler: e.introspect.ServeHTTP, guard: client},
 		{methods: post, path: oauth.PathRevoke, handler: e.revoke.ServeHTTP, guard: client},
 		{methods: getPost, path: oauth.PathUserInfo, handler: e.userInfo.ServeHTTP, guard: bearer},
 
-		// Sign-in pages: login, consent, logout.
-		{methods: get, path: "/", handler: p.Home},
-		{methods: get, path: "/login", handler: p.LoginForm},
-		{methods: post, path: "/login", handler: p.Login, guard: form},
-		{methods: get, path: "/consent", handler: p.ConsentForm},
-		{methods: post, path: "/consent", handler: p.Consent, guard: form},
-		{methods: get, path: "/logout", handler: p.LogoutForm},
-		{methods: post, path: "/logout", handler: p.Logout, guard: form},
-	}
-	if p.Federated() {
-		rs = append(rs,
-			// Sign-in through an upstream provider.
-			route{methods: []string{http.MethodGet}, path: "/login/{id}", handler: p.UpstreamStart},
-			route{methods: []string{http.MethodGet}, path: "/login/{id}/callback", handler: p.UpstreamCallback},
-		)
+		// Sign-in pages: login, consent, logout (web.SignIn).
+		{methods: get, path: "/", handler: in.Home},
+		{methods: get, path: "/login", handler: in.LoginForm},
+		{methods: post, path: "/login", handler: in.Login, guard: form},
+		{methods: get, path: "/consent", handler: in.ConsentForm},
+		{methods: post, path: "/consent", handler: in.Consent, guard: form},
+		{methods: get, path: "/logout", handler: in.LogoutForm},
+		{methods: post, path: "/logout", handler: in.Logout, guard: form},
 	}
 	if p.ServesEndSession() {
 		// No HEAD: a request that may end a session is not a probe.
-		rs = append(rs, route{methods: []string{http.MethodGet, http.MethodPost}, path: web.PathEndSession, handler: p.EndSession, guard: crossSite,
+		rs = append(rs, route{methods: []string{http.MethodGet, http.MethodPost}, path: web.PathEndSession, handler: in.EndSession, guard: crossSite,
 			reason: "relying parties may send RP-Initiated Logout as a cross-site form post (section 2); " +
 				"only the confirmation page, which carries a CSRF token, ends a session without a verified id_token_hint"})
 	}
-	if p.ServesAccounts() {
+	if fed := p.Federation; fed != nil {
 		rs = append(rs,
-			// Registration and e-mail verification.
-			route{methods: get, path: "/register", handler: p.RegisterForm},
-			route{methods: post, path: "/register", handler: p.Register, guard: form},
-			route{methods: get, path: "/verify-email", handler: p.VerifyForm},
-			route{methods: post, path: "/verify-email", handler: p.Verify, guard: form},
-			route{methods: post, path: "/verify-email/resend", handler: p.ResendVerification, guard: form},
-
-			// Password recovery.
-			route{methods: get, path: "/forgot-password", handler: p.ForgotForm},
-			route{methods: post, path: "/forgot-password", handler: p.Forgot, guard: form},
-			route{methods: get, path: "/reset-password", handler: p.ResetForm},
-			route{methods: post, path: "/reset-password", handler: p.Reset, guard: form},
-
-			// The account page and its actions.
-			route{methods: get, path: "/account", handler: p.Account},
-			route{methods: post, path: "/account/profile", handler: p.UpdateProfile, guard: form},
-			route{methods: post, path: "/account/password", handler: p.ChangePassword, guard: form},
-			route{methods: post, path: "/account/apps/revoke", handler: p.RevokeApp, guard: form},
-			route{methods: post, path: "/account/sessions/revoke", handler: p.RevokeSession, guard: form},
-			route{methods: post, path: "/account/identities/unlink", handler: p.UnlinkIdentity, guard: form},
+			// Sign-in through an upstream provider (web.Federation).
+			route{methods: []string{http.MethodGet}, path: "/login/{id}", handler: fed.UpstreamStart},
+			route{methods: []string{http.MethodGet}, path: "/login/{id}/callback", handler: fed.UpstreamCallback},
+		)
+	}
+	if up := p.SignUp; up != nil {
+		rs = append(rs,
+			// Registration and e-mail verification (web.SignUp).
+			route{methods: get, path: "/register", handler: up.RegisterForm},
+			route{methods: post, path: "/register", handler: up.Register, guard: form},
+			route{methods: get, path: "/verify-email", handler: up.VerifyForm},
+			route{methods: post, path: "/verify-email", handler: up.Verify, guard: form},
+			route{methods: post, path: "/verify-email/resend", handler: up.ResendVerification, guard: form},
+		)
+	}
+	if rec := p.Recovery; rec != nil {
+		rs = append(rs,
+			// Password recovery (web.Recovery).
+			route{methods: get, path: "/forgot-password", handler: rec.ForgotForm},
+			route{methods: post, path: "/forgot-password", handler: rec.Forgot, guard: form},
+			route{methods: get, path: "/reset-password", handler: rec.ResetForm},
+			route{methods: post, path: "/reset-password", handler: rec.Reset, guard: form},
+		)
+	}
+	if acc := p.Account; acc != nil {
+		rs = append(rs,
+			// The account page and its actions (web.Account).
+			route{methods: get, path: "/account", handler: acc.Account},
+			route{methods: post, path: "/account/profile", handler: acc.UpdateProfile, guard: form},
+			route{methods: post, path: "/account/password", handler: acc.ChangePassword, guard: form},
+			route{methods: post, path: "/account/apps/revoke", handler: acc.RevokeApp, guard: form},
+			route{methods: post, path: "/account/sessions/revoke", handler: acc.RevokeSession, guard: form},
+			route{methods: post, path: "/account/identities/unlink", handler: acc.UnlinkIdentity, guard: form},
 		)
 	}
 	rs = append(rs,
-		// Assets.
-		route{methods: get, path: "/static/brand.css", handler: p.BrandCSS},
-		route{methods: get, path: "/static/", handler: p.Static().ServeHTTP, prefix: true},
+		// Assets (web.Assets).
+		route{methods: get, path: "/static/brand.css", handler: p.Assets.BrandCSS},
+		route{methods: get, path: "/static/", handler: p.Assets.Static().ServeHTTP, prefix: true},
 
 		// The admin API (JSON), under admin.PathPrefix.
 		route{methods: get, path: "/admin/users", handler: a.ListUsers, guard: adminAPI},

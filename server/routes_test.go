@@ -137,3 +137,40 @@ func TestRouteGuardsHold(t *testing.T) {
 		}
 	}
 }
+
+// Conditional routes follow the configuration: upstream sign-in only with
+// providers, /metrics only on the main listener. The table and the router
+// agree either way.
+func TestRouteTableFollowsConfiguration(t *testing.T) {
+	env := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.MetricsListen = "127.0.0.1:0"
+		c.Providers = []server.ProviderConfig{{
+			ID: "github", Type: "github", ClientID: "id", ClientSecret: "secret",
+			AuthURL: "https://github.example/login/oauth/authorize", TokenURL: "https://github.example/login/oauth/access_token",
+			APIURL: "https://api.github.example",
+		}}
+	}))
+	got, err := server.Served(env.Server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"GET /login/{id}", "GET /login/{id}/callback"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("with a provider, %s is not served", w)
+		}
+	}
+	if slices.Contains(got, "GET /metrics") {
+		t.Error("with metrics_listen set, /metrics is served on the main listener")
+	}
+	var listed []string
+	for _, r := range server.Routes(env.Server) {
+		for _, m := range r.Methods {
+			listed = append(listed, m+" "+r.Path)
+		}
+	}
+	for _, g := range got {
+		if g != "ANY /admin/*" && g != "GET /static/*" && g != "HEAD /static/*" && !slices.Contains(listed, g) {
+			t.Errorf("the router serves %s, the table does not list it", g)
+		}
+	}
+}

@@ -31,7 +31,7 @@ var notices = map[string]string{
 
 // signedIn returns the request's session, or answers: a redirect to the
 // Login page coming back to returnTo, or the error page.
-func (h *Handlers) signedIn(w http.ResponseWriter, r *http.Request, returnTo string) (session.Current, bool) {
+func (h *Account) signedIn(w http.ResponseWriter, r *http.Request, returnTo string) (session.Current, bool) {
 	cur, err := h.sessions.Current(r)
 	if errors.Is(err, session.ErrNoSession) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -46,7 +46,7 @@ func (h *Handlers) signedIn(w http.ResponseWriter, r *http.Request, returnTo str
 }
 
 // Account serves GET /account.
-func (h *Handlers) Account(w http.ResponseWriter, r *http.Request) {
+func (h *Account) Account(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.signedIn(w, r, accountPath)
 	if !ok {
 		return
@@ -55,7 +55,7 @@ func (h *Handlers) Account(w http.ResponseWriter, r *http.Request) {
 }
 
 // showAccount renders the account page with a notice or field errors.
-func (h *Handlers) showAccount(w http.ResponseWriter, r *http.Request, cur session.Current, status int, notice string, errs fieldErrors) {
+func (h *Account) showAccount(w http.ResponseWriter, r *http.Request, cur session.Current, status int, notice string, errs fieldErrors) {
 	ctx := r.Context()
 	u := cur.User
 	page := accountPage{
@@ -103,7 +103,7 @@ func (h *Handlers) showAccount(w http.ResponseWriter, r *http.Request, cur sessi
 
 // providerName is the configured button name of an upstream, or its id
 // when it is no longer configured.
-func (h *Handlers) providerName(id string) string {
+func (h *Account) providerName(id string) string {
 	if p, ok := h.fed.byID[id]; ok && strings.TrimSpace(p.Name()) != "" {
 		return p.Name()
 	}
@@ -111,7 +111,7 @@ func (h *Handlers) providerName(id string) string {
 }
 
 // accountAction checks an account form post and returns the person.
-func (h *Handlers) accountAction(w http.ResponseWriter, r *http.Request) (session.Current, bool) {
+func (h *Account) accountAction(w http.ResponseWriter, r *http.Request) (session.Current, bool) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return session.Current{}, false
 	}
@@ -124,7 +124,7 @@ func done(w http.ResponseWriter, r *http.Request, key string) {
 }
 
 // UpdateProfile serves POST /account/profile {name}.
-func (h *Handlers) UpdateProfile(w http.ResponseWriter, r *http.Request) {
+func (h *Account) UpdateProfile(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
@@ -150,14 +150,14 @@ func (h *Handlers) UpdateProfile(w http.ResponseWriter, r *http.Request) {
 // ChangePassword serves POST /account/password {current_password,
 // new_password}. It signs out the person's other sessions and voids any
 // Reset link mailed before.
-func (h *Handlers) ChangePassword(w http.ResponseWriter, r *http.Request) {
+func (h *Account) ChangePassword(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
 	}
 	errs := fieldErrors{}
 	password := r.PostForm.Get("new_password")
-	if msg := h.checkPassword(password); msg != "" {
+	if msg := h.passwords.checkPassword(password); msg != "" {
 		errs["new_password"] = msg
 	}
 	if len(cur.User.PasswordHash) > 0 {
@@ -211,7 +211,7 @@ func (h *Handlers) ChangePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 // endOtherSessions signs the user out everywhere but here.
-func (h *Handlers) endOtherSessions(r *http.Request, cur session.Current) {
+func (h *Account) endOtherSessions(r *http.Request, cur session.Current) {
 	sessions, err := h.store.ListBrowserSessions(r.Context(), cur.User.ID, h.now())
 	if err != nil {
 		h.logger.ErrorContext(r.Context(), "web: list sessions", "err", err)
@@ -229,7 +229,7 @@ func (h *Handlers) endOtherSessions(r *http.Request, cur session.Current) {
 
 // RevokeApp serves POST /account/apps/revoke {client_id}: the consent goes
 // and so do the app's tokens for this user.
-func (h *Handlers) RevokeApp(w http.ResponseWriter, r *http.Request) {
+func (h *Account) RevokeApp(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
@@ -258,7 +258,7 @@ func (h *Handlers) RevokeApp(w http.ResponseWriter, r *http.Request) {
 
 // sessionHandle names a session on the account page without showing its
 // id (the hash of the cookie).
-func (h *Handlers) sessionHandle(id string) string {
+func (h *Account) sessionHandle(id string) string {
 	mac := hmac.New(sha256.New, h.handleKey)
 	mac.Write([]byte(id))
 	return hex.EncodeToString(mac.Sum(nil)[:16])
@@ -266,7 +266,7 @@ func (h *Handlers) sessionHandle(id string) string {
 
 // RevokeSession serves POST /account/sessions/revoke {session}: one of the
 // person's own sessions ends; ending this one signs out.
-func (h *Handlers) RevokeSession(w http.ResponseWriter, r *http.Request) {
+func (h *Account) RevokeSession(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
@@ -305,7 +305,7 @@ func (h *Handlers) RevokeSession(w http.ResponseWriter, r *http.Request) {
 
 // UnlinkIdentity serves POST /account/identities/unlink {provider,
 // subject}, refused when it is the person's only way to sign in.
-func (h *Handlers) UnlinkIdentity(w http.ResponseWriter, r *http.Request) {
+func (h *Account) UnlinkIdentity(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return

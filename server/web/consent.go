@@ -41,7 +41,7 @@ func describeScopes(scopes []string) []string {
 // consentRequest returns the signed-in person and the checked pending
 // request of a consent page. On failure it has answered: the error page,
 // or the login page (keeping the flow) for a browser without a session.
-func (h *Handlers) consentRequest(w http.ResponseWriter, r *http.Request, flow string) (session.Current, signin.Flow, bool) {
+func (h *SignIn) consentRequest(w http.ResponseWriter, r *http.Request, flow string) (session.Current, signin.Flow, bool) {
 	if flow == "" {
 		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
 		return session.Current{}, signin.Flow{}, false
@@ -60,7 +60,7 @@ func (h *Handlers) consentRequest(w http.ResponseWriter, r *http.Request, flow s
 }
 
 // ConsentForm serves GET /consent?flow=…: who is asking, for what.
-func (h *Handlers) ConsentForm(w http.ResponseWriter, r *http.Request) {
+func (h *SignIn) ConsentForm(w http.ResponseWriter, r *http.Request) {
 	flow := r.URL.Query().Get("flow")
 	cur, f, ok := h.consentRequest(w, r, flow)
 	if !ok {
@@ -91,7 +91,7 @@ func (h *Handlers) ConsentForm(w http.ResponseWriter, r *http.Request) {
 
 // Consent serves POST /consent: the person's answer, handed to the
 // authorization endpoint.
-func (h *Handlers) Consent(w http.ResponseWriter, r *http.Request) {
+func (h *SignIn) Consent(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}

@@ -21,7 +21,7 @@ const deviceCookieTTL = 180 * 24 * time.Hour
 
 // deviceContext returns the request's context carrying the browser's
 // device token, for the limiter to judge the sign-in by.
-func (h *Handlers) deviceContext(r *http.Request) context.Context {
+func (h *SignIn) deviceContext(r *http.Request) context.Context {
 	ck, err := r.Cookie(session.CookieNameFor(DeviceCookieName, h.csrf.secure))
 	if err != nil || ck.Value == "" {
 		return r.Context()
@@ -31,7 +31,7 @@ func (h *Handlers) deviceContext(r *http.Request) context.Context {
 
 // rememberDevice gives the browser a device token for account (the
 // normalised email) after a successful password sign-in.
-func (h *Handlers) rememberDevice(w http.ResponseWriter, account string) {
+func (h *SignIn) rememberDevice(w http.ResponseWriter, account string) {
 	token := h.limiter.DeviceToken(account)
 	if token == "" {
 		return

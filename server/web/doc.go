@@ -5,6 +5,13 @@
 // the fixed-text error page; and the static assets, with the branding
 // colour as /static/brand.css.
 //
+// The pages come in groups by flow (groups.go), each holding only what its
+// pages use: SignIn (home, login, consent, logout), Federation (upstream
+// sign-in), SignUp (registration and verification), Recovery (forgotten
+// and reset passwords), Account and Assets. They share base (rendering,
+// CSRF, form parsing, error pages); New builds them from Options and the
+// route table in server/routes.go mounts their exported methods.
+//
 // The pages never issue codes or tokens. GET /oauth2/auth (server/oauth)
 // sends the browser here with the original authorization request's query in
 // a flow parameter; the pages carry it in a hidden field (login,

@@ -77,9 +77,9 @@ type upstreamButton struct {
 }
 
 // upstreamButtons lists the configured upstreams for the login page.
-func (h *Handlers) upstreamButtons(flow, returnTo string) []upstreamButton {
-	out := make([]upstreamButton, 0, len(h.fed.Providers))
-	for _, p := range h.fed.Providers {
+func (f *federation) upstreamButtons(flow, returnTo string) []upstreamButton {
+	out := make([]upstreamButton, 0, len(f.Providers))
+	for _, p := range f.Providers {
 		u := upstreamPath(p.ID())
 		switch {
 		case flow != "":
@@ -96,7 +96,7 @@ func (h *Handlers) upstreamButtons(flow, returnTo string) []upstreamButton {
 // as the login page takes it): it binds a fresh state,
 // nonce and PKCE verifier, with the pending authorization request, to this
 // browser and sends it to the upstream.
-func (h *Handlers) UpstreamStart(w http.ResponseWriter, r *http.Request) {
+func (h *Federation) UpstreamStart(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.fed.byID[mux.Vars(r)["id"]]
 	if !ok {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgNotFound)
@@ -133,7 +133,7 @@ func (h *Handlers) UpstreamStart(w http.ResponseWriter, r *http.Request) {
 // It checks the state against this browser's pending login, lets the
 // provider verify the identity, signs the person in and resumes the
 // authorization request as a password login would.
-func (h *Handlers) UpstreamCallback(w http.ResponseWriter, r *http.Request) {
+func (h *Federation) UpstreamCallback(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.fed.byID[mux.Vars(r)["id"]]
 	if !ok {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgNotFound)
@@ -166,7 +166,7 @@ func (h *Handlers) UpstreamCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // upstreamFailed ends a login the upstream side failed on a friendly page.
-func (h *Handlers) upstreamFailed(w http.ResponseWriter, r *http.Request, provider, flow string, err error) {
+func (h *Federation) upstreamFailed(w http.ResponseWriter, r *http.Request, provider, flow string, err error) {
 	status, msg := http.StatusBadRequest, MsgUpstreamFailed
 	switch {
 	case errors.Is(err, providers.ErrAccessDenied):
@@ -178,7 +178,7 @@ func (h *Handlers) upstreamFailed(w http.ResponseWriter, r *http.Request, provid
 }
 
 // upstreamRefused logs and audits a failed upstream login and shows msg.
-func (h *Handlers) upstreamRefused(w http.ResponseWriter, r *http.Request, provider, flow, reason string, err error, status int, msg string) {
+func (h *Federation) upstreamRefused(w http.ResponseWriter, r *http.Request, provider, flow, reason string, err error, status int, msg string) {
 	h.logger.InfoContext(r.Context(), "upstream login failed", "provider", provider, "reason", reason, "err", err)
 	h.fed.Audit.RecordRequest(r, audit.UpstreamFailure, audit.Failure, "", flowClient(flow), map[string]string{"provider": provider, "reason": reason})
 	h.renderer.Error(w, r, status, msg)

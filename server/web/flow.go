@@ -11,7 +11,7 @@ import (
 // authorization endpoint before a page acts on it; an empty flow (a login
 // without an application) is valid. On failure it has answered with the
 // error page.
-func (h *Handlers) checkFlow(w http.ResponseWriter, r *http.Request, flow string) (signin.Flow, bool) {
+func (h *flows) checkFlow(w http.ResponseWriter, r *http.Request, flow string) (signin.Flow, bool) {
 	if flow == "" {
 		return signin.Flow{}, true
 	}

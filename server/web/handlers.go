@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -84,32 +83,29 @@ type Registration struct {
 	CommonPasswords      bool
 }
 
-// Handlers serves the login and consent pages and the static assets.
+// Handlers are the pages, in groups by flow. Each group holds only what
+// its pages use and exposes them as methods, mounted by the route table
+// (server/routes.go). A group that is not served is nil.
 type Handlers struct {
-	renderer *Renderer
-	sessions *session.Manager
-	accounts *accounts.Service
-	clients  ClientGetter
-	resumer  signin.Resumer
-	csrf     *csrf
-	cop      *http.CrossOriginProtection
-	static   fs.FS
-	logger   *slog.Logger
-	fed      *federation
+	// SignIn serves /, login, consent, logout and RP-initiated logout.
+	SignIn *SignIn
+	// Federation serves /login/{id} and its callback; nil without
+	// upstream providers.
+	Federation *Federation
+	// SignUp serves registration and e-mail verification; nil without
+	// Options.Store.
+	SignUp *SignUp
+	// Recovery serves forgot-password and reset-password; nil without
+	// Options.Store.
+	Recovery *Recovery
+	// Account serves the account page and its actions; nil without
+	// Options.Store.
+	Account *Account
+	// Assets serves /static/.
+	Assets *Assets
 
-	store        storage.Store
-	mailer       mail.Sender
-	audit        *audit.Recorder
-	issuer       string
-	registration Registration
-	resetTTL     time.Duration
-	verifyTTL    time.Duration
-	logout       signin.LogoutParser
-	now          func() time.Time
-	handleKey    []byte // keys the session handles shown on the account page
-	tasks        *tasks
-	limiter      *ratelimit.Limiter
-	faults       *faults.Reporter
+	base  *base
+	tasks *tasks
 }
 
 // New returns Handlers. It panics when a required dependency is missing:
@@ -149,34 +145,62 @@ func New(o Options) *Handlers {
 	if o.Faults == nil {
 		o.Faults = &faults.Reporter{Logger: logger}
 	}
+	b := newBase(o.Renderer.WithLogger(logger), newCSRF(o.Secret, o.Secure), logger)
+	b.faults = o.Faults
+	fed := newFederation(federationDefaults(o), o.Accounts, o.Secret, o.Secure)
+	fl := &flows{base: b, sessions: o.Sessions, resumer: o.Resumer, audit: o.Audit}
 	h := &Handlers{
-		store:        o.Store,
-		mailer:       o.Mailer,
-		audit:        o.Audit,
-		issuer:       o.Issuer,
-		registration: o.Registration,
-		resetTTL:     o.PasswordResetTTL,
-		verifyTTL:    o.VerificationTTL,
-		logout:       o.Logout,
-		now:          o.Now,
-		handleKey:    secret.Derive(o.Secret, "session-handle"),
-		tasks:        newTasks(logger),
-		renderer:     o.Renderer.WithLogger(logger),
-		sessions:     o.Sessions,
-		accounts:     o.Accounts,
-		clients:      o.Clients,
-		resumer:      o.Resumer,
-		csrf:         newCSRF(o.Secret, o.Secure),
-		static:       static,
-		logger:       logger,
-		fed:          newFederation(federationDefaults(o), o.Accounts, o.Secret, o.Secure),
-		limiter:      o.Limiter,
-		faults:       o.Faults,
+		SignIn: &SignIn{
+			flows:        fl,
+			accounts:     o.Accounts,
+			clients:      o.Clients,
+			fed:          fed,
+			registration: o.Registration,
+			accountPages: o.Store != nil,
+			logout:       o.Logout,
+			limiter:      o.Limiter,
+		},
+		Assets: &Assets{renderer: b.renderer, static: static},
+		base:   b,
+		tasks:  newTasks(logger),
 	}
-	h.cop = http.NewCrossOriginProtection()
-	h.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.renderer.Error(w, r, http.StatusForbidden, MsgCSRF)
-	}))
+	if len(fed.Providers) > 0 {
+		h.Federation = &Federation{flows: fl, fed: fed}
+	}
+	if o.Store != nil {
+		links := &mailLinks{
+			base:      b,
+			store:     o.Store,
+			mailer:    o.Mailer,
+			issuer:    o.Issuer,
+			tasks:     h.tasks,
+			limiter:   o.Limiter,
+			now:       o.Now,
+			resetTTL:  o.PasswordResetTTL,
+			verifyTTL: o.VerificationTTL,
+		}
+		h.SignUp = &SignUp{base: b, flows: fl, mailLinks: links, accounts: o.Accounts, registration: o.Registration}
+		h.Recovery = &Recovery{
+			base:      b,
+			mailLinks: links,
+			accounts:  o.Accounts,
+			sessions:  o.Sessions,
+			audit:     o.Audit,
+			passwords: o.Registration,
+		}
+		h.Account = &Account{
+			base:      b,
+			store:     o.Store,
+			sessions:  o.Sessions,
+			accounts:  o.Accounts,
+			clients:   o.Clients,
+			fed:       fed,
+			audit:     o.Audit,
+			now:       o.Now,
+			handleKey: secret.Derive(o.Secret, "session-handle"),
+			passwords: o.Registration,
+		}
+	}
 	return h
 }
 
@@ -201,20 +225,12 @@ func federationDefaults(o Options) FederationOptions {
 // Origin) with the CSRF page, before next runs; every page's form post is
 // mounted behind it, on top of the CSRF token the form carries.
 func (h *Handlers) CrossOrigin(next http.Handler) http.Handler {
-	return h.cop.Handler(next)
+	return h.base.cop.Handler(next)
 }
-
-// ServesAccounts reports whether the registration, verification, password
-// reset and account pages are served (Options.Store was set).
-func (h *Handlers) ServesAccounts() bool { return h.store != nil }
 
 // ServesEndSession reports whether the RP-initiated logout endpoint is
 // served (Options.Logout was set).
-func (h *Handlers) ServesEndSession() bool { return h.logout != nil }
-
-// Federated reports whether upstream providers are configured, so that
-// /login/{id} and its callback are served.
-func (h *Handlers) Federated() bool { return len(h.fed.Providers) > 0 }
+func (h *Handlers) ServesEndSession() bool { return h.SignIn.logout != nil }
 
 // PathEndSession is the RP-initiated logout endpoint (OpenID Connect
 // RP-Initiated Logout 1.0), advertised as end_session_endpoint.
@@ -224,43 +240,4 @@ const PathEndSession = signin.PathEndSession
 // worker. Requests arriving afterwards have their mail dropped, logged.
 func (h *Handlers) Close() {
 	h.tasks.close()
-}
-
-// parseForm limits and parses a POST body. On failure it has answered.
-func (h *Handlers) parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.renderer.Error(w, r, http.StatusRequestEntityTooLarge, MsgInvalidRequest)
-			return false
-		}
-		h.renderer.Error(w, r, http.StatusBadRequest, MsgInvalidRequest)
-		return false
-	}
-	return true
-}
-
-// checkCSRF answers 403 and returns false when the form's token is bad.
-func (h *Handlers) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
-	if h.csrf.valid(r) {
-		return true
-	}
-	h.logger.InfoContext(r.Context(), "web: csrf check failed", "path", r.URL.Path)
-	h.renderer.Error(w, r, http.StatusForbidden, MsgCSRF)
-	return false
-}
-
-// serverError logs err and answers 500 with the fixed text.
-func (h *Handlers) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	if storage.Failed(err) {
-		// The database failed: "try again in a moment" (MsgServer) is
-		// the truth, so say it with 503 and when.
-		h.faults.Report(r.Context(), "pages", "web: "+what, err)
-		w.Header().Set("Retry-After", "5")
-		h.renderer.Error(w, r, http.StatusServiceUnavailable, MsgServer)
-		return
-	}
-	h.logger.ErrorContext(r.Context(), "web: "+what, "path", r.URL.Path, "err", err)
-	h.renderer.Error(w, r, http.StatusInternalServerError, MsgServer)
 }

@@ -13,6 +13,6 @@ type homePage struct {
 }
 
 // Home serves /, and only / (other unknown paths are 404s).
-func (h *Handlers) Home(w http.ResponseWriter, r *http.Request) {
-	h.renderer.render(w, r, http.StatusOK, tmplHome, homePage{Register: h.registration.Enabled && h.store != nil})
+func (h *SignIn) Home(w http.ResponseWriter, r *http.Request) {
+	h.renderer.render(w, r, http.StatusOK, tmplHome, homePage{Register: h.registration.Enabled && h.accountPages})
 }

@@ -49,7 +49,7 @@ func TestHostPrefixCookiesOnHTTPS(t *testing.T) {
 		o.Sessions = session.NewManager(session.Options{Store: o.Clients.(session.Store), Secure: true})
 		o.Limiter = ratelimit.New(ratelimit.Options{Counters: ratelimit.NewMemory(), DeviceKey: []byte("device key for the test")})
 	})
-	e.resumer.sessions = e.pages.sessions
+	e.resumer.sessions = e.pages.SignIn.sessions
 	jar := &plainJar{cookies: map[string]*http.Cookie{}}
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, _ := e.signIn(c, "alice@example.com", alicePassword, "")
@@ -75,7 +75,7 @@ func TestHostPrefixCookiesOnHTTPS(t *testing.T) {
 	for _, ck := range jar.Cookies(nil) {
 		r.AddCookie(ck)
 	}
-	if cur, err := e.pages.sessions.Current(r); err != nil || cur.User.Email != "alice@example.com" {
+	if cur, err := e.pages.SignIn.sessions.Current(r); err != nil || cur.User.Email != "alice@example.com" {
 		t.Fatalf("the __Host- session cookie does not sign in: %+v, %v", cur.User, err)
 	}
 }

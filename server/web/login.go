@@ -12,7 +12,7 @@ import (
 
 // LoginForm serves GET /login?flow=… (or ?return_to=/local/path),
 // pre-filling the email from the flow's login_hint.
-func (h *Handlers) LoginForm(w http.ResponseWriter, r *http.Request) {
+func (h *SignIn) LoginForm(w http.ResponseWriter, r *http.Request) {
 	flow := r.URL.Query().Get("flow")
 	f, ok := h.checkFlow(w, r, flow)
 	if !ok {
@@ -26,10 +26,10 @@ func (h *Handlers) LoginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginPage completes p with the token and the links every login page has.
-func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request, p loginPage) loginPage {
+func (h *SignIn) loginPage(w http.ResponseWriter, r *http.Request, p loginPage) loginPage {
 	p.CSRFToken = h.csrf.token(w, r)
-	p.Providers = h.upstreamButtons(p.Flow, p.ReturnTo)
-	if h.store != nil {
+	p.Providers = h.fed.upstreamButtons(p.Flow, p.ReturnTo)
+	if h.accountPages {
 		p.ForgotURL = "/forgot-password"
 		if p.Email != "" {
 			p.ForgotURL += "?" + url.Values{"email": {p.Email}}.Encode()
@@ -47,7 +47,7 @@ func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request, p loginPage
 // Login serves POST /login. Every failed sign-in gets the same 401 page
 // with MsgLoginFailed; a successful one starts a session and resumes the
 // flow, goes to return_to, or shows who is signed in.
-func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
+func (h *SignIn) Login(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
@@ -93,7 +93,7 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 // logFailedLogin records a failed sign-in. The email is logged only when it
 // is a well-formed address: people sometimes type their password into the
 // email field. The password is never logged.
-func (h *Handlers) logFailedLogin(r *http.Request, email, clientID string) {
+func (h *SignIn) logFailedLogin(r *http.Request, email, clientID string) {
 	normalized, err := accounts.NormalizeEmail(email)
 	if err != nil {
 		h.logger.InfoContext(r.Context(), "login failed", "email_valid", false)

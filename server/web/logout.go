@@ -19,7 +19,7 @@ var endSessionParams = []string{"id_token_hint", "client_id", "post_logout_redir
 
 // LogoutForm serves GET /logout: a confirmation, so that a link or image
 // elsewhere cannot sign anyone out.
-func (h *Handlers) LogoutForm(w http.ResponseWriter, r *http.Request) {
+func (h *SignIn) LogoutForm(w http.ResponseWriter, r *http.Request) {
 	cur, err := h.sessions.Current(r)
 	if errors.Is(err, session.ErrNoSession) {
 		h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{Title: "Signed out", Message: MsgNotSignedIn, LinkURL: "/login", LinkText: "Sign in"})
@@ -33,7 +33,7 @@ func (h *Handlers) LogoutForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // Logout serves POST /logout: it ends this browser's session.
-func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
+func (h *SignIn) Logout(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
@@ -44,7 +44,7 @@ func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // endBrowserSession signs this browser out, recording who left.
-func (h *Handlers) endBrowserSession(w http.ResponseWriter, r *http.Request, clientID string) bool {
+func (h *SignIn) endBrowserSession(w http.ResponseWriter, r *http.Request, clientID string) bool {
 	cur, err := h.sessions.Current(r)
 	if err != nil && !errors.Is(err, session.ErrNoSession) {
 		h.serverError(w, r, "load session", err)
@@ -66,7 +66,7 @@ func (h *Handlers) endBrowserSession(w http.ResponseWriter, r *http.Request, cli
 // A signed-in person is asked to confirm unless a valid id_token_hint
 // names them; then the session ends and the browser goes to the
 // registered post_logout_redirect_uri with the state, or sees a page.
-func (h *Handlers) EndSession(w http.ResponseWriter, r *http.Request) {
+func (h *SignIn) EndSession(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
 		if !h.parseForm(w, r) {

@@ -13,7 +13,7 @@ import (
 // ratelimit.ActionForgotPassword, ratelimit.ActionResendVerification) from
 // the client IP. When the IP is over
 // its budget it has answered 429 with MsgTooManyAttempts and returns false.
-func (h *Handlers) allow(w http.ResponseWriter, r *http.Request, action string) bool {
+func (h *mailLinks) allow(w http.ResponseWriter, r *http.Request, action string) bool {
 	err := h.limiter.Allow(r.Context(), action, clientip.FromRequest(r))
 	if err == nil {
 		return true
@@ -24,7 +24,7 @@ func (h *Handlers) allow(w http.ResponseWriter, r *http.Request, action string) 
 
 // tooManyAttempts answers a *ratelimit.LimitedError with the friendly 429
 // page and a Retry-After header.
-func (h *Handlers) tooManyAttempts(w http.ResponseWriter, r *http.Request, err error) {
+func (h *base) tooManyAttempts(w http.ResponseWriter, r *http.Request, err error) {
 	setRetryAfter(w, err)
 	h.renderer.Error(w, r, http.StatusTooManyRequests, MsgTooManyAttempts)
 }

@@ -28,7 +28,7 @@ func TestAllow(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now() // fixed: Retry-After is then exactly the window
-	h := &Handlers{renderer: renderer, limiter: ratelimit.New(ratelimit.Options{Counters: store, IPAttempts: 2, Now: func() time.Time { return now }})}
+	h := &mailLinks{base: &base{renderer: renderer}, limiter: ratelimit.New(ratelimit.Options{Counters: store, IPAttempts: 2, Now: func() time.Time { return now }})}
 	try := func(action, ip string) (*httptest.ResponseRecorder, bool) {
 		r := httptest.NewRequest(http.MethodPost, "/register", nil)
 		r.RemoteAddr = ip + ":5555"

@@ -30,7 +30,7 @@ func nameProblem(name string) string {
 }
 
 // RegisterForm serves GET /register?flow=….
-func (h *Handlers) RegisterForm(w http.ResponseWriter, r *http.Request) {
+func (h *SignUp) RegisterForm(w http.ResponseWriter, r *http.Request) {
 	if !h.registration.Enabled {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgRegistrationClosed)
 		return
@@ -48,7 +48,7 @@ func (h *Handlers) RegisterForm(w http.ResponseWriter, r *http.Request) {
 // Register serves POST /register: it creates the account, mails the
 // verification link and, unless verified email is required first, signs
 // the person in and resumes the flow.
-func (h *Handlers) Register(w http.ResponseWriter, r *http.Request) {
+func (h *SignUp) Register(w http.ResponseWriter, r *http.Request) {
 	if !h.registration.Enabled {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgRegistrationClosed)
 		return
@@ -76,7 +76,7 @@ func (h *Handlers) Register(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		page.Errors["email"] = MsgEmailInvalid
 	}
-	if msg := h.checkPassword(password); msg != "" {
+	if msg := h.registration.checkPassword(password); msg != "" {
 		page.Errors["password"] = msg
 	}
 	if msg := nameProblem(page.Name); msg != "" {
@@ -132,7 +132,7 @@ const accountExistsPurpose storage.Purpose = "account_exists"
 
 // mailAccountExists tells the owner of email that someone tried to
 // Register it again.
-func (h *Handlers) mailAccountExists(ctx context.Context, email string) {
+func (h *SignUp) mailAccountExists(ctx context.Context, email string) {
 	u, err := h.store.GetUserByEmail(ctx, email)
 	if err != nil || u.Disabled || !h.mailAllowed(ctx, accountExistsPurpose, u.Email) {
 		return
@@ -143,13 +143,13 @@ func (h *Handlers) mailAccountExists(ctx context.Context, email string) {
 
 // queueVerification mails user a verification link in the background. The
 // link carries the flow so the person can continue to the application.
-func (h *Handlers) queueVerification(user storage.User, flow string) {
+func (h *SignUp) queueVerification(user storage.User, flow string) {
 	h.tasks.do("email verification", func(ctx context.Context) { h.mailVerification(ctx, user, flow) })
 }
 
 // mailVerification stores a verification token for user and mails the
 // link.
-func (h *Handlers) mailVerification(ctx context.Context, user storage.User, flow string) {
+func (h *SignUp) mailVerification(ctx context.Context, user storage.User, flow string) {
 	raw, err := h.issueToken(ctx, storage.PurposeEmailVerification, user)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "web: verification token", "user", user.ID, "err", err)
@@ -166,7 +166,7 @@ func (h *Handlers) mailVerification(ctx context.Context, user storage.User, flow
 // VerifyForm serves GET /verify-email?token=…: a button that confirms.
 // Opening the link changes nothing, so mail scanners that fetch links do
 // not use it up.
-func (h *Handlers) VerifyForm(w http.ResponseWriter, r *http.Request) {
+func (h *SignUp) VerifyForm(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("token")
 	if _, err := h.peekToken(r.Context(), storage.PurposeEmailVerification, raw); err != nil {
 		h.tokenProblem(w, r, err, "Link expired", MsgVerifyInvalid, "/login", "Sign in")
@@ -179,7 +179,7 @@ func (h *Handlers) VerifyForm(w http.ResponseWriter, r *http.Request) {
 
 // Verify serves POST /verify-email: it uses the token and marks the
 // address verified, if it is still the account's address.
-func (h *Handlers) Verify(w http.ResponseWriter, r *http.Request) {
+func (h *SignUp) Verify(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
@@ -217,7 +217,7 @@ func (h *Handlers) Verify(w http.ResponseWriter, r *http.Request) {
 
 // ResendVerification serves POST /verify-email/resend {email}: the same
 // answer whether or not the account exists or needs confirming.
-func (h *Handlers) ResendVerification(w http.ResponseWriter, r *http.Request) {
+func (h *SignUp) ResendVerification(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
@@ -243,7 +243,7 @@ func (h *Handlers) ResendVerification(w http.ResponseWriter, r *http.Request) {
 
 // tokenProblem answers a mailed link that does not work: a friendly page
 // for an unknown, used or expired token, the error page otherwise.
-func (h *Handlers) tokenProblem(w http.ResponseWriter, r *http.Request, err error, title, msg, link, linkText string) {
+func (h *mailLinks) tokenProblem(w http.ResponseWriter, r *http.Request, err error, title, msg, link, linkText string) {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		h.serverError(w, r, "one-time token", err)
 		return

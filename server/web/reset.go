@@ -15,7 +15,7 @@ import (
 )
 
 // ForgotForm serves GET /forgot-password.
-func (h *Handlers) ForgotForm(w http.ResponseWriter, r *http.Request) {
+func (h *Recovery) ForgotForm(w http.ResponseWriter, r *http.Request) {
 	h.renderer.render(w, r, http.StatusOK, tmplForgot, forgotPage{
 		Email: r.URL.Query().Get("email"), CSRFToken: h.csrf.token(w, r),
 	})
@@ -24,7 +24,7 @@ func (h *Handlers) ForgotForm(w http.ResponseWriter, r *http.Request) {
 // Forgot serves POST /forgot-password {email}. The answer is the same page,
 // after the same work, whether or not an account has that address: the
 // lookup, the token and the mail happen in the background.
-func (h *Handlers) Forgot(w http.ResponseWriter, r *http.Request) {
+func (h *Recovery) Forgot(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) || !h.allow(w, r, ratelimit.ActionForgotPassword) {
 		return
 	}
@@ -44,7 +44,7 @@ func (h *Handlers) Forgot(w http.ResponseWriter, r *http.Request) {
 }
 
 // mailReset sends a reset link when an enabled account has the address.
-func (h *Handlers) mailReset(ctx context.Context, email string, event storage.AuditEvent) {
+func (h *Recovery) mailReset(ctx context.Context, email string, event storage.AuditEvent) {
 	u, err := h.store.GetUserByEmail(ctx, email)
 	if errors.Is(err, storage.ErrNotFound) {
 		event.Outcome = audit.Failure
@@ -80,7 +80,7 @@ func (h *Handlers) mailReset(ctx context.Context, email string, event storage.Au
 }
 
 // ResetForm serves GET /reset-password?token=….
-func (h *Handlers) ResetForm(w http.ResponseWriter, r *http.Request) {
+func (h *Recovery) ResetForm(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("token")
 	if _, err := h.peekToken(r.Context(), storage.PurposePasswordReset, raw); err != nil {
 		h.tokenProblem(w, r, err, "Link expired", MsgResetInvalid, "/forgot-password", "Ask for a new link")
@@ -93,7 +93,7 @@ func (h *Handlers) ResetForm(w http.ResponseWriter, r *http.Request) {
 // uses the token, sets the password, marks the email verified (the person
 // has just proven they read it), deletes the user's other reset tokens,
 // signs out every session and revokes every refresh token of the user.
-func (h *Handlers) Reset(w http.ResponseWriter, r *http.Request) {
+func (h *Recovery) Reset(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
 	}
@@ -103,7 +103,7 @@ func (h *Handlers) Reset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := r.PostForm.Get("password")
-	if msg := h.checkPassword(password); msg != "" {
+	if msg := h.passwords.checkPassword(password); msg != "" {
 		h.renderer.render(w, r, http.StatusBadRequest, tmplReset, resetPage{
 			Token: raw, CSRFToken: h.csrf.token(w, r), Errors: fieldErrors{"password": msg},
 		})

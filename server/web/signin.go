@@ -20,7 +20,7 @@ type signInEvent struct {
 // the audit event, and then on to where the person was going: the pending
 // authorization request (flow), else a local path (returnTo, already
 // checked by localPath), else the signed-in page.
-func (h *Handlers) signIn(w http.ResponseWriter, r *http.Request, user storage.User, ev signInEvent, flow, returnTo string) {
+func (h *flows) signIn(w http.ResponseWriter, r *http.Request, user storage.User, ev signInEvent, flow, returnTo string) {
 	signedIn, err := h.sessions.Start(w, r, user)
 	if err != nil {
 		h.serverError(w, r, "start session", err)

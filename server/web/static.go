@@ -31,7 +31,7 @@ func StaticFS(dir string) (fs.FS, error) {
 func defaultStatic() fs.FS { return static.FS }
 
 // Static serves files under /static/, without directory listings.
-func (h *Handlers) Static() http.Handler {
+func (h *Assets) Static() http.Handler {
 	files := http.StripPrefix("/static/", http.FileServerFS(h.static))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
@@ -49,7 +49,7 @@ func (h *Handlers) Static() http.Handler {
 // BrandCSS serves /static/brand.css: the configured primary colour as CSS
 // variables, with a text colour that stays readable on it. A stylesheet
 // rather than an inline style keeps the CSP free of 'unsafe-inline'.
-func (h *Handlers) BrandCSS(w http.ResponseWriter, _ *http.Request) {
+func (h *Assets) BrandCSS(w http.ResponseWriter, _ *http.Request) {
 	c := h.renderer.brand.PrimaryColor
 	css := fmt.Sprintf(":root { --brand: %s; --brand-fg: %s; }\n", c, readableOn(c))
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -28,7 +28,7 @@ const (
 // mailAllowed counts one more mail of purpose to email and reports whether
 // it is within mailLimit. It runs in the background task, so a refusal
 // takes no visible time; a storage failure allows the mail (logged).
-func (h *Handlers) mailAllowed(ctx context.Context, purpose storage.Purpose, email string) bool {
+func (h *mailLinks) mailAllowed(ctx context.Context, purpose storage.Purpose, email string) bool {
 	key := "mail:" + string(purpose) + ":" + secret.SHA256Hex(email)
 	n, _, err := h.store.IncrementCounter(ctx, key, mailWindow, h.now())
 	if err != nil {
@@ -40,7 +40,7 @@ func (h *Handlers) mailAllowed(ctx context.Context, purpose storage.Purpose, ema
 
 // issueToken stores a new one-time token for user (only its SHA-256) and
 // returns the token to mail.
-func (h *Handlers) issueToken(ctx context.Context, purpose storage.Purpose, user storage.User) (string, error) {
+func (h *mailLinks) issueToken(ctx context.Context, purpose storage.Purpose, user storage.User) (string, error) {
 	ttl := h.verifyTTL
 	if purpose == storage.PurposePasswordReset {
 		ttl = h.resetTTL
@@ -62,7 +62,7 @@ func (h *Handlers) issueToken(ctx context.Context, purpose storage.Purpose, user
 }
 
 // peekToken returns the unexpired, unused token raw for purpose.
-func (h *Handlers) peekToken(ctx context.Context, purpose storage.Purpose, raw string) (storage.OneTimeToken, error) {
+func (h *mailLinks) peekToken(ctx context.Context, purpose storage.Purpose, raw string) (storage.OneTimeToken, error) {
 	if raw == "" {
 		return storage.OneTimeToken{}, storage.ErrNotFound
 	}
@@ -70,13 +70,13 @@ func (h *Handlers) peekToken(ctx context.Context, purpose storage.Purpose, raw s
 }
 
 // link is an absolute URL on this server.
-func (h *Handlers) link(path string, q url.Values) string {
+func (h *mailLinks) link(path string, q url.Values) string {
 	return h.issuer + path + "?" + q.Encode()
 }
 
 // sendMail renders the mail name (templates/mail) for d and sends it to
 // to, logging a template failure as send logs a delivery failure.
-func (h *Handlers) sendMail(ctx context.Context, name, to, subject string, d mailData) {
+func (h *mailLinks) sendMail(ctx context.Context, name, to, subject string, d mailData) {
 	text, html, err := h.renderer.renderMail(name, d)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "web: render mail", "mail", name, "err", err)
@@ -87,7 +87,7 @@ func (h *Handlers) sendMail(ctx context.Context, name, to, subject string, d mai
 
 // send delivers one message, logging a failure without the message text
 // (which holds the link).
-func (h *Handlers) send(ctx context.Context, what string, m mail.Message) {
+func (h *mailLinks) send(ctx context.Context, what string, m mail.Message) {
 	if h.mailer == nil {
 		h.logger.WarnContext(ctx, "web: no mailer configured; mail dropped", "mail", what)
 		return
@@ -112,8 +112,8 @@ func passwordMessage(err error) string {
 
 // checkPassword applies the registration rules to a new password and
 // returns the message to show, "" when it passes.
-func (h *Handlers) checkPassword(pw string) string {
-	return passwordMessage(accounts.CheckNewPassword(pw, h.registration.CommonPasswords))
+func (reg Registration) checkPassword(pw string) string {
+	return passwordMessage(accounts.CheckNewPassword(pw, reg.CommonPasswords))
 }
 
 // humanDuration says d in words for a mail: "1 hour", "48 hours",

@@ -273,7 +273,7 @@ func TestPasswordChangeVoidsResetLinks(t *testing.T) {
 // says the configured one).
 func TestForgotNoticeStatesNoWrongLifetime(t *testing.T) {
 	e, _, box := tokenEnv(t)
-	e.pages.resetTTL = 30 * time.Minute
+	e.pages.Recovery.resetTTL = 30 * time.Minute
 	c := e.browser()
 	token := e.formToken(c, "/forgot-password")
 	_, body := e.post(c, "/forgot-password", url.Values{CSRFField: {token}, "email": {"alice@example.com"}})
@@ -290,7 +290,7 @@ func TestForgotNoticeStatesNoWrongLifetime(t *testing.T) {
 // owner is told by mail and the account does not change.
 func TestRegistrationDoesNotTellWhoHasAnAccount(t *testing.T) {
 	e, _, box := tokenEnv(t)
-	e.pages.registration.RequireVerifiedEmail = true
+	e.pages.SignUp.registration.RequireVerifiedEmail = true
 	before := mustUser(t, e, "alice@example.com")
 	register := func(email string) (*http.Response, string) {
 		c := e.browser()

@@ -341,30 +341,35 @@ func mountPages(r *mux.Router, h *Handlers) {
 		}
 		r.Handle(path, h.CrossOrigin(post)).Methods(http.MethodPost)
 	}
-	r.HandleFunc("/", h.Home).Methods(get...)
-	page("/login", h.LoginForm, h.Login)
-	page("/consent", h.ConsentForm, h.Consent)
-	page("/logout", h.LogoutForm, h.Logout)
-	if h.Federated() {
-		r.HandleFunc("/login/{id}", h.UpstreamStart).Methods(http.MethodGet)
-		r.HandleFunc("/login/{id}/callback", h.UpstreamCallback).Methods(http.MethodGet)
-	}
+	in := h.SignIn
+	r.HandleFunc("/", in.Home).Methods(get...)
+	page("/login", in.LoginForm, in.Login)
+	page("/consent", in.ConsentForm, in.Consent)
+	page("/logout", in.LogoutForm, in.Logout)
 	if h.ServesEndSession() {
-		r.HandleFunc(PathEndSession, h.EndSession).Methods(http.MethodGet, http.MethodPost)
+		r.HandleFunc(PathEndSession, in.EndSession).Methods(http.MethodGet, http.MethodPost)
 	}
-	if h.ServesAccounts() {
-		page("/register", h.RegisterForm, h.Register)
-		page("/verify-email", h.VerifyForm, h.Verify)
-		page("/verify-email/resend", nil, h.ResendVerification)
-		page("/forgot-password", h.ForgotForm, h.Forgot)
-		page("/reset-password", h.ResetForm, h.Reset)
-		r.HandleFunc("/account", h.Account).Methods(get...)
-		page("/account/profile", nil, h.UpdateProfile)
-		page("/account/password", nil, h.ChangePassword)
-		page("/account/apps/revoke", nil, h.RevokeApp)
-		page("/account/sessions/revoke", nil, h.RevokeSession)
-		page("/account/identities/unlink", nil, h.UnlinkIdentity)
+	if fed := h.Federation; fed != nil {
+		r.HandleFunc("/login/{id}", fed.UpstreamStart).Methods(http.MethodGet)
+		r.HandleFunc("/login/{id}/callback", fed.UpstreamCallback).Methods(http.MethodGet)
 	}
-	r.HandleFunc("/static/brand.css", h.BrandCSS).Methods(get...)
-	r.PathPrefix("/static/").Handler(h.Static()).Methods(get...)
+	if up := h.SignUp; up != nil {
+		page("/register", up.RegisterForm, up.Register)
+		page("/verify-email", up.VerifyForm, up.Verify)
+		page("/verify-email/resend", nil, up.ResendVerification)
+	}
+	if rec := h.Recovery; rec != nil {
+		page("/forgot-password", rec.ForgotForm, rec.Forgot)
+		page("/reset-password", rec.ResetForm, rec.Reset)
+	}
+	if acc := h.Account; acc != nil {
+		r.HandleFunc("/account", acc.Account).Methods(get...)
+		page("/account/profile", nil, acc.UpdateProfile)
+		page("/account/password", nil, acc.ChangePassword)
+		page("/account/apps/revoke", nil, acc.RevokeApp)
+		page("/account/sessions/revoke", nil, acc.RevokeSession)
+		page("/account/identities/unlink", nil, acc.UnlinkIdentity)
+	}
+	r.HandleFunc("/static/brand.css", h.Assets.BrandCSS).Methods(get...)
+	r.PathPrefix("/static/").Handler(h.Assets.Static()).Methods(get...)
 }
