@@ -241,6 +241,7 @@ func KeyOptions(cfg Config, store storage.Store, logger *slog.Logger) keys.Optio
 		Store:           store,
 		Secret:          []byte(cfg.Secret),
 		Algorithm:       cfg.Keys.Algorithm,
+		RSABits:         cfg.Keys.RSABits,
 		RetireAfter:     max(lt.AccessToken.D(), lt.IDToken.D()),
 		PublishAhead:    cfg.Keys.PublishAhead.D(),
 		RefreshInterval: cfg.Keys.RefreshInterval.D(),

@@ -58,6 +58,7 @@ type machine struct {
 type runConfig struct {
 	Target      string  `json:"target"`
 	Algorithm   string  `json:"algorithm"`
+	RSABits     int     `json:"rsa_bits,omitempty"`
 	BcryptCost  int     `json:"bcrypt_cost"`
 	Concurrency []int   `json:"concurrency"`
 	Seconds     float64 `json:"seconds_per_run,omitempty"`
@@ -69,7 +70,7 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 	rep := &report{
 		Machine: machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 			GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH},
-		Config: runConfig{Target: "child process", Algorithm: opts.alg, BcryptCost: opts.bcryptCost,
+		Config: runConfig{Target: "child process", Algorithm: opts.alg, RSABits: opts.rsaBits, BcryptCost: opts.bcryptCost,
 			Concurrency: opts.concurrency, Seconds: opts.load.dur.Seconds(), Requests: opts.load.count},
 	}
 	if opts.load.count > 0 {
@@ -201,7 +202,7 @@ func scenarioOps(ctx context.Context, a *api, name string, c int) ([]op, error) 
 // -url (with a bare JWKS handler started here, in the load generator).
 func startTarget(opts options, dir string) (*target, error) {
 	if opts.url == "" {
-		return spawn(dir, childSpec{Algorithm: opts.alg, BcryptCost: opts.bcryptCost, DebugListen: opts.debugListen}, os.Stderr)
+		return spawn(dir, childSpec{Algorithm: opts.alg, RSABits: opts.rsaBits, BcryptCost: opts.bcryptCost, DebugListen: opts.debugListen}, os.Stderr)
 	}
 	base := strings.TrimRight(opts.url, "/")
 	resp, err := http.Get(base + oauth.PathJWKS)

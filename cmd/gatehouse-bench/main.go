@@ -39,6 +39,7 @@ type options struct {
 	load          loadSpec
 	limitDuration time.Duration
 	alg           string
+	rsaBits       int
 	bcryptCost    int
 	seedUsers     int
 	seedTokens    int
@@ -108,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.load.count, "requests", 0, "run each scenario for this many requests instead of -duration")
 	fs.DurationVar(&o.limitDuration, "limit-duration", 3*time.Second, "how long each limit is measured")
 	fs.StringVar(&o.alg, "alg", "RS256", "signing algorithm of the started server (RS256, ES256)")
+	fs.IntVar(&o.rsaBits, "rsa-bits", 2048, "with -alg RS256: the started server's keys.rsa_bits (2048, 3072, 4096)")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 12, "bcrypt cost of the started server and of the bcrypt limit")
 	fs.IntVar(&o.seedUsers, "seed-users", 0, "then seed this many users and compare token and introspection")
 	fs.IntVar(&o.seedTokens, "seed-tokens", 0, "then seed this many token-session rows and compare token and introspection")
@@ -141,6 +143,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.alg != "RS256" && o.alg != "ES256":
 		return o, fmt.Errorf("-alg: %q is not RS256 or ES256", o.alg)
+	case o.rsaBits != 2048 && o.rsaBits != 3072 && o.rsaBits != 4096:
+		return o, fmt.Errorf("-rsa-bits: %d is not 2048, 3072 or 4096", o.rsaBits)
 	case o.url != "" && (o.clientID == "" || o.clientSecret == ""):
 		return o, errors.New("-url needs -client-id and -client-secret")
 	case o.url == "" && o.serverPID != 0:

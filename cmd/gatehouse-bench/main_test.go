@@ -80,7 +80,8 @@ func TestEveryScenario(t *testing.T) {
 	checkResults(t, rep, "seeded", []string{"client_credentials", "introspection"}, []int{1, 3})
 
 	l := rep.Limits
-	if l.SignPerSec["RS256"] <= 0 || l.SignPerSec["ES256"] <= 0 || l.BcryptPerSec <= 0 || l.CommitsPerSec <= 0 ||
+	if l.SignPerSec["RS256"] <= 0 || l.SignPerSec["RS256-3072"] <= 0 || l.SignPerSec["RS256-4096"] <= 0 ||
+		l.SignPerSec["ES256"] <= 0 || l.BcryptPerSec <= 0 || l.CommitsPerSec <= 0 ||
 		l.BarePerSec["1"] <= 0 || l.BarePerSec["3"] <= 0 {
 		t.Errorf("a limit is missing: %+v", l)
 	}
@@ -105,7 +106,7 @@ func TestEveryScenario(t *testing.T) {
 	if len(rep.Targets) < 8 {
 		t.Errorf("only %d targets checked: %+v", len(rep.Targets), rep.Targets)
 	}
-	for _, want := range []string{"| client_credentials | empty | 1 |", "| introspection | seeded | 3 |", "| Target |", "bare net/http JWKS handler, c=3"} {
+	for _, want := range []string{"| client_credentials | empty | 1 |", "| introspection | seeded | 3 |", "| Target |", "bare net/http JWKS handler, c=3", "sign RS256 (4096)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
