@@ -45,6 +45,8 @@ type report struct {
 	Flood   *floodResult `json:"flood,omitempty"`
 	Seed    *seedResult  `json:"seed,omitempty"`
 	Targets []targetRow  `json:"targets"`
+	// Compare is the other server of -compare, under the same scenarios.
+	Compare *compareReport `json:"compare,omitempty"`
 }
 
 type machine struct {
@@ -98,7 +100,7 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 		rep.Config.Target = opts.url
 	}
 	transport := newTransport(max(slices.Max(opts.concurrency)+2, 64))
-	a := &api{t: t, client: &http.Client{Transport: transport, Timeout: time.Minute}}
+	a := &api{t: t, client: &http.Client{Transport: transport, Timeout: time.Minute}, ep: gatehouseEndpoints(t.URL), ccScope: "api:read"}
 	proc := procStats{pid: t.pid}
 
 	lim := &limiter{opts: opts, dir: dir, api: a, progress: progress}
@@ -149,6 +151,13 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 		if err := runAll("seeded", again); err != nil {
 			return nil, err
 		}
+	}
+	if opts.compare.url != "" {
+		c, err := compareRun(ctx, opts, a.client, progress)
+		if err != nil {
+			return nil, err
+		}
+		rep.Compare = c
 	}
 	rep.Targets = checkTargets(rep)
 	return rep, nil

@@ -120,7 +120,7 @@ func (m *limiter) bound(ctx context.Context, s scenario, c int) (string, float64
 
 // bare loads the bare JWKS handler at concurrency c.
 func (m *limiter) bare(ctx context.Context, c int, spec loadSpec) float64 {
-	ops, _ := same(func(a *api) op { return a.getOp(a.t.BareURL, "/", "") })(ctx, m.api, c)
+	ops, _ := same(func(a *api) op { return a.getOp(a.t.BareURL+"/", "") })(ctx, m.api, c)
 	return runLoad(ctx, fmt.Sprintf("limit bare_jwks c=%d", c), ops, spec, m.progress).RPS
 }
 
@@ -244,6 +244,7 @@ func writeMarkdown(w io.Writer, rep *report) {
 		fmt.Fprintf(w, "\nSeeded %d users and %d token sessions in %.0f s (%.0f rows/s, one transaction per %d rows).\n",
 			s.Users, s.Tokens, s.Seconds, s.RowsPerSecond, seedBatch)
 	}
+	writeCompare(w, rep)
 	fmt.Fprintln(w, "\n| Target | Measured | Goal | Result |\n|---|---|---|---|")
 	for _, t := range rep.Targets {
 		res := "PASS"
