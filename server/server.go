@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/web"
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/clientcache"
 )
 
 // Server is a ready-to-serve Gatehouse: its HTTP handler and the
@@ -62,6 +63,11 @@ func (s *Server) Close() {
 	}
 }
 
+// ClientCacheTTL is how long a node answers client lookups from memory:
+// a client changed on another node or by the CLI takes effect on this one
+// within it (README, Performance).
+const ClientCacheTTL = time.Second
+
 // New builds the server on an open store. cfg must be validated and carry
 // the system secret.
 func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logger) (*Server, error) {
@@ -87,6 +93,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	}
 	mets := metrics.New(dbStats(store))
 	timeQueries(store, mets)
+	// Every protocol request reads its client: keep them a second
+	// (storage/clientcache). Everything below uses the wrapped store, so
+	// this node's own changes to a client show at once.
+	store = clientcache.Wrap(store, ClientCacheTTL)
 	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
 		ProductName:  cfg.Branding.ProductName,
 		LogoURL:      cfg.Branding.LogoURL,

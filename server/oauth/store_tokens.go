@@ -139,7 +139,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (strin
 		return "", fmt.Errorf("%w: %w", fosite.ErrNotFound, err)
 	}
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("oauth: authenticate: %w", storageFailure(err))
 	}
 	return u.ID, nil
 }
