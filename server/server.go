@@ -29,6 +29,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/server/web"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/clientcache"
+	"github.com/gatehouse-id/gatehouse/storage/groupcommit"
 )
 
 // Server is a ready-to-serve Gatehouse: its HTTP handler and the
@@ -45,6 +46,7 @@ type Server struct {
 	Limiter *ratelimit.Limiter
 	Metrics *metrics.Metrics
 	closer  io.Closer
+	group   *groupcommit.Committer
 	pages   *web.Handlers
 	// routes is the table the router serves (routes.go); router and
 	// admin are kept for the test that walks it.
@@ -58,6 +60,7 @@ type Server struct {
 // stopped and before closing the store.
 func (s *Server) Close() {
 	s.pages.Close()
+	s.group.Close()
 	if s.closer != nil {
 		_ = s.closer.Close()
 	}
@@ -97,6 +100,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	// (storage/clientcache). Everything below uses the wrapped store, so
 	// this node's own changes to a client show at once.
 	store = clientcache.Wrap(store, ClientCacheTTL)
+	// Audit events and token sessions written outside a transaction
+	// share commits under load (storage/groupcommit).
+	group := groupcommit.New(store, 0)
+	auditLog = auditLog.WithGroupCommit(group)
 	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
 		ProductName:  cfg.Branding.ProductName,
 		LogoURL:      cfg.Branding.LogoURL,
@@ -125,6 +132,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	// Requests a database failure answered with 503: counted, and logged
 	// at most once a second per surface.
 	fails := &faults.Reporter{Logger: logger, Count: mets.StorageFailed}
+	tokenStore := oauth.NewStore(store, acc, lt.AuthorizeCode.D())
+	tokenStore.UseGroupCommit(group)
 	provider := oauth.NewProvider(oauth.ProviderOptions{
 		Faults: fails,
 		Issuer: cfg.Issuer,
@@ -137,7 +146,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 
 			RefreshReuseGrace: lt.RefreshReuseGrace.D(),
 		},
-		Store: oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
+		Store: tokenStore,
 		Keys:  km,
 	})
 	authorize := oauth.NewAuthorize(oauth.AuthorizeOptions{
@@ -235,6 +244,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Limiter:  limiter,
 		Metrics:  mets,
 		closer:   closer,
+		group:    group,
 		pages:    pages,
 		routes:   table,
 		router:   r,

@@ -112,8 +112,11 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			delete(ar.Extra, "scope")
 		}
 	}
-	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
+	// The audit event is stored before the answer goes out (in a commit
+	// shared with other requests' events under load): a token a client
+	// holds is never missing from the log.
 	t.recordIssued(r, ar, sess)
+	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 }
 
 // precheckToken refuses, before fosite reads the request, repeated
