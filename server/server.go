@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
+	gsecret "github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
@@ -50,12 +51,18 @@ type Server struct {
 	routes []route
 	router *mux.Router
 	admin  *admin.Handler
+	// stopLogouts stops the back-channel logout sender and waits for it.
+	stopLogouts func()
 }
 
-// Close waits for the pages' background work (mail) to finish and closes
-// the rate limiter's Redis connection. Call it after the HTTP server
+// Close stops the back-channel logout sender (deliveries in flight go
+// back to the queue), waits for the pages' background work (mail) to
+// finish and closes the rate limiter's Redis connection. Call it after the HTTP server
 // stopped and before closing the store.
 func (s *Server) Close() {
+	if s.stopLogouts != nil {
+		s.stopLogouts()
+	}
 	s.pages.Close()
 	if s.closer != nil {
 		_ = s.closer.Close()
@@ -148,6 +155,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if err := DeclareClients(ctx, cfg, store, gsecret.NewHasher(secret), auditLog, logger); err != nil {
+		return nil, err
+	}
 	// Last of what can fail: nothing returns after it but the server, so
 	// its Redis connection is never left open by a failed New.
 	limiter, closer, limiterDegraded, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
@@ -215,20 +225,22 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		renderer.Error(w, req, http.StatusRequestEntityTooLarge, web.MsgInvalidRequest)
 	}
 	routes := withBodyLimit(r, maxBodyBytes, bodyTooLarge)
+	stopLogouts := startBackchannel(cfg, store, km, auditLog, mets, logger)
 	return &Server{
-		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(routes, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
-		Store:    store,
-		Keys:     km,
-		Accounts: acc,
-		Audit:    auditLog,
-		Config:   cfg,
-		Limiter:  limiter,
-		Metrics:  mets,
-		closer:   closer,
-		pages:    pages,
-		routes:   table,
-		router:   r,
-		admin:    e.admin,
+		stopLogouts: stopLogouts,
+		Handler:     mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(routes, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
+		Store:       store,
+		Keys:        km,
+		Accounts:    acc,
+		Audit:       auditLog,
+		Config:      cfg,
+		Limiter:     limiter,
+		Metrics:     mets,
+		closer:      closer,
+		pages:       pages,
+		routes:      table,
+		router:      r,
+		admin:       e.admin,
 	}, nil
 }
 
