@@ -14,18 +14,23 @@ import (
 	"github.com/gatehouse-id/gatehouse/server/servertest"
 )
 
+// svcSecret is the secret of the declared client "svc".
+var svcSecret = secret.Token(32)
+
 // declared returns the configuration entries of the test's clients:
-// "shop", confidential (client credentials), and, when withSPA, "spa", a
-// public client.
-func declared(shopName, shopSecret string, withSPA bool) []server.ClientConfig {
+// "shop", confidential (client credentials, a resource server), and, when
+// withOthers, "spa", a public client, and "svc", confidential.
+func declared(shopName, shopSecret string, withOthers bool) []server.ClientConfig {
 	cs := []server.ClientConfig{{Spec: clients.Spec{
-		ID: "shop", Name: shopName, Secret: shopSecret,
+		ID: "shop", Name: shopName, Secret: shopSecret, IntrospectAny: true,
 		GrantTypes: []string{"client_credentials"}, Scopes: []string{"api:read"},
 	}}}
-	if withSPA {
+	if withOthers {
 		cs = append(cs, server.ClientConfig{Spec: clients.Spec{
 			ID: "spa", Public: true, RedirectURIs: []string{redirectURI},
 			BackchannelLogoutURI: "https://spa.example/bcl",
+		}}, server.ClientConfig{Spec: clients.Spec{
+			ID: "svc", Secret: svcSecret, GrantTypes: []string{"client_credentials"}, Scopes: []string{"api:read"},
 		}})
 	}
 	return cs
@@ -43,9 +48,16 @@ func TestConfigClientsAcrossRestarts(t *testing.T) {
 	start := func(cs []server.ClientConfig) *servertest.Env {
 		return servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Database, c.Secret, c.Clients = db, sec, cs }))
 	}
+	ccTokenOf := func(env *servertest.Env, id, clientSecret string) (string, error) {
+		cfg := clientcredentials.Config{ClientID: id, ClientSecret: clientSecret, TokenURL: env.URL + "/oauth2/token", Scopes: []string{"api:read"}}
+		tok, err := cfg.Token(t.Context())
+		if err != nil {
+			return "", err
+		}
+		return tok.AccessToken, nil
+	}
 	ccToken := func(env *servertest.Env, clientSecret string) error {
-		cfg := clientcredentials.Config{ClientID: "shop", ClientSecret: clientSecret, TokenURL: env.URL + "/oauth2/token", Scopes: []string{"api:read"}}
-		_, err := cfg.Token(t.Context())
+		_, err := ccTokenOf(env, "shop", clientSecret)
 		return err
 	}
 	authorize := func(env *servertest.Env) *http.Response {
@@ -91,6 +103,13 @@ func TestConfigClientsAcrossRestarts(t *testing.T) {
 		t.Errorf("after the refused writes: %v", err)
 	}
 	wantAudit(t, env, []string{"client.created/success"}, s1)
+	svcToken, err := ccTokenOf(env, "svc", svcSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := post(t, env, "/oauth2/introspect", url.Values{"token": {svcToken}}, "shop", s1); r.JSON["active"] != true {
+		t.Fatalf("introspection of svc's token: %d %s", r.Status, r.Body)
+	}
 	env.Stop()
 
 	// The entry changes (name, secret) and spa's goes.
@@ -109,6 +128,14 @@ func TestConfigClientsAcrossRestarts(t *testing.T) {
 	}
 	if resp := authorize(env); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("authorization for the disabled spa: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	// The disabled svc gets no token, and the one it had is inactive.
+	if _, err := ccTokenOf(env, "svc", svcSecret); err == nil {
+		t.Error("the disabled svc still gets tokens")
+	}
+	r := post(t, env, "/oauth2/introspect", url.Values{"token": {svcToken}}, "shop", s2)
+	if r.Status != http.StatusOK || r.JSON["active"] != false {
+		t.Errorf("introspection of the disabled svc's token: %d %s", r.Status, r.Body)
 	}
 	env.Stop()
 
