@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -97,8 +98,20 @@ func scanDelivery(row scanner) (storage.LogoutDelivery, error) {
 }
 
 // ClaimLogoutDeliveries leases up to limit due deliveries to claim.
-// SQLite's one writer makes the claim atomic.
+// SQLite's one writer makes the claim atomic. Every node polls, so when
+// nothing is due it answers from a read, without taking the write lock.
 func (s *Store) ClaimLogoutDeliveries(ctx context.Context, claim string, now, until time.Time, limit int) ([]storage.LogoutDelivery, error) {
+	if s.txFrom(ctx) == nil {
+		var one int
+		err := s.rq(ctx).QueryRowContext(ctx, `SELECT 1 FROM logout_deliveries WHERE next_attempt_at <= ?
+			AND (lease_until IS NULL OR lease_until <= ?) LIMIT 1`, toTime(now), toTime(now)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: claim logout deliveries: %w", mapErr(err))
+		}
+	}
 	out, err := queryAll(ctx, s.q(ctx), scanDelivery, `UPDATE logout_deliveries SET claim = ?, lease_until = ?
 		WHERE id IN (SELECT id FROM logout_deliveries WHERE next_attempt_at <= ?
 			AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT ?)
