@@ -92,10 +92,10 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		Audience:               spec.Audience,
 		IntrospectAny:          spec.IntrospectAny,
 		CreatedAt:              now.UTC(),
+		UpdatedAt:              now.UTC(),
 		BackchannelLogoutURI:   spec.BackchannelLogoutURI,
 
 		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired,
-		UpdatedAt:              now.UTC(),
 	}
 	if err := store.CreateClient(ctx, c); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {

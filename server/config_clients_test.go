@@ -78,8 +78,8 @@ func TestValidateClientsEveryProblem(t *testing.T) {
 		c.Clients = append(c.Clients, cc)
 	}
 	add(func(cc *ClientConfig) { cc.ID = "ok" })
-	add(func(cc *ClientConfig) { cc.ID = "ok" })                                        // declared twice
-	add(func(cc *ClientConfig) { cc.ID = "nosecret"; cc.Secret = "" })                   // confidential without secret
+	add(func(cc *ClientConfig) { cc.ID = "ok" })                       // declared twice
+	add(func(cc *ClientConfig) { cc.ID = "nosecret"; cc.Secret = "" }) // confidential without secret
 	add(func(cc *ClientConfig) { cc.ID = "badgrant"; cc.GrantTypes = []string{"implicit"} })
 	add(func(cc *ClientConfig) { cc.ID = "badbcl"; cc.BackchannelLogoutURI = "ftp://x" })
 	add(func(cc *ClientConfig) { cc.ID = "a-b" })
