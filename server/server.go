@@ -55,10 +55,10 @@ type Server struct {
 	stopLogouts func()
 }
 
-// Close stops the back-channel logout sender (deliveries in flight go
-// back to the queue), waits for the pages' background work (mail) to
-// finish and closes the rate limiter's Redis connection. Call it after the HTTP server
-// stopped and before closing the store.
+// Close waits for the pages' background work (mail) to finish and closes
+// the rate limiter's Redis connection. Call it after the HTTP server
+// stopped and before closing the store. It first stops the back-channel
+// logout sender: deliveries in flight go back to the queue.
 func (s *Server) Close() {
 	if s.stopLogouts != nil {
 		s.stopLogouts()
@@ -225,23 +225,23 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		renderer.Error(w, req, http.StatusRequestEntityTooLarge, web.MsgInvalidRequest)
 	}
 	routes := withBodyLimit(r, maxBodyBytes, bodyTooLarge)
-	stopLogouts := startBackchannel(cfg, store, km, auditLog, mets, logger)
-	return &Server{
-		stopLogouts: stopLogouts,
-		Handler:     mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(routes, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
-		Store:       store,
-		Keys:        km,
-		Accounts:    acc,
-		Audit:       auditLog,
-		Config:      cfg,
-		Limiter:     limiter,
-		Metrics:     mets,
-		closer:      closer,
-		pages:       pages,
-		routes:      table,
-		router:      r,
-		admin:       e.admin,
-	}, nil
+	srv := &Server{
+		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(routes, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
+		Store:    store,
+		Keys:     km,
+		Accounts: acc,
+		Audit:    auditLog,
+		Config:   cfg,
+		Limiter:  limiter,
+		Metrics:  mets,
+		closer:   closer,
+		pages:    pages,
+		routes:   table,
+		router:   r,
+		admin:    e.admin,
+	}
+	srv.stopLogouts = startBackchannel(cfg, store, km, auditLog, mets, logger)
+	return srv, nil
 }
 
 // KeyOptions are the key manager's options for cfg: the server and the
