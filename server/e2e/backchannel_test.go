@@ -125,8 +125,9 @@ func TestBackchannelLogoutToken(t *testing.T) {
 
 // TestBackchannelLogoutEverySessionEnd: each way a browser session ends
 // sends the client a logout token for that session: /logout, RP-initiated
-// logout, ending it on the account page, an admin disabling the user, a
-// password reset and an admin deleting the user.
+// logout, ending it on the account page, a password change (the other
+// sessions), an admin disabling the user, a password reset and an admin
+// deleting the user.
 func TestBackchannelLogoutEverySessionEnd(t *testing.T) {
 	t.Parallel()
 	l := newRPListener(t, 0)
@@ -172,6 +173,20 @@ func TestBackchannelLogoutEverySessionEnd(t *testing.T) {
 		b.PostForm(t, f.env.URL+"/account/sessions/revoke", form)
 		verifyLogoutToken(t, f.env, l.waitSID(t, sid), id)
 		submit(t, f.env, b, b.Get(t, f.env.URL+"/logout"), "/logout", nil)
+	})
+	t.Run("password change signs out the other sessions", func(t *testing.T) {
+		b, other := f.env.NewBrowser(t), f.env.NewBrowser(t)
+		_, _, keptSID := rpSignIn(t, f, b, id, sec)
+		_, _, sid := rpSignIn(t, f, other, id, sec)
+		// The same password again: the next subtests sign in with it.
+		resp := submit(t, f.env, b, b.Get(t, f.env.URL+"/account"), "/account/password",
+			url.Values{"current_password": {alicePassword}, "new_password": {alicePassword}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("password change: %d", resp.StatusCode)
+		}
+		verifyLogoutToken(t, f.env, l.waitSID(t, sid), id)
+		submit(t, f.env, b, b.Get(t, f.env.URL+"/logout"), "/logout", nil)
+		l.waitSID(t, keptSID)
 	})
 	t.Run("admin disables the user", func(t *testing.T) {
 		_, _, sid := rpSignIn(t, f, f.env.NewBrowser(t), id, sec)
