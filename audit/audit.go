@@ -49,6 +49,9 @@ const (
 	ClientDeleted          = "client.deleted"
 	ClientSecretRotated    = "client.secret_rotated"
 	KeyRotated             = "key.rotated"
+	// BackchannelLogout is one outcome of sending a logout token to a
+	// client: Details["outcome"] sent, retry, failed, refused or dropped.
+	BackchannelLogout = "logout.backchannel"
 )
 
 // Outcomes.

@@ -49,6 +49,12 @@ type Spec struct {
 	// IntrospectAny registers a resource server, which may introspect any
 	// token; other clients only the tokens issued to them.
 	IntrospectAny bool `json:"introspect_any"`
+	// BackchannelLogoutURI receives a logout token when a browser session
+	// the client got tokens in ends (OpenID Connect Back-Channel Logout
+	// 1.0); BackchannelLogoutSessionRequired says the client needs the
+	// sid claim in it (Gatehouse always sends one).
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required"`
 }
 
 // Hasher hashes client secrets (secret.Hasher).
@@ -87,6 +93,9 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		IntrospectAny:          spec.IntrospectAny,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
+		BackchannelLogoutURI:   spec.BackchannelLogoutURI,
+
+		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired,
 	}
 	if err := store.CreateClient(ctx, c); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
@@ -171,7 +180,7 @@ func (s *Spec) check() error {
 			return errors.New("audience entries must not be empty")
 		}
 	}
-	return nil
+	return s.checkBackchannel()
 }
 
 func validID(id string) error {

@@ -21,6 +21,9 @@ type ClientChange struct {
 	Scopes                 *[]string `json:"scopes"`
 	Audience               *[]string `json:"audience"`
 	IntrospectAny          *bool     `json:"introspect_any"`
+
+	BackchannelLogoutURI             *string `json:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired *bool   `json:"backchannel_logout_session_required"`
 }
 
 // apply writes the set fields into spec and returns their names.
@@ -31,6 +34,13 @@ func (ch ClientChange) apply(spec *clients.Spec) []string {
 	}
 	if ch.IntrospectAny != nil {
 		spec.IntrospectAny, fields = *ch.IntrospectAny, append(fields, "introspect_any")
+	}
+	if ch.BackchannelLogoutURI != nil {
+		spec.BackchannelLogoutURI, fields = *ch.BackchannelLogoutURI, append(fields, "backchannel_logout_uri")
+	}
+	if ch.BackchannelLogoutSessionRequired != nil {
+		spec.BackchannelLogoutSessionRequired = *ch.BackchannelLogoutSessionRequired
+		fields = append(fields, "backchannel_logout_session_required")
 	}
 	for _, f := range []struct {
 		name string
@@ -90,8 +100,16 @@ func (s *Service) RotateClientSecret(ctx context.Context, a Actor, id string) (s
 	return c, plain, nil
 }
 
-// DeleteClient deletes a client with its consents and tokens.
+// DeleteClient deletes a client with its consents and tokens;
+// clients.ErrConfigManaged for a client declared in the configuration.
 func (s *Service) DeleteClient(ctx context.Context, a Actor, id string) error {
+	c, err := s.Store.GetClient(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.ConfigManaged {
+		return clients.ErrConfigManaged
+	}
 	if err := s.Store.DeleteClient(ctx, id); err != nil {
 		return err
 	}
@@ -105,6 +123,10 @@ type ClientView struct {
 	clients.Spec
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ConfigManaged: declared in the configuration file, read-only here.
+	// Disabled: its entry left the configuration file.
+	ConfigManaged bool `json:"config_managed"`
+	Disabled      bool `json:"disabled"`
 }
 
 // ViewClient returns the view of c, with plainSecret when not empty.
@@ -114,5 +136,5 @@ func ViewClient(c storage.Client, plainSecret string) ClientView {
 	for _, l := range []*[]string{&spec.RedirectURIs, &spec.PostLogoutRedirectURIs, &spec.GrantTypes, &spec.Scopes, &spec.Audience} {
 		*l = nonNil(*l)
 	}
-	return ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	return ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, ConfigManaged: c.ConfigManaged, Disabled: c.Disabled}
 }

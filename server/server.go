@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
+	gsecret "github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
@@ -53,12 +54,18 @@ type Server struct {
 	routes []route
 	router *mux.Router
 	admin  *admin.Handler
+	// stopLogouts stops the back-channel logout sender and waits for it.
+	stopLogouts func()
 }
 
 // Close waits for the pages' background work (mail) to finish and closes
 // the rate limiter's Redis connection. Call it after the HTTP server
-// stopped and before closing the store.
+// stopped and before closing the store. It first stops the back-channel
+// logout sender: deliveries in flight go back to the queue.
 func (s *Server) Close() {
+	if s.stopLogouts != nil {
+		s.stopLogouts()
+	}
 	s.pages.Close()
 	s.group.Close()
 	if s.closer != nil {
@@ -167,6 +174,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if err := DeclareClients(ctx, cfg, store, gsecret.NewHasher(secret), auditLog, logger); err != nil {
+		return nil, err
+	}
 	// Last of what can fail: nothing returns after it but the server, so
 	// its Redis connection is never left open by a failed New.
 	limiter, closer, limiterDegraded, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
@@ -234,7 +244,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		renderer.Error(w, req, http.StatusRequestEntityTooLarge, web.MsgInvalidRequest)
 	}
 	routes := withBodyLimit(r, maxBodyBytes, bodyTooLarge)
-	return &Server{
+	srv := &Server{
 		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(routes, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
 		Store:    store,
 		Keys:     km,
@@ -249,7 +259,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		routes:   table,
 		router:   r,
 		admin:    e.admin,
-	}, nil
+	}
+	srv.stopLogouts = startBackchannel(cfg, store, km, auditLog, mets, logger)
+	return srv, nil
 }
 
 // KeyOptions are the key manager's options for cfg: the server and the

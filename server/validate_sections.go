@@ -33,5 +33,7 @@ func sectionValidators() []sectionValidator {
 		validateNetwork,
 		validateOperations,
 		validateOps,
+		validateBackchannel,
+		validateClients,
 	}
 }

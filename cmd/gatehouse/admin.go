@@ -144,6 +144,8 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.Var(&scopes, "scope", "allowed scope (repeatable)")
 	fs.Var(&audience, "audience", "allowed audience (repeatable)")
 	fs.BoolVar(&spec.IntrospectAny, "introspect-any", false, "a resource server: may introspect any token (others only their own)")
+	fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "where logout tokens go when a browser session ends (OIDC Back-Channel Logout)")
+	fs.BoolVar(&spec.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the client needs sid in logout tokens (always sent)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}

@@ -79,7 +79,9 @@ type storedRequest struct {
 // GetClient implements fosite.ClientManager.
 func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
 	c, err := s.db.GetClient(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && c.Disabled) {
+		// A disabled client (its entry left the configuration file) is
+		// refused as an unknown one, and so are its stored tokens.
 		return nil, fosite.ErrNotFound
 	}
 	if err != nil {
