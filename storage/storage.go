@@ -175,8 +175,8 @@ type Client struct {
 	// RequireMFA: every authorization request of this client is treated
 	// as asking for acr "mfa" (a second factor).
 	RequireMFA bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Clients stores OAuth2 clients.
