@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/secret"
@@ -61,7 +62,7 @@ type Service struct {
 	issuer  string
 	nCodes  int
 	limiter Limiter
-	now     func() time.Time
+	clock   atomic.Pointer[func() time.Time]
 }
 
 // New returns a Service with TOTP and recovery codes registered.
@@ -93,12 +94,23 @@ func New(o Options) (*Service, error) {
 		issuer:   o.Issuer,
 		nCodes:   o.RecoveryCodes,
 		limiter:  o.Limiter,
-		now:      o.Now,
 	}
+	s.SetClock(o.Now)
 	s.Registry.Register(totpProvider{s})
 	s.Registry.Register(recoveryProvider{s})
 	return s, nil
 }
+
+// SetClock replaces the clock (time.Now when nil); tests of a running
+// server use it to pick the TOTP time step without waiting.
+func (s *Service) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.clock.Store(&now)
+}
+
+func (s *Service) now() time.Time { return (*s.clock.Load())() }
 
 type noLimit struct{}
 
