@@ -306,8 +306,6 @@ func TestMFADiscovery(t *testing.T) {
 	}
 }
 
-
-
 // hrefOf returns the (unescaped) href of the link with id on the page.
 func hrefOf(t *testing.T, resp *http.Response, id string) string {
 	t.Helper()
