@@ -55,6 +55,13 @@ func TestUsersResetMFA(t *testing.T) {
 	if got = c.ok("users", "reset-mfa", "--id", id); len(strs(t, got["removed"])) != 0 {
 		t.Errorf("second reset printed %v", got)
 	}
+	strict := c.ok("clients", "create", "--id", "strict", "--redirect-uri", "https://strict.example/cb", "--require-mfa")
+	if strict["require_mfa"] != true {
+		t.Errorf("--require-mfa printed %v", strict)
+	}
+	if cl, err := store.GetClient(ctx, "strict"); err != nil || !cl.RequireMFA {
+		t.Errorf("stored client %+v, %v: want RequireMFA", cl, err)
+	}
 	ev := auditEvents(t, store, "mfa.removed")
 	if len(ev) != 2 || ev[0].UserID != id || ev[0].Details["actor"] != "cli" {
 		t.Errorf("mfa.removed events %+v", ev)

@@ -65,6 +65,18 @@ func TestAdminResetMFA(t *testing.T) {
 	}
 	wantError(t, f.call(t, token, http.MethodDelete, "/admin/users/nobody/mfa", nil), http.StatusNotFound, "not_found")
 	wantMail(t, f.env.Config.Mail.Dir, userEmail, "administrator removed all your second factors")
+
+	// require_mfa is a client field of the admin API.
+	r = f.ok(t, token, http.MethodPost, "/admin/clients", map[string]any{
+		"client_id": "strict", "redirect_uris": []string{"https://strict.example/cb"}, "require_mfa": true,
+	}, http.StatusCreated)
+	if r.JSON["require_mfa"] != true {
+		t.Errorf("created client %s", r.Body)
+	}
+	r = f.ok(t, token, http.MethodPatch, "/admin/clients/strict", map[string]any{"require_mfa": false}, http.StatusOK)
+	if r.JSON["require_mfa"] != false {
+		t.Errorf("patched client %s", r.Body)
+	}
 }
 
 // wantMail waits for a mail to rcpt containing text in the file outbox.
