@@ -353,3 +353,25 @@ func TestMFARemoveNeedsConfirmation(t *testing.T) {
 	}
 	wantAudit(t, env, []string{"mfa.removed/success", "mfa.removed/denied"}, secret)
 }
+
+// TestMFAPageWithoutPendingSignIn: /login/mfa without a sign-in waiting
+// for it goes to the login page; a signed-in person without a factor goes
+// to set one up.
+func TestMFAPageWithoutPendingSignIn(t *testing.T) {
+	f := newFixture(t)
+	b := f.env.NewBrowser(t)
+	if resp := b.Get(t, f.env.URL+"/login/mfa"); !servertest.OnPage(resp, "/login") {
+		t.Fatalf("no pending sign-in: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	b.Login(t, b.Get(t, f.env.URL+"/login"), aliceEmail, alicePassword)
+	if resp := b.Get(t, f.env.URL+"/login/mfa"); !servertest.OnPage(resp, "/account/security") {
+		t.Fatalf("signed in without a factor: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	// A forged pending cookie is ignored.
+	u, _ := url.Parse(f.env.URL)
+	nb := f.env.NewBrowser(t)
+	nb.Client.Jar.SetCookies(u, []*http.Cookie{{Name: web.PendingCookieName, Value: "AAAA" + strings.Repeat("x", 60), Path: "/"}})
+	if resp := nb.Get(t, f.env.URL+"/login/mfa"); !servertest.OnPage(resp, "/login") {
+		t.Fatalf("forged pending cookie: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+}
