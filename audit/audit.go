@@ -52,6 +52,13 @@ const (
 	// BackchannelLogout is one outcome of sending a logout token to a
 	// client: Details["outcome"] sent, retry, failed, refused or dropped.
 	BackchannelLogout = "logout.backchannel"
+	// Second factors: Details["factor"] names the kind (totp, passkey,
+	// recovery_codes); failures carry Details["reason"].
+	MFAEnrolled         = "mfa.enrolled"
+	MFARemoved          = "mfa.removed"
+	MFASuccess          = "mfa.success"
+	MFAFailure          = "mfa.failure"
+	MFARecoveryCodeUsed = "mfa.recovery_code_used"
 )
 
 // Outcomes.

@@ -55,6 +55,9 @@ type Spec struct {
 	// sid claim in it (Gatehouse always sends one).
 	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required"`
+	// RequireMFA: every person signing in to this client must use a
+	// second factor (as if every request asked for acr "mfa").
+	RequireMFA bool `json:"require_mfa"`
 }
 
 // Hasher hashes client secrets (secret.Hasher).
@@ -79,24 +82,7 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 			return storage.Client{}, "", fmt.Errorf("hash client secret: %w", err)
 		}
 	}
-	c := storage.Client{
-		ID:                     spec.ID,
-		Name:                   spec.Name,
-		SecretHash:             hash,
-		Public:                 spec.Public,
-		RedirectURIs:           spec.RedirectURIs,
-		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
-		GrantTypes:             spec.GrantTypes,
-		ResponseTypes:          responseTypes(spec.GrantTypes),
-		Scopes:                 spec.Scopes,
-		Audience:               spec.Audience,
-		IntrospectAny:          spec.IntrospectAny,
-		CreatedAt:              now.UTC(),
-		UpdatedAt:              now.UTC(),
-		BackchannelLogoutURI:   spec.BackchannelLogoutURI,
-
-		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired,
-	}
+	c := spec.record(hash, now)
 	if err := store.CreateClient(ctx, c); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return storage.Client{}, "", fmt.Errorf("%w: %q", ErrExists, spec.ID)
@@ -241,4 +227,28 @@ func dedupe(in []string) []string {
 		}
 	}
 	return out
+}
+
+// record is the stored client spec describes, with the secret's hash.
+// Every client setting is copied here, the one place: creation, config
+// declaration and updates all build the row from it.
+func (spec Spec) record(hash []byte, now time.Time) storage.Client {
+	return storage.Client{
+		ID:                               spec.ID,
+		Name:                             spec.Name,
+		SecretHash:                       hash,
+		Public:                           spec.Public,
+		RedirectURIs:                     spec.RedirectURIs,
+		PostLogoutRedirectURIs:           spec.PostLogoutRedirectURIs,
+		GrantTypes:                       spec.GrantTypes,
+		ResponseTypes:                    responseTypes(spec.GrantTypes),
+		Scopes:                           spec.Scopes,
+		Audience:                         spec.Audience,
+		IntrospectAny:                    spec.IntrospectAny,
+		RequireMFA:                       spec.RequireMFA,
+		BackchannelLogoutURI:             spec.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired,
+		CreatedAt:                        now.UTC(),
+		UpdatedAt:                        now.UTC(),
+	}
 }

@@ -1,10 +1,10 @@
 package clients
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
@@ -51,25 +51,8 @@ func Declare(ctx context.Context, store storage.Clients, h Hasher, spec Spec, no
 			return storage.Client{}, "", fmt.Errorf("hash client secret: %w", err)
 		}
 	}
-	want := storage.Client{
-		ID:                     spec.ID,
-		Name:                   spec.Name,
-		SecretHash:             hash,
-		Public:                 spec.Public,
-		RedirectURIs:           spec.RedirectURIs,
-		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
-		GrantTypes:             spec.GrantTypes,
-		ResponseTypes:          responseTypes(spec.GrantTypes),
-		Scopes:                 spec.Scopes,
-		Audience:               spec.Audience,
-		IntrospectAny:          spec.IntrospectAny,
-		BackchannelLogoutURI:   spec.BackchannelLogoutURI,
-		ConfigManaged:          true,
-		CreatedAt:              now.UTC(),
-		UpdatedAt:              now.UTC(),
-
-		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired,
-	}
+	want := spec.record(hash, now)
+	want.ConfigManaged = true
 	// Another node starting at the same moment may create it between the
 	// update and the create: then the update again.
 	for try := 0; ; try++ {
@@ -100,27 +83,20 @@ func Declare(ctx context.Context, store storage.Clients, h Hasher, spec Spec, no
 	}
 }
 
-// sameClient reports whether a and b register the same client.
+// sameClient reports whether a and b register the same client: every
+// field but the times, an empty list and none being the same.
 func sameClient(a, b storage.Client) bool {
-	lists := func(c storage.Client) [][]string {
-		return [][]string{c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes, c.ResponseTypes, c.Scopes, c.Audience}
-	}
-	la, lb := lists(a), lists(b)
-	for i := range la {
-		if !slices.Equal(la[i], lb[i]) {
-			return false
+	norm := func(c storage.Client) storage.Client {
+		c.CreatedAt, c.UpdatedAt = time.Time{}, time.Time{}
+		v := reflect.ValueOf(&c).Elem()
+		for i := range v.NumField() {
+			if f := v.Field(i); f.Kind() == reflect.Slice && f.Len() == 0 {
+				f.Set(reflect.Zero(f.Type()))
+			}
 		}
+		return c
 	}
-	a.RedirectURIs, a.PostLogoutRedirectURIs, a.GrantTypes, a.ResponseTypes, a.Scopes, a.Audience = nil, nil, nil, nil, nil, nil
-	b.RedirectURIs, b.PostLogoutRedirectURIs, b.GrantTypes, b.ResponseTypes, b.Scopes, b.Audience = nil, nil, nil, nil, nil, nil
-	if !bytes.Equal(a.SecretHash, b.SecretHash) {
-		return false
-	}
-	a.SecretHash, b.SecretHash = nil, nil
-	return a.ID == b.ID && a.Name == b.Name && a.Public == b.Public && a.IntrospectAny == b.IntrospectAny &&
-		a.BackchannelLogoutURI == b.BackchannelLogoutURI &&
-		a.BackchannelLogoutSessionRequired == b.BackchannelLogoutSessionRequired &&
-		a.ConfigManaged == b.ConfigManaged && a.Disabled == b.Disabled
+	return reflect.DeepEqual(norm(a), norm(b))
 }
 
 // Undeclare disables every config-managed client whose id is not in

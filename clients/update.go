@@ -38,6 +38,7 @@ func SpecOf(c storage.Client) Spec {
 
 		BackchannelLogoutURI:             c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		RequireMFA:                       c.RequireMFA,
 	}
 }
 
@@ -67,6 +68,7 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		c.IntrospectAny = spec.IntrospectAny
 		c.BackchannelLogoutURI = spec.BackchannelLogoutURI
 		c.BackchannelLogoutSessionRequired = spec.BackchannelLogoutSessionRequired
+		c.RequireMFA = spec.RequireMFA
 		c.UpdatedAt = now.UTC()
 		out = *c
 		return nil

@@ -24,6 +24,7 @@ type ClientChange struct {
 
 	BackchannelLogoutURI             *string `json:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired *bool   `json:"backchannel_logout_session_required"`
+	RequireMFA                       *bool   `json:"require_mfa"`
 }
 
 // apply writes the set fields into spec and returns their names.
@@ -41,6 +42,9 @@ func (ch ClientChange) apply(spec *clients.Spec) []string {
 	if ch.BackchannelLogoutSessionRequired != nil {
 		spec.BackchannelLogoutSessionRequired = *ch.BackchannelLogoutSessionRequired
 		fields = append(fields, "backchannel_logout_session_required")
+	}
+	if ch.RequireMFA != nil {
+		spec.RequireMFA, fields = *ch.RequireMFA, append(fields, "require_mfa")
 	}
 	for _, f := range []struct {
 		name string
@@ -71,6 +75,7 @@ func (s *Service) CreateClient(ctx context.Context, a Actor, spec clients.Spec) 
 		"grant_types":    strings.Join(c.GrantTypes, " "),
 		"scopes":         strings.Join(c.Scopes, " "),
 		"introspect_any": strconv.FormatBool(c.IntrospectAny),
+		"require_mfa":    strconv.FormatBool(c.RequireMFA),
 	})
 	return c, plain, nil
 }

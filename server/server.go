@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	gsecret "github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/admin"
@@ -46,9 +47,12 @@ type Server struct {
 	// metrics (served at /metrics, or by the CLI on metrics_listen).
 	Limiter *ratelimit.Limiter
 	Metrics *metrics.Metrics
-	closer  io.Closer
-	group   *groupcommit.Committer
-	pages   *web.Handlers
+	// MFA is the second-factor service; its Registry lists every kind of
+	// factor (passkeys register theirs there).
+	MFA    *mfa.Service
+	closer io.Closer
+	group  *groupcommit.Committer
+	pages  *web.Handlers
 	// routes is the table the router serves (routes.go); router and
 	// admin are kept for the test that walks it.
 	routes []route
@@ -184,6 +188,15 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, err
 	}
 	acc.LimitLogins(limiter)
+	factors, err := NewMFA(cfg, store, limiter)
+	if err != nil {
+		if closer != nil {
+			_ = closer.Close()
+		}
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	policy := oauth.SecondFactorPolicy{Factors: factors.Registry, RequiredRoles: cfg.MFA.RequiredRoles}
+	authorize.SecondFactors = policy
 	pages := web.New(web.Options{
 		Faults:   fails,
 		Renderer: renderer,
@@ -214,19 +227,26 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		VerificationTTL:  lt.EmailVerification.D(),
 		Logout:           &oauth.EndSession{Issuer: cfg.Issuer, Keys: km, Clients: store},
 		Limiter:          limiter,
+		MFA: web.MFAOptions{
+			Service:       factors,
+			RequiredRoles: cfg.MFA.RequiredRoles,
+			TOTP:          cfg.MFA.TOTP,
+			Passkeys:      cfg.MFA.Passkeys,
+		},
 	})
 
 	e := endpoints{
 		discovery:  discovery,
 		jwks:       &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger},
 		authorize:  authorize,
-		token:      &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets},
+		token:      &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets, SecondFactors: policy},
 		introspect: &oauth.Introspect{Provider: provider, Logger: logger},
 		revoke:     &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog},
 		userInfo:   &oauth.UserInfo{Provider: provider, Users: store, Logger: logger},
 		pages:      pages,
-		admin:      admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails}),
-		ready:      &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
+		admin: admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails,
+			MFA: factors, Notify: notifier(pages)}),
+		ready: &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
 	}
 	if cfg.MetricsListen == "" {
 		e.metrics = mets.Handler()
@@ -253,6 +273,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Config:   cfg,
 		Limiter:  limiter,
 		Metrics:  mets,
+		MFA:      factors,
 		closer:   closer,
 		group:    group,
 		pages:    pages,

@@ -35,5 +35,6 @@ func sectionValidators() []sectionValidator {
 		validateOps,
 		validateBackchannel,
 		validateClients,
+		validateMFA,
 	}
 }

@@ -60,6 +60,7 @@ type Store interface {
 	AuditEvents
 	RateCounters
 	Logouts
+	SecondFactors
 
 	// Migrate brings the schema to the newest version. Open runs it too.
 	Migrate(ctx context.Context) error
@@ -172,8 +173,11 @@ type Client struct {
 	// IntrospectAny marks a resource server: it may introspect any token.
 	// Every other client may introspect only the tokens issued to it.
 	IntrospectAny bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// RequireMFA: every authorization request of this client is treated
+	// as asking for acr "mfa" (a second factor).
+	RequireMFA bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// BackchannelLogoutURI, when set, receives a logout token when a
 	// browser session the client got tokens in ends (OpenID Connect
 	// Back-Channel Logout 1.0); BackchannelLogoutSessionRequired is the
@@ -212,6 +216,12 @@ type BrowserSession struct {
 	ExpiresAt time.Time
 	IP        string
 	UserAgent string
+	// Factors are the ways the person proved who they are in this
+	// session, in the order used (see SessionFactor).
+	Factors []SessionFactor
+	// ACR is the authentication context class the session reached:
+	// "pwd", "mfa" or "phr" ("" for sessions from before second factors).
+	ACR string
 }
 
 // BrowserSessions stores signed-in browsers.
@@ -235,7 +245,8 @@ type BrowserSessions interface {
 	// RenewBrowserSession replaces the session oldID by bs, a new id for a
 	// new sign-in of the same user on the same browser: bs keeps the old
 	// SID (bs.SID is ignored) and with it what was recorded in the
-	// session, and nothing ends. ErrNotFound when there is no session
+	// session, and nothing ends. The times, address, agent, factors and
+	// acr are bs's. ErrNotFound when there is no session
 	// oldID of bs.UserID.
 	RenewBrowserSession(ctx context.Context, oldID string, bs BrowserSession) error
 }

@@ -41,6 +41,7 @@ var adminCommands = map[string]adminFunc{
 	"users disable":         cmdUsersStatus(true),
 	"users enable":          cmdUsersStatus(false),
 	"users delete":          cmdUsersDelete,
+	"users reset-mfa":       cmdUsersResetMFA,
 	"clients rotate-secret": cmdClientsRotateSecret,
 }
 
@@ -146,6 +147,7 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.BoolVar(&spec.IntrospectAny, "introspect-any", false, "a resource server: may introspect any token (others only their own)")
 	fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "where logout tokens go when a browser session ends (OIDC Back-Channel Logout)")
 	fs.BoolVar(&spec.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the client needs sid in logout tokens (always sent)")
+	fs.BoolVar(&spec.RequireMFA, "require-mfa", false, "every person signing in to this client must use a second factor")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -256,9 +258,19 @@ func cmdUsersList(ctx context.Context, d deps, args []string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
+	svc := &manage.Service{Store: d.store}
+	if d.cfg.Secret != "" {
+		if svc.MFA, err = server.NewMFA(d.cfg, d.store, nil); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]manage.UserView, 0, len(list))
 	for _, u := range list {
-		out = append(out, manage.ViewUser(u))
+		v, err := svc.ViewUserFactors(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return map[string]any{"users": out}, nil
 }

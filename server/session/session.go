@@ -115,6 +115,23 @@ func (m *Manager) Current(r *http.Request) (Current, error) {
 // keeps its sid, so the apps signed in through it are not logged out.
 // Another user's session on the browser ends (back-channel logout).
 func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.User) (*http.Request, error) {
+	return m.StartAuth(w, r, user, Auth{})
+}
+
+// Auth is how the person proved who they are: what a session started
+// with StartAuth records (storage.BrowserSession.Factors and ACR).
+type Auth struct {
+	Factors []storage.SessionFactor
+	ACR     string
+}
+
+// StartAuth is Start recording the factors used and the class reached.
+//
+// When the browser was already signed in as user (a new login for
+// prompt=login, max_age or a step-up), the session is renewed rather than
+// ended: it keeps its sid, so the apps signed in through it are not logged
+// out. Another user's session on the browser ends (back-channel logout).
+func (m *Manager) StartAuth(w http.ResponseWriter, r *http.Request, user storage.User, a Auth) (*http.Request, error) {
 	oldID := m.sameUserSession(r, user.ID)
 	if oldID == "" {
 		if err := m.End(w, r); err != nil {
@@ -131,6 +148,8 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 		ExpiresAt: now.Add(m.ttl),
 		IP:        clientip.FromRequest(r),
 		UserAgent: safetext.Clip(r.UserAgent(), 256),
+		Factors:   a.Factors,
+		ACR:       a.ACR,
 	}
 	err := storage.ErrNotFound
 	if oldID != "" {

@@ -11,15 +11,20 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
-const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent, sid`
+const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent, sid, factors, acr`
 
 func scanBrowserSession(row pgx.Row) (storage.BrowserSession, error) {
 	var (
 		bs                        storage.BrowserSession
 		authTime, created, expiry time.Time
+		factors                   string
 	)
-	if err := row.Scan(&bs.ID, &bs.UserID, &authTime, &created, &expiry, &bs.IP, &bs.UserAgent, &bs.SID); err != nil {
+	if err := row.Scan(&bs.ID, &bs.UserID, &authTime, &created, &expiry, &bs.IP, &bs.UserAgent, &bs.SID, &factors, &bs.ACR); err != nil {
 		return storage.BrowserSession{}, mapErr(err)
+	}
+	var err error
+	if bs.Factors, err = sqlutil.DecodeFactors([]byte(factors)); err != nil {
+		return storage.BrowserSession{}, err
 	}
 	bs.AuthTime, bs.CreatedAt, bs.ExpiresAt = fromTime(authTime), fromTime(created), fromTime(expiry)
 	return bs, nil
@@ -33,9 +38,9 @@ func (s *Store) CreateBrowserSession(ctx context.Context, bs storage.BrowserSess
 		bs.SID = sqlutil.RandomID()
 	}
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO browser_sessions (`+browserSessionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		bs.ID, bs.UserID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
-		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), bs.SID)
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), bs.SID, sqlutil.EncodeFactors(bs.Factors), sqlutil.CleanText(bs.ACR))
 	if err != nil {
 		return fmt.Errorf("postgres: create browser session: %w", mapErr(err))
 	}
@@ -85,9 +90,9 @@ func (s *Store) DeleteUserBrowserSessions(ctx context.Context, userID string) er
 // keeping its SID (and so what was recorded in it).
 func (s *Store) RenewBrowserSession(ctx context.Context, oldID string, bs storage.BrowserSession) error {
 	tag, err := s.q(ctx).Exec(ctx, `UPDATE browser_sessions SET id = $1, auth_time = $2,
-		created_at = $3, expires_at = $4, ip = $5, user_agent = $6 WHERE id = $7 AND user_id = $8`,
+		created_at = $3, expires_at = $4, ip = $5, user_agent = $6, factors = $7, acr = $8 WHERE id = $9 AND user_id = $10`,
 		bs.ID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
-		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), oldID, bs.UserID)
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), sqlutil.EncodeFactors(bs.Factors), sqlutil.CleanText(bs.ACR), oldID, bs.UserID)
 	if err != nil {
 		return fmt.Errorf("postgres: renew browser session: %w", mapErr(err))
 	}

@@ -69,7 +69,7 @@ var clients = updatable[storage.Client]{
 			post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, scopes = $8,
 			audience = $9, created_at = $10, updated_at = $11, introspect_any = $12,
 			backchannel_logout_uri = $13, backchannel_logout_session_required = $14,
-			config_managed = $15, disabled = $16 WHERE id = $17`,
+			config_managed = $15, disabled = $16, require_mfa = $17 WHERE id = $18`,
 			append(clientArgs(c), id)
 	},
 }

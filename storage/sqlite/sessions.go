@@ -10,15 +10,20 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
-const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent, sid`
+const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent, sid, factors, acr`
 
 func scanBrowserSession(row scanner) (storage.BrowserSession, error) {
 	var (
 		bs                        storage.BrowserSession
 		authTime, created, expiry int64
+		factors                   string
 	)
-	if err := row.Scan(&bs.ID, &bs.UserID, &authTime, &created, &expiry, &bs.IP, &bs.UserAgent, &bs.SID); err != nil {
+	if err := row.Scan(&bs.ID, &bs.UserID, &authTime, &created, &expiry, &bs.IP, &bs.UserAgent, &bs.SID, &factors, &bs.ACR); err != nil {
 		return storage.BrowserSession{}, mapErr(err)
+	}
+	var err error
+	if bs.Factors, err = sqlutil.DecodeFactors([]byte(factors)); err != nil {
+		return storage.BrowserSession{}, err
 	}
 	bs.AuthTime, bs.CreatedAt, bs.ExpiresAt = fromTime(authTime), fromTime(created), fromTime(expiry)
 	return bs, nil
@@ -32,9 +37,9 @@ func (s *Store) CreateBrowserSession(ctx context.Context, bs storage.BrowserSess
 		bs.SID = sqlutil.RandomID()
 	}
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO browser_sessions (`+browserSessionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		bs.ID, bs.UserID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
-		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), bs.SID)
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), bs.SID, sqlutil.EncodeFactors(bs.Factors), sqlutil.CleanText(bs.ACR))
 	if err != nil {
 		return fmt.Errorf("sqlite: create browser session: %w", mapErr(err))
 	}
@@ -84,9 +89,9 @@ func (s *Store) DeleteUserBrowserSessions(ctx context.Context, userID string) er
 // keeping its SID (and so what was recorded in it).
 func (s *Store) RenewBrowserSession(ctx context.Context, oldID string, bs storage.BrowserSession) error {
 	res, err := s.q(ctx).ExecContext(ctx, `UPDATE browser_sessions SET id = ?, auth_time = ?,
-		created_at = ?, expires_at = ?, ip = ?, user_agent = ? WHERE id = ? AND user_id = ?`,
+		created_at = ?, expires_at = ?, ip = ?, user_agent = ?, factors = ?, acr = ? WHERE id = ? AND user_id = ?`,
 		bs.ID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
-		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), oldID, bs.UserID)
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), sqlutil.EncodeFactors(bs.Factors), sqlutil.CleanText(bs.ACR), oldID, bs.UserID)
 	if err != nil {
 		return fmt.Errorf("sqlite: renew browser session: %w", mapErr(err))
 	}

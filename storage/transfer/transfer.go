@@ -3,9 +3,10 @@
 // is no longer enough (`gatehouse migrate-data`).
 //
 // What is copied: users (password hashes, roles, flags), clients (secret
-// hashes), consents, upstream identities and signing keys (still encrypted
-// under the system secret, so the target deployment must keep the same
-// secret). What is not: token sessions, browser sessions, one-time tokens,
+// hashes), consents, upstream identities, second factors (TOTP secrets,
+// still sealed, and recovery-code hashes) and signing keys (still
+// encrypted under the system secret, so the target deployment must keep
+// the same secret). What is not: token sessions, browser sessions, one-time tokens,
 // JTIs, rate counters and the audit log: short-lived state, or history that
 // stays in the source. Users must sign in again, and clients refresh through
 // a new authorization; tokens already issued keep verifying offline, since
@@ -44,8 +45,10 @@ type Stats struct {
 	Clients    int `json:"clients"`
 	Consents   int `json:"consents"`
 	Identities int `json:"identities"`
-	Keys       int `json:"keys"`
-	Skipped    int `json:"skipped"`
+	// SecondFactors counts TOTP enrolments and recovery-code sets.
+	SecondFactors int `json:"second_factors"`
+	Keys          int `json:"keys"`
+	Skipped       int `json:"skipped"`
 }
 
 // pageSize is how many users or clients one listing call reads.
@@ -195,7 +198,41 @@ func (c copier) user(ctx context.Context, u storage.User) error {
 			return fmt.Errorf("identity %s: %w", id.Provider, err)
 		}
 	}
-	return nil
+	return c.factors(ctx, u.ID)
+}
+
+// factors copies the user's TOTP enrolment and recovery codes, each
+// unless the target has them already.
+func (c copier) factors(ctx context.Context, userID string) error {
+	t, err := c.from.GetTOTP(ctx, userID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("read totp: %w", err)
+	default:
+		have, err := exists(c.to.GetTOTP(ctx, userID))
+		if err != nil {
+			return fmt.Errorf("totp: %w", err)
+		}
+		if err := c.put(have, &c.st.SecondFactors, func() error { return c.to.CreateTOTP(ctx, t) }); err != nil {
+			return fmt.Errorf("totp: %w", err)
+		}
+	}
+	codes, err := c.from.ListRecoveryCodes(ctx, userID)
+	if err != nil || len(codes) == 0 {
+		return err
+	}
+	dst, err := c.to.ListRecoveryCodes(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("recovery codes: %w", err)
+	}
+	hashes := make([]string, len(codes))
+	for i, rc := range codes {
+		hashes[i] = rc.Hash
+	}
+	return c.put(len(dst) > 0, &c.st.SecondFactors, func() error {
+		return c.to.ReplaceRecoveryCodes(ctx, userID, hashes, codes[0].CreatedAt)
+	})
 }
 
 func (c copier) keys(ctx context.Context) error {
