@@ -230,7 +230,9 @@ func (c *Config) RPID() string {
 
 // KeyConfig configures the signing keys.
 type KeyConfig struct {
-	Algorithm       string   `yaml:"algorithm"`
+	Algorithm string `yaml:"algorithm"`
+	// RSABits is the size of generated RS256 keys: 2048, 3072 or 4096.
+	RSABits         int      `yaml:"rsa_bits"`
 	PublishAhead    Duration `yaml:"publish_ahead"`
 	RefreshInterval Duration `yaml:"refresh_interval"`
 }
@@ -281,6 +283,7 @@ func Defaults() Config {
 		},
 		Keys: KeyConfig{
 			Algorithm:       "RS256",
+			RSABits:         2048,
 			PublishAhead:    Duration(5 * time.Minute),
 			RefreshInterval: Duration(time.Minute),
 		},

@@ -29,6 +29,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/web"
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/clientcache"
+	"github.com/gatehouse-id/gatehouse/storage/groupcommit"
 )
 
 // Server is a ready-to-serve Gatehouse: its HTTP handler and the
@@ -48,6 +50,7 @@ type Server struct {
 	// factor (passkeys register theirs there).
 	MFA    *mfa.Service
 	closer io.Closer
+	group  *groupcommit.Committer
 	pages  *web.Handlers
 	// routes is the table the router serves (routes.go); router and
 	// admin are kept for the test that walks it.
@@ -61,10 +64,16 @@ type Server struct {
 // stopped and before closing the store.
 func (s *Server) Close() {
 	s.pages.Close()
+	s.group.Close()
 	if s.closer != nil {
 		_ = s.closer.Close()
 	}
 }
+
+// ClientCacheTTL is how long a node answers client lookups from memory:
+// a client changed on another node or by the CLI takes effect on this one
+// within it (README, Performance).
+const ClientCacheTTL = time.Second
 
 // New builds the server on an open store. cfg must be validated and carry
 // the system secret.
@@ -91,6 +100,14 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	}
 	mets := metrics.New(dbStats(store))
 	timeQueries(store, mets)
+	// Every protocol request reads its client: keep them a second
+	// (storage/clientcache). Everything below uses the wrapped store, so
+	// this node's own changes to a client show at once.
+	store = clientcache.Wrap(store, ClientCacheTTL)
+	// Audit events and token sessions written outside a transaction
+	// share commits under load (storage/groupcommit).
+	group := groupcommit.New(store, 0)
+	auditLog = auditLog.WithGroupCommit(group)
 	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
 		ProductName:  cfg.Branding.ProductName,
 		LogoURL:      cfg.Branding.LogoURL,
@@ -119,6 +136,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	// Requests a database failure answered with 503: counted, and logged
 	// at most once a second per surface.
 	fails := &faults.Reporter{Logger: logger, Count: mets.StorageFailed}
+	tokenStore := oauth.NewStore(store, acc, lt.AuthorizeCode.D())
+	tokenStore.UseGroupCommit(group)
 	provider := oauth.NewProvider(oauth.ProviderOptions{
 		Faults: fails,
 		Issuer: cfg.Issuer,
@@ -131,7 +150,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 
 			RefreshReuseGrace: lt.RefreshReuseGrace.D(),
 		},
-		Store: oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
+		Store: tokenStore,
 		Keys:  km,
 	})
 	authorize := oauth.NewAuthorize(oauth.AuthorizeOptions{
@@ -152,6 +171,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	factors, err := NewMFA(cfg, store, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	// Last of what can fail: nothing returns after it but the server, so
 	// its Redis connection is never left open by a failed New.
 	limiter, closer, limiterDegraded, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
@@ -159,13 +182,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, err
 	}
 	acc.LimitLogins(limiter)
-	factors, err := NewMFA(cfg, store, limiter)
-	if err != nil {
-		if closer != nil {
-			_ = closer.Close()
-		}
-		return nil, fmt.Errorf("server: %w", err)
-	}
+	factors.LimitGuesses(limiter)
 	policy := oauth.SecondFactorPolicy{Factors: factors.Registry, RequiredRoles: cfg.MFA.RequiredRoles}
 	authorize.SecondFactors = policy
 	pages := web.New(web.Options{
@@ -246,6 +263,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Metrics:  mets,
 		MFA:      factors,
 		closer:   closer,
+		group:    group,
 		pages:    pages,
 		routes:   table,
 		router:   r,
@@ -262,6 +280,7 @@ func KeyOptions(cfg Config, store storage.Store, logger *slog.Logger) keys.Optio
 		Store:           store,
 		Secret:          []byte(cfg.Secret),
 		Algorithm:       cfg.Keys.Algorithm,
+		RSABits:         cfg.Keys.RSABits,
 		RetireAfter:     max(lt.AccessToken.D(), lt.IDToken.D()),
 		PublishAhead:    cfg.Keys.PublishAhead.D(),
 		RefreshInterval: cfg.Keys.RefreshInterval.D(),

@@ -15,6 +15,7 @@ import (
 	fositestorage "github.com/ory/fosite/storage"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -30,7 +31,16 @@ type Store struct {
 	// refreshGrace is lifetimes.refresh_reuse_grace: how long after its
 	// first use a refresh token may be used again (0: never).
 	refreshGrace time.Duration
+	// group, when set, writes token sessions created outside a
+	// transaction (client credentials, authorization codes) in shared
+	// commits (UseGroupCommit).
+	group audit.GroupCommitter
 }
+
+// UseGroupCommit makes s write the token sessions it creates outside a
+// transaction through g, so that many requests share one commit; each
+// still waits until its own session is stored. Call it before serving.
+func (s *Store) UseGroupCommit(g audit.GroupCommitter) { s.group = g }
 
 var (
 	_ fosite.ClientManager                                = (*Store)(nil)
@@ -123,7 +133,7 @@ func (s *Store) create(ctx context.Context, kind storage.TokenKind, key, accessK
 	if req.GetSession() != nil {
 		subject = req.GetSession().GetSubject()
 	}
-	err = s.db.CreateTokenSession(ctx, storage.TokenSession{
+	row := storage.TokenSession{
 		Kind:            kind,
 		Signature:       secret.SHA256Hex(key),
 		RequestID:       req.GetID(),
@@ -134,8 +144,11 @@ func (s *Store) create(ctx context.Context, kind storage.TokenKind, key, accessK
 		ExpiresAt:       s.expiresAt(kind, req),
 		AccessSignature: accessKey,
 		Data:            data,
-	})
-	return mapErr(err)
+	}
+	if s.group != nil {
+		return mapErr(s.group.Do(ctx, func(ctx context.Context) error { return s.db.CreateTokenSession(ctx, row) }))
+	}
+	return mapErr(s.db.CreateTokenSession(ctx, row))
 }
 
 // expiresAt is when the row may be garbage-collected.
