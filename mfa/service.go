@@ -83,9 +83,6 @@ func New(o Options) (*Service, error) {
 	if o.Issuer == "" {
 		o.Issuer = "Gatehouse"
 	}
-	if o.Limiter == nil {
-		o.Limiter = noLimit{}
-	}
 	s := &Service{
 		Registry: &Registry{},
 		store:    o.Store,
@@ -93,12 +90,21 @@ func New(o Options) (*Service, error) {
 		codeKey:  secret.Derive(o.Secret, "mfa-recovery-codes"),
 		issuer:   o.Issuer,
 		nCodes:   o.RecoveryCodes,
-		limiter:  o.Limiter,
 	}
+	s.LimitGuesses(o.Limiter)
 	s.SetClock(o.Now)
 	s.Registry.Register(totpProvider{s})
 	s.Registry.Register(recoveryProvider{s})
 	return s, nil
+}
+
+// LimitGuesses bounds wrong codes with l (nil: no limit). Call it while
+// wiring, before serving.
+func (s *Service) LimitGuesses(l Limiter) {
+	if l == nil {
+		l = noLimit{}
+	}
+	s.limiter = l
 }
 
 // SetClock replaces the clock (time.Now when nil); tests of a running

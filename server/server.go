@@ -181,6 +181,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err := DeclareClients(ctx, cfg, store, gsecret.NewHasher(secret), auditLog, logger); err != nil {
 		return nil, err
 	}
+	factors, err := NewMFA(cfg, store, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	// Last of what can fail: nothing returns after it but the server, so
 	// its Redis connection is never left open by a failed New.
 	limiter, closer, limiterDegraded, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
@@ -188,13 +192,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, err
 	}
 	acc.LimitLogins(limiter)
-	factors, err := NewMFA(cfg, store, limiter)
-	if err != nil {
-		if closer != nil {
-			_ = closer.Close()
-		}
-		return nil, fmt.Errorf("server: %w", err)
-	}
+	factors.LimitGuesses(limiter)
 	policy := oauth.SecondFactorPolicy{Factors: factors.Registry, RequiredRoles: cfg.MFA.RequiredRoles}
 	authorize.SecondFactors = policy
 	pages := web.New(web.Options{

@@ -32,7 +32,13 @@ var notices = map[string]string{
 // signedIn returns the request's session, or answers: a redirect to the
 // Login page coming back to returnTo, or the error page.
 func (h *Account) signedIn(w http.ResponseWriter, r *http.Request, returnTo string) (session.Current, bool) {
-	cur, err := h.sessions.Current(r)
+	return h.base.signedIn(h.sessions, w, r, returnTo)
+}
+
+// signedIn returns the request's session in sessions, or answers: a
+// redirect to the login page coming back to returnTo, or the error page.
+func (h *base) signedIn(sessions *session.Manager, w http.ResponseWriter, r *http.Request, returnTo string) (session.Current, bool) {
+	cur, err := sessions.Current(r)
 	if errors.Is(err, session.ErrNoSession) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, "/login?return_to="+returnTo, http.StatusSeeOther)

@@ -67,17 +67,7 @@ var securityNotices = map[string]string{
 // signedIn returns the request's session, or answers: to the login page
 // coming back to returnTo, or the error page.
 func (h *SecondFactor) signedIn(w http.ResponseWriter, r *http.Request, returnTo string) (session.Current, bool) {
-	cur, err := h.sessions.Current(r)
-	if errors.Is(err, session.ErrNoSession) {
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, "/login?return_to="+returnTo, http.StatusSeeOther)
-		return cur, false
-	}
-	if err != nil {
-		h.serverError(w, r, "load session", err)
-		return cur, false
-	}
-	return cur, true
+	return h.base.signedIn(h.sessions, w, r, returnTo)
 }
 
 // Security serves GET /account/security: the person's second factors.

@@ -72,32 +72,9 @@ var secondFactorTests = []test{
 		c := newTOTP("u1", "sealed")
 		c.Confirmed = true
 		must(t, s.CreateTOTP(ctx, c))
-		const n = 8
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			wins int
-		)
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := s.UseTOTPStep(ctx, "u1", []byte("sealed"), 500, false, t0)
-				switch {
-				case err == nil:
-					mu.Lock()
-					wins++
-					mu.Unlock()
-				case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict):
-				default:
-					t.Errorf("UseTOTPStep: %v", err)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins != 1 {
-			t.Fatalf("%d of %d concurrent uses of one step succeeded, want exactly 1", wins, n)
-		}
+		exactlyOne(t, "use of one step", func() error {
+			return s.UseTOTPStep(ctx, "u1", []byte("sealed"), 500, false, t0)
+		})
 	}},
 	{"TOTPDelete", func(t *testing.T, s storage.Store) {
 		ctx := ctxFor(t)
@@ -158,32 +135,9 @@ var secondFactorTests = []test{
 		ctx := ctxFor(t)
 		mkUser(t, s, "u1")
 		must(t, s.ReplaceRecoveryCodes(ctx, "u1", []string{"h"}, t0))
-		const n = 8
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			wins int
-		)
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := s.UseRecoveryCode(ctx, "u1", "h")
-				switch {
-				case err == nil:
-					mu.Lock()
-					wins++
-					mu.Unlock()
-				case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict):
-				default:
-					t.Errorf("UseRecoveryCode: %v", err)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins != 1 {
-			t.Fatalf("%d of %d concurrent uses of one code succeeded, want exactly 1", wins, n)
-		}
+		exactlyOne(t, "use of one recovery code", func() error {
+			return s.UseRecoveryCode(ctx, "u1", "h")
+		})
 	}},
 	{"SessionFactors", func(t *testing.T, s storage.Store) {
 		ctx := ctxFor(t)
@@ -199,4 +153,36 @@ var secondFactorTests = []test{
 		must(t, err)
 		wantEqual(t, list, []storage.BrowserSession{bs})
 	}},
+}
+
+// exactlyOne runs use 8 times at once and fails t unless exactly one
+// succeeds; the others must fail with ErrNotFound (or ErrConflict).
+func exactlyOne(t *testing.T, what string, use func() error) {
+	t.Helper()
+	const n = 8
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		wins int
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := use()
+			switch {
+			case err == nil:
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict):
+			default:
+				t.Errorf("concurrent %s: %v", what, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent %ss succeeded, want exactly 1", wins, n, what)
+	}
 }
