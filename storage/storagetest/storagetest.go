@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Revoke", revokeTests},
 		{"JTIs", jtiTests},
 		{"Identities", identityTests},
+		{"Passkeys", passkeyTests},
 		{"OneTimeTokens", oneTimeTests},
 		{"AuditEvents", auditTests},
 		{"RateCounters", counterTests},

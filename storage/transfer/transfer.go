@@ -44,6 +44,7 @@ type Stats struct {
 	Clients    int `json:"clients"`
 	Consents   int `json:"consents"`
 	Identities int `json:"identities"`
+	Passkeys   int `json:"passkeys"`
 	Keys       int `json:"keys"`
 	Skipped    int `json:"skipped"`
 }
@@ -51,7 +52,7 @@ type Stats struct {
 // pageSize is how many users or clients one listing call reads.
 const pageSize = 1000
 
-// Copy copies from's users, clients, consents, identities and keys into to,
+// Copy copies from's users, clients, consents, identities, passkeys and keys into to,
 // in one transaction on to: on any error nothing is written. Stop the
 // servers using from first, so the copy is complete.
 func Copy(ctx context.Context, from, to storage.Store, opts Options) (Stats, error) {
@@ -150,7 +151,7 @@ func (c copier) users(ctx context.Context) error {
 	}
 }
 
-// user copies u, then its consents and identities.
+// user copies u, then its consents, identities and passkeys.
 func (c copier) user(ctx context.Context, u storage.User) error {
 	byID, err := exists(c.to.GetUser(ctx, u.ID))
 	if err != nil {
@@ -193,6 +194,24 @@ func (c copier) user(ctx context.Context, u storage.User) error {
 		}
 		if err := c.put(have, &c.st.Identities, func() error { return c.to.CreateIdentity(ctx, id) }); err != nil {
 			return fmt.Errorf("identity %s: %w", id.Provider, err)
+		}
+	}
+	return c.passkeys(ctx, u)
+}
+
+// passkeys copies u's passkeys.
+func (c copier) passkeys(ctx context.Context, u storage.User) error {
+	pks, err := c.from.ListPasskeys(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("read passkeys: %w", err)
+	}
+	for _, p := range pks {
+		have, err := exists(c.to.GetPasskey(ctx, p.CredentialID))
+		if err != nil {
+			return fmt.Errorf("passkey %q: %w", p.Name, err)
+		}
+		if err := c.put(have, &c.st.Passkeys, func() error { return c.to.CreatePasskey(ctx, p) }); err != nil {
+			return fmt.Errorf("passkey %q: %w", p.Name, err)
 		}
 	}
 	return nil
