@@ -81,7 +81,7 @@ func (s *Service) FinishLogin(ctx context.Context, c Ceremony, response []byte) 
 		}
 		return Result{}, rejected(err)
 	}
-	return s.recordUse(ctx, who.(person).user, found, cred)
+	return s.recordUse(ctx, who.(person).user, found, cred, parsed)
 }
 
 // BeginSecondFactor starts confirming u's pending sign-in with one of u's
@@ -130,7 +130,7 @@ func (s *Service) FinishSecondFactor(ctx context.Context, u storage.User, c Cere
 	}
 	for _, p := range pks {
 		if bytes.Equal(p.CredentialID, cred.ID) {
-			return s.recordUse(ctx, u, p, cred)
+			return s.recordUse(ctx, u, p, cred, parsed)
 		}
 	}
 	return Result{}, fmt.Errorf("%w: credential not among the person's passkeys", ErrRejected)
@@ -145,11 +145,11 @@ func parseAssertion(response []byte) (*protocol.ParsedCredentialAssertionData, e
 	return parsed, nil
 }
 
-// recordUse stores the use of p: the new signature counter, flags and
+// recordUse stores the use of p (verified as cred from parsed): the new signature counter, flags and
 // time. The counter check is redone under the row's lock, so of two
 // answers carrying the same counter (a cloned authenticator, or one answer
 // replayed to two ceremonies) only one passes.
-func (s *Service) recordUse(ctx context.Context, u storage.User, p storage.Passkey, cred *webauthn.Credential) (Result, error) {
+func (s *Service) recordUse(ctx context.Context, u storage.User, p storage.Passkey, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData) (Result, error) {
 	count := cred.Authenticator.SignCount
 	if cred.Authenticator.CloneWarning {
 		return Result{}, ErrCloned
@@ -177,5 +177,5 @@ func (s *Service) recordUse(ctx context.Context, u storage.User, p storage.Passk
 	case err != nil:
 		return Result{}, fmt.Errorf("passkeys: record use: %w", err)
 	}
-	return Result{User: u, Passkey: stored, UserVerified: cred.Flags.UserVerified}, nil
+	return Result{User: u, Passkey: stored, UserVerified: parsed.Response.AuthenticatorData.Flags.HasUserVerified()}, nil
 }
