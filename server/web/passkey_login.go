@@ -1,0 +1,98 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/passkeys"
+)
+
+// LoginOptions serves POST /login/passkey/options (JSON): the options of a
+// sign-in with a discoverable passkey, user verification required.
+func (h *Passkeys) LoginOptions(w http.ResponseWriter, r *http.Request) {
+	if !h.optionsRequest(w, r) {
+		return
+	}
+	opts, c, err := h.svc.BeginLogin()
+	if err != nil {
+		h.optionsFailed(w, r, "begin passkey login", err)
+		return
+	}
+	h.sendOptions(w, r, opts, c)
+}
+
+// Login serves POST /login/passkey {credential, flow, return_to}: the
+// browser's answer to LoginOptions. A verified passkey signs its owner in,
+// no password asked: the passkey is something the person has, and the
+// user verification it required something they know or are, so the
+// session holds two factors (amr [hwk|swk, user, mfa], acr phr).
+func (h *Passkeys) Login(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+		return
+	}
+	flow := r.PostForm.Get("flow")
+	f, ok := h.checkFlow(w, r, flow)
+	if !ok {
+		return
+	}
+	returnTo := localPath(r.PostForm.Get("return_to"))
+	fail := func(status int, msg string) {
+		h.signInPages.renderer.render(w, r, status, tmplLogin, h.signInPages.loginPage(w, r, loginPage{
+			Flow: flow, ReturnTo: returnTo, Error: msg,
+		}))
+	}
+	cred, ok := h.credentialField(w, r)
+	if !ok {
+		return
+	}
+	c, ok, err := h.takeCeremony(w, r, passkeys.KindLogin)
+	if err != nil {
+		h.serverError(w, r, "spend passkey ceremony", err)
+		return
+	}
+	if !ok {
+		fail(http.StatusBadRequest, MsgPasskeyExpired)
+		return
+	}
+	res, err := h.svc.FinishLogin(r.Context(), c, cred)
+	if err != nil {
+		status, msg, reason := passkeyFailure(err)
+		if status == 0 {
+			h.serverError(w, r, "verify passkey", err)
+			return
+		}
+		h.logger.InfoContext(r.Context(), "passkey sign-in refused", "reason", err.Error())
+		h.audit.RecordRequest(r, audit.LoginFailure, audit.Failure, "", f.ClientID, map[string]string{"method": "passkey", "reason": reason})
+		fail(status, msg)
+		return
+	}
+	if h.signInPages.registration.RequireVerifiedEmail && !res.User.EmailVerified {
+		h.audit.RecordRequest(r, audit.LoginFailure, audit.Denied, res.User.ID, f.ClientID, map[string]string{"method": "passkey", "reason": "email not verified"})
+		fail(http.StatusForbidden, MsgEmailNotVerified)
+		return
+	}
+	h.signIn(w, r, res.User, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID,
+		Details: map[string]string{"method": "passkey", "passkey": res.Passkey.Name}}, flow, returnTo)
+}
+
+// passkeyFailure maps a refusal of package passkeys to the page's status,
+// message and the audit reason; status 0 for anything else (a server
+// error).
+func passkeyFailure(err error) (status int, msg, reason string) {
+	switch {
+	case errors.Is(err, passkeys.ErrMalformed):
+		return http.StatusBadRequest, MsgPasskeyInvalid, "malformed response"
+	case errors.Is(err, passkeys.ErrExpired):
+		return http.StatusBadRequest, MsgPasskeyExpired, "ceremony expired"
+	case errors.Is(err, passkeys.ErrCloned):
+		return http.StatusUnauthorized, MsgPasskeyFailed, "signature counter did not advance"
+	case errors.Is(err, passkeys.ErrRejected):
+		return http.StatusUnauthorized, MsgPasskeyFailed, "verification failed"
+	case errors.Is(err, passkeys.ErrDuplicate):
+		return http.StatusConflict, MsgPasskeyDuplicate, "already registered"
+	case errors.Is(err, passkeys.ErrLimit):
+		return http.StatusConflict, MsgPasskeyLimit, "too many passkeys"
+	}
+	return 0, "", ""
+}
