@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -56,6 +57,9 @@ type Config struct {
 	// MetricsListen, when set, serves /metrics on this address only,
 	// instead of on the main listener.
 	MetricsListen string `yaml:"metrics_listen"`
+	// MFA configures second factors: TOTP, passkeys, recovery codes and
+	// who must have one.
+	MFA MFAConfig `yaml:"mfa"`
 }
 
 // RegistrationConfig controls self-service sign-up.
@@ -194,6 +198,36 @@ type Lifetimes struct {
 	RefreshReuseGrace Duration `yaml:"refresh_reuse_grace"`
 }
 
+// MFAConfig configures second factors (config section mfa:).
+type MFAConfig struct {
+	// TOTP offers authenticator-app codes (RFC 6238). Default true.
+	TOTP bool `yaml:"totp"`
+	// Passkeys offers WebAuthn passkeys. Default true.
+	Passkeys bool `yaml:"passkeys"`
+	// RPID is the WebAuthn relying-party id; empty means the issuer's
+	// host (see Config.RPID).
+	RPID string `yaml:"rp_id"`
+	// RequiredRoles: a person holding one of these roles must enrol a
+	// second factor at the next sign-in, before any code is issued.
+	RequiredRoles []string `yaml:"required_roles"`
+	// RecoveryCodes is how many single-use recovery codes one set holds.
+	// Default 10.
+	RecoveryCodes int `yaml:"recovery_codes"`
+}
+
+// RPID returns the WebAuthn relying-party id: mfa.rp_id, or the issuer's
+// host when it is empty.
+func (c *Config) RPID() string {
+	if c.MFA.RPID != "" {
+		return c.MFA.RPID
+	}
+	u, err := url.Parse(c.Issuer)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
 // KeyConfig configures the signing keys.
 type KeyConfig struct {
 	Algorithm       string   `yaml:"algorithm"`
@@ -263,6 +297,7 @@ func Defaults() Config {
 			StatementTimeout: Duration(30 * time.Second), LockTimeout: Duration(5 * time.Second)},
 		Janitor: JanitorConfig{Interval: Duration(5 * time.Minute),
 			BatchSize: 500, BatchPause: Duration(100 * time.Millisecond), PassTimeout: Duration(time.Minute)},
+		MFA: MFAConfig{TOTP: true, Passkeys: true, RecoveryCodes: 10},
 	}
 }
 

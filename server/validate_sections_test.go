@@ -18,6 +18,7 @@ func TestValidateEverySectionAtOnce(t *testing.T) {
 	c.LogLevel = "loud"
 	c.Lifetimes.AccessToken = 0
 	c.Keys.Algorithm = "HS256"
+	c.MFA.RecoveryCodes = 0
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("Validate() = nil, want a problem per section")
@@ -25,13 +26,13 @@ func TestValidateEverySectionAtOnce(t *testing.T) {
 	for _, want := range []string{
 		"mail.driver:", "branding.primary_color:", "providers[Bad ID].id:",
 		"ratelimit.ip_attempts:", "trusted_proxies:", "janitor.interval:",
-		"log_level:", "lifetimes.access_token:", "keys.algorithm:",
+		"log_level:", "lifetimes.access_token:", "keys.algorithm:", "mfa.recovery_codes:",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %q, want it to contain %q", err, want)
 		}
 	}
-	if lines := strings.Count(err.Error(), "\n") + 1; lines != 9 {
-		t.Errorf("Validate() reported %d problems, want 9:\n%s", lines, err)
+	if lines := strings.Count(err.Error(), "\n") + 1; lines != 10 {
+		t.Errorf("Validate() reported %d problems, want 10:\n%s", lines, err)
 	}
 }
