@@ -148,6 +148,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	pks, err := newPasskeys(cfg, store, logger)
+	if err != nil {
+		return nil, err
+	}
 	// Last of what can fail: nothing returns after it but the server, so
 	// its Redis connection is never left open by a failed New.
 	limiter, closer, limiterDegraded, err := newLimiter(ctx, cfg, store, auditLog, mets, logger)
@@ -185,6 +189,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		VerificationTTL:  lt.EmailVerification.D(),
 		Logout:           &oauth.EndSession{Issuer: cfg.Issuer, Keys: km, Clients: store},
 		Limiter:          limiter,
+		Passkeys:         pks,
 	})
 
 	e := endpoints{

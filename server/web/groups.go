@@ -40,6 +40,8 @@ type SignIn struct {
 	logout signin.LogoutParser
 	// limiter remembers devices that signed in (device.go).
 	limiter *ratelimit.Limiter
+	// passkeys: the login page offers a passkey (#passkey-login).
+	passkeys bool
 }
 
 // Federation serves sign-in through upstream providers (federation.go).
@@ -97,6 +99,8 @@ type Account struct {
 	handleKey []byte // keys the session handles shown on the page
 	// passwords holds the rules for new passwords.
 	passwords Registration
+	// passkeys: the page lists and adds passkeys.
+	passkeys bool
 }
 
 // Assets serves /static/ (static.go).

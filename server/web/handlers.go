@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/passkeys"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/session"
@@ -74,6 +75,9 @@ type Options struct {
 	// Faults counts and logs (rate-limited) the pages a database failure
 	// answered with 503; nil logs each one.
 	Faults *faults.Reporter
+	// Passkeys is the WebAuthn relying party; nil serves no passkey
+	// pages (mfa.passkeys off, or no Store).
+	Passkeys *passkeys.Service
 }
 
 // Registration configures self-service sign-up.
@@ -101,6 +105,8 @@ type Handlers struct {
 	// Account serves the account page and its actions; nil without
 	// Options.Store.
 	Account *Account
+	// Passkeys serves the passkey ceremonies; nil when passkeys are off.
+	Passkeys *Passkeys
 	// Assets serves /static/.
 	Assets *Assets
 
@@ -199,6 +205,19 @@ func New(o Options) *Handlers {
 			now:       o.Now,
 			handleKey: secret.Derive(o.Secret, "session-handle"),
 			passwords: o.Registration,
+		}
+		if o.Passkeys != nil {
+			h.Passkeys = &Passkeys{
+				flows:       fl,
+				signInPages: h.SignIn,
+				account:     h.Account,
+				store:       o.Store,
+				svc:         o.Passkeys,
+				ceremonies:  newCeremonies(o.Secret, o.Secure, o.Store, o.Now),
+				accounts:    o.Accounts,
+			}
+			h.SignIn.passkeys = true
+			h.Account.passkeys = true
 		}
 	}
 	return h

@@ -16,6 +16,9 @@ type (
 		RegisterURL string // "" when registration is off
 		ForgotURL   string
 		Providers   []upstreamButton // "Sign in with …" links; see federation.go
+		// Passkeys: offer #passkey-login (and passkeys in the email
+		// field's autofill).
+		Passkeys bool
 	}
 	consentPage struct {
 		ClientName string
@@ -86,6 +89,16 @@ type (
 		Apps       []accountApp
 		Sessions   []accountSession
 		Identities []accountIdentity
+		// PasskeysOn: the page lists Passkeys and offers #add-passkey.
+		PasskeysOn bool
+		Passkeys   []accountPasskey
+	}
+	accountPasskey struct {
+		Handle   string // the credential id, base64url
+		Name     string
+		Created  string
+		LastUsed string // "" when never used
+		Synced   bool
 	}
 	accountApp struct {
 		ClientID string

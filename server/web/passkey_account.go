@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -204,4 +205,21 @@ func (h *Passkeys) securityDone(w http.ResponseWriter, r *http.Request, key stri
 		return
 	}
 	done(w, r, key)
+}
+
+// listPasskeys returns the person's passkeys as the page shows them.
+func (h *Account) listPasskeys(ctx context.Context, userID string) ([]accountPasskey, error) {
+	pks, err := h.store.ListPasskeys(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]accountPasskey, 0, len(pks))
+	for _, p := range pks {
+		ap := accountPasskey{Handle: passkeyHandle(p), Name: p.Name, Created: p.CreatedAt.Format("2 Jan 2006"), Synced: passkeys.Synced(p)}
+		if !p.LastUsedAt.IsZero() {
+			ap.LastUsed = p.LastUsedAt.Format("2 Jan 2006 15:04 MST")
+		}
+		out = append(out, ap)
+	}
+	return out, nil
 }

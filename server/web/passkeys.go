@@ -67,10 +67,16 @@ const (
 	MsgPasskeyNoPending   = "There is no sign-in waiting for a passkey. Sign in again."
 )
 
-// optionsRequest checks an options request: the JSON content type, a body
-// that is empty or a JSON object, and the page's CSRF token in CSRFHeader.
+// optionsRequest checks an options request: the page's CSRF token in
+// CSRFHeader, the JSON content type and a body that is empty or a JSON
+// object.
 // On failure it has answered with a JSON error.
 func (h *Passkeys) optionsRequest(w http.ResponseWriter, r *http.Request) bool {
+	if !h.csrf.validToken(r, r.Header.Get(CSRFHeader)) {
+		h.logger.InfoContext(r.Context(), "web: csrf check failed", "path", r.URL.Path)
+		writeJSON(w, http.StatusForbidden, jsonError{"csrf", MsgPasskeyCSRF})
+		return false
+	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		writeJSON(w, http.StatusUnsupportedMediaType, jsonError{"unsupported_media_type", MsgPasskeyBadRequest})
@@ -92,11 +98,6 @@ func (h *Passkeys) optionsRequest(w http.ResponseWriter, r *http.Request) bool {
 			writeJSON(w, http.StatusBadRequest, jsonError{"invalid_request", MsgPasskeyBadRequest})
 			return false
 		}
-	}
-	if !h.csrf.validToken(r, r.Header.Get(CSRFHeader)) {
-		h.logger.InfoContext(r.Context(), "web: csrf check failed", "path", r.URL.Path)
-		writeJSON(w, http.StatusForbidden, jsonError{"csrf", MsgPasskeyCSRF})
-		return false
 	}
 	return true
 }
