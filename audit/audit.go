@@ -49,6 +49,13 @@ const (
 	ClientDeleted          = "client.deleted"
 	ClientSecretRotated    = "client.secret_rotated"
 	KeyRotated             = "key.rotated"
+	// Second factors: Details["factor"] names the kind (totp, passkey,
+	// recovery_codes); failures carry Details["reason"].
+	MFAEnrolled         = "mfa.enrolled"
+	MFARemoved          = "mfa.removed"
+	MFASuccess          = "mfa.success"
+	MFAFailure          = "mfa.failure"
+	MFARecoveryCodeUsed = "mfa.recovery_code_used"
 )
 
 // Outcomes.

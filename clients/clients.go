@@ -49,6 +49,9 @@ type Spec struct {
 	// IntrospectAny registers a resource server, which may introspect any
 	// token; other clients only the tokens issued to them.
 	IntrospectAny bool `json:"introspect_any"`
+	// RequireMFA: every person signing in to this client must use a
+	// second factor (as if every request asked for acr "mfa").
+	RequireMFA bool `json:"require_mfa"`
 }
 
 // Hasher hashes client secrets (secret.Hasher).
@@ -85,6 +88,7 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		Scopes:                 spec.Scopes,
 		Audience:               spec.Audience,
 		IntrospectAny:          spec.IntrospectAny,
+		RequireMFA:             spec.RequireMFA,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
 	}

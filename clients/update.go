@@ -35,6 +35,7 @@ func SpecOf(c storage.Client) Spec {
 		Scopes:                 c.Scopes,
 		Audience:               c.Audience,
 		IntrospectAny:          c.IntrospectAny,
+		RequireMFA:             c.RequireMFA,
 	}
 }
 
@@ -58,6 +59,7 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		c.GrantTypes, c.ResponseTypes = spec.GrantTypes, responseTypes(spec.GrantTypes)
 		c.Scopes, c.Audience = spec.Scopes, spec.Audience
 		c.IntrospectAny = spec.IntrospectAny
+		c.RequireMFA = spec.RequireMFA
 		c.UpdatedAt = now.UTC()
 		out = *c
 		return nil

@@ -177,6 +177,12 @@ func (l *Limiter) CheckLogin(ctx context.Context, account, userID string) error 
 
 // check refuses a sign-in when key's failures have reached budget.
 func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, userID, ip string) error {
+	return l.checkAction(ctx, ActionLogin, limit, key, budget, userID, ip)
+}
+
+// checkAction refuses an attempt at action when key's failures have
+// reached budget.
+func (l *Limiter) checkAction(ctx context.Context, action, limit, key string, budget int64, userID, ip string) error {
 	now := l.clock()
 	n, end, err := l.o.Counters.GetCounter(ctx, key, now)
 	if err != nil {
@@ -193,7 +199,7 @@ func (l *Limiter) check(ctx context.Context, limit, key string, budget int64, us
 	if err != nil {
 		l.storeFailed(ctx, err)
 	}
-	return l.refuse(ctx, ActionLogin, limit, refusals == 1, end, userID, ip)
+	return l.refuse(ctx, action, limit, refusals == 1, end, userID, ip)
 }
 
 // LoginFailed counts a failed sign-in against the client IP and the

@@ -99,6 +99,20 @@ func (e endpoints) routes() []route {
 		{methods: get, path: "/logout", handler: in.LogoutForm},
 		{methods: post, path: "/logout", handler: in.Logout, guard: form},
 	}
+	if sf := p.SecondFactor; sf != nil {
+		rs = append(rs,
+			// Second factors (web.SecondFactor): the sign-in's second step
+			// (before /login/{id}, which would match it), and the
+			// account's factors.
+			route{methods: get, path: web.PathLoginMFA, handler: sf.LoginMFAForm},
+			route{methods: post, path: web.PathLoginMFA, handler: sf.LoginMFA, guard: form},
+			route{methods: get, path: web.PathSecurity, handler: sf.Security},
+			route{methods: get, path: web.PathTOTP, handler: sf.TOTPForm},
+			route{methods: post, path: web.PathTOTP, handler: sf.ConfirmTOTP, guard: form},
+			route{methods: post, path: web.PathTOTPRemove, handler: sf.RemoveTOTP, guard: form},
+			route{methods: post, path: web.PathRecoveryCodes, handler: sf.NewRecoveryCodes, guard: form},
+		)
+	}
 	if p.ServesEndSession() {
 		// No HEAD: a request that may end a session is not a probe.
 		rs = append(rs, route{methods: []string{http.MethodGet, http.MethodPost}, path: web.PathEndSession, handler: in.EndSession, guard: crossSite,

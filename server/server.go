@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/metrics"
@@ -43,8 +44,11 @@ type Server struct {
 	// metrics (served at /metrics, or by the CLI on metrics_listen).
 	Limiter *ratelimit.Limiter
 	Metrics *metrics.Metrics
-	closer  io.Closer
-	pages   *web.Handlers
+	// MFA is the second-factor service; its Registry lists every kind of
+	// factor (passkeys register theirs there).
+	MFA    *mfa.Service
+	closer io.Closer
+	pages  *web.Handlers
 	// routes is the table the router serves (routes.go); router and
 	// admin are kept for the test that walks it.
 	routes []route
@@ -159,6 +163,21 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, err
 	}
 	acc.LimitLogins(limiter)
+	factors, err := mfa.New(mfa.Options{
+		Store:         store,
+		Secret:        secret,
+		Issuer:        cfg.Branding.ProductName,
+		RecoveryCodes: cfg.MFA.RecoveryCodes,
+		Limiter:       limiter,
+	})
+	if err != nil {
+		if closer != nil {
+			_ = closer.Close()
+		}
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	policy := oauth.SecondFactorPolicy{Factors: factors.Registry, RequiredRoles: cfg.MFA.RequiredRoles}
+	authorize.SecondFactors = policy
 	pages := web.New(web.Options{
 		Faults:   fails,
 		Renderer: renderer,
@@ -190,13 +209,19 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Logout:           &oauth.EndSession{Issuer: cfg.Issuer, Keys: km, Clients: store},
 		Limiter:          limiter,
 		Passkeys:         pks,
+		MFA: web.MFAOptions{
+			Service:       factors,
+			RequiredRoles: cfg.MFA.RequiredRoles,
+			TOTP:          cfg.MFA.TOTP,
+			Passkeys:      cfg.MFA.Passkeys,
+		},
 	})
 
 	e := endpoints{
 		discovery:  discovery,
 		jwks:       &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger},
 		authorize:  authorize,
-		token:      &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets},
+		token:      &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets, SecondFactors: policy},
 		introspect: &oauth.Introspect{Provider: provider, Logger: logger},
 		revoke:     &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog},
 		userInfo:   &oauth.UserInfo{Provider: provider, Users: store, Logger: logger},
@@ -229,6 +254,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Config:   cfg,
 		Limiter:  limiter,
 		Metrics:  mets,
+		MFA:      factors,
 		closer:   closer,
 		pages:    pages,
 		routes:   table,

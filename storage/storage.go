@@ -60,6 +60,7 @@ type Store interface {
 	OneTimeTokens
 	AuditEvents
 	RateCounters
+	SecondFactors
 
 	// Migrate brings the schema to the newest version. Open runs it too.
 	Migrate(ctx context.Context) error
@@ -172,8 +173,11 @@ type Client struct {
 	// IntrospectAny marks a resource server: it may introspect any token.
 	// Every other client may introspect only the tokens issued to it.
 	IntrospectAny bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// RequireMFA: every authorization request of this client is treated
+	// as asking for acr "mfa" (a second factor).
+	RequireMFA bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Clients stores OAuth2 clients.
@@ -196,6 +200,12 @@ type BrowserSession struct {
 	ExpiresAt time.Time
 	IP        string
 	UserAgent string
+	// Factors are the ways the person proved who they are in this
+	// session, in the order used (see SessionFactor).
+	Factors []SessionFactor
+	// ACR is the authentication context class the session reached:
+	// "pwd", "mfa" or "phr" ("" for sessions from before second factors).
+	ACR string
 }
 
 // BrowserSessions stores signed-in browsers.

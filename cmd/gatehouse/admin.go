@@ -144,6 +144,7 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.Var(&scopes, "scope", "allowed scope (repeatable)")
 	fs.Var(&audience, "audience", "allowed audience (repeatable)")
 	fs.BoolVar(&spec.IntrospectAny, "introspect-any", false, "a resource server: may introspect any token (others only their own)")
+	fs.BoolVar(&spec.RequireMFA, "require-mfa", false, "every person signing in to this client must use a second factor")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}

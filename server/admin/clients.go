@@ -57,8 +57,8 @@ func (h *Handler) GetClient(w http.ResponseWriter, r *http.Request) {
 }
 
 // UpdateClient answers PATCH /admin/clients/{id} with any of name,
-// redirect_uris, post_logout_redirect_uris, grant_types, scopes and
-// audience (each list replaced whole).
+// redirect_uris, post_logout_redirect_uris, grant_types, scopes,
+// audience (each list replaced whole), introspect_any and require_mfa.
 func (h *Handler) UpdateClient(w http.ResponseWriter, r *http.Request) {
 	var ch manage.ClientChange
 	if !decode(w, r, &ch) {

@@ -39,6 +39,9 @@ type AuthorizeOptions struct {
 	Secret   []byte
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// SecondFactors is who must use a second factor; the zero value asks
+	// nobody.
+	SecondFactors SecondFactorPolicy
 }
 
 // Authorize is the authorization endpoint (GET/POST /oauth2/auth) and the
@@ -95,6 +98,7 @@ func (a *Authorize) Check(r *http.Request, flow string) (signin.Flow, error) {
 		ClientID:  ar.GetClient().GetID(),
 		Scopes:    ar.GetRequestedScopes(),
 		LoginHint: ar.GetRequestForm().Get("login_hint"),
+		ACR:       requestedACR(ar),
 	}, nil
 }
 
@@ -146,6 +150,20 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 		return
 	}
 
+	to, err := a.stepUp(ctx, ar, cur.User, cur.Session, flow)
+	if err != nil {
+		a.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	if to != "" {
+		if slices.Contains(prompt, "none") {
+			a.writeError(ctx, w, r, ar, fosite.ErrInteractionRequired.WithHint("The person must use a second factor."))
+			return
+		}
+		redirect(w, r, to)
+		return
+	}
+
 	if adminScopeRefused(ar.GetRequestedScopes(), &cur.User) {
 		a.writeError(ctx, w, r, ar, fosite.ErrAccessDenied.WithHint(errAdminScope))
 		return
@@ -190,6 +208,8 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 		requestedAt = cur.Session.AuthTime
 	}
 	sess := newUserSession(cur.User, clientID, ar.GetGrantedScopes(), cur.Session.AuthTime, requestedAt)
+	sess.Claims.AuthenticationMethodsReferences = sessionAMR(cur.Session)
+	sess.Claims.AuthenticationContextClassReference = sessionACR(cur.Session)
 	resp, err := a.Provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
 		a.writeError(ctx, w, r, ar, err)

@@ -32,7 +32,7 @@ func toFositeClient(c storage.Client) fosite.Client {
 	if !slices.Contains(audience, c.ID) {
 		audience = append(slices.Clone(audience), c.ID)
 	}
-	return &client{introspectAny: c.IntrospectAny, DefaultClient: &fosite.DefaultClient{
+	return &client{introspectAny: c.IntrospectAny, requireMFA: c.RequireMFA, DefaultClient: &fosite.DefaultClient{
 		ID:            c.ID,
 		Secret:        c.SecretHash,
 		RedirectURIs:  c.RedirectURIs,
@@ -51,6 +51,9 @@ type client struct {
 	// introspectAny marks a resource server, which may introspect tokens
 	// issued to any client (storage.Client.IntrospectAny).
 	introspectAny bool
+	// requireMFA: every request is treated as asking for acr mfa
+	// (storage.Client.RequireMFA).
+	requireMFA bool
 }
 
 // mayIntrospect reports whether caller may learn about a token issued to

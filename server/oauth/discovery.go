@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/mfa"
 )
 
 // Endpoint paths, part of the external contract.
@@ -52,9 +53,10 @@ func NewDiscovery(issuer, signingAlg string) (*Discovery, error) {
 		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":              []string{"S256"},
 		"prompt_values_supported":                       []string{"none", "login", "consent"},
+		"acr_values_supported":                          mfa.ACRValues,
 		"claims_supported": []string{
 			"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
-			"email", "email_verified", "name", "roles",
+			"email", "email_verified", "name", "roles", "acr", "amr",
 		},
 		"claims_parameter_supported":       false,
 		"request_parameter_supported":      false,

@@ -28,6 +28,9 @@ type Token struct {
 	// issued tokens. Both optional.
 	Audit   *audit.Recorder
 	Metrics TokenMetrics
+	// SecondFactors: the password grant is refused to whoever has or
+	// must use a second factor, which it cannot ask for.
+	SecondFactors SecondFactorPolicy
 }
 
 // ServeHTTP handles one token request: fosite reads it, the grant's own

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -80,11 +81,16 @@ func (t *Token) preparePassword(ctx context.Context, ar fosite.AccessRequester, 
 	if err != nil {
 		return ctx, err
 	}
+	if err := t.passwordGrantAllowed(ctx, user, ar.GetClient()); err != nil {
+		return ctx, err
+	}
 	if adminScopeRefused(ar.GetRequestedScopes(), &user) {
 		return ctx, fosite.ErrInvalidScope.WithHint(errAdminScope)
 	}
 	grantRequested(ar)
 	now := t.Now().UTC()
+	sess.Claims.AuthenticationMethodsReferences = []string{mfa.AMRPassword}
+	sess.Claims.AuthenticationContextClassReference = mfa.ACRPassword
 	sess.ClientID = ar.GetClient().GetID()
 	sess.setUser(user, ar.GetGrantedScopes())
 	sess.Claims.AuthTime = now.Truncate(time.Second)
@@ -112,4 +118,29 @@ func (t *Token) currentUser(ctx context.Context, id string) (storage.User, error
 		return storage.User{}, fosite.ErrServerError.WithWrap(err)
 	}
 	return t.activeUser(ctx, id)
+}
+
+// errPasswordGrantMFA is the description of a password grant refused to
+// someone with a second factor.
+const errPasswordGrantMFA = "This account uses a second factor, which the password grant cannot ask for. Sign in through the browser instead (the authorization code flow)."
+
+// passwordGrantAllowed refuses the password grant (invalid_grant) to a
+// person who has a second factor or must use one: the grant has no way
+// to ask for it.
+func (t *Token) passwordGrantAllowed(ctx context.Context, user storage.User, c fosite.Client) error {
+	p := t.SecondFactors
+	if p.Factors == nil {
+		return nil
+	}
+	if p.forced(user, c) {
+		return fosite.ErrInvalidGrant.WithHint(errPasswordGrantMFA)
+	}
+	best, err := p.Factors.BestACR(ctx, user.ID)
+	if err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	if best != "" {
+		return fosite.ErrInvalidGrant.WithHint(errPasswordGrantMFA)
+	}
+	return nil
 }

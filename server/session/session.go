@@ -110,6 +110,18 @@ func (m *Manager) Current(r *http.Request) (Current, error) {
 // handles the rest of this request (the authorization endpoint, resumed
 // after a login) sees the person as signed in.
 func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.User) (*http.Request, error) {
+	return m.StartAuth(w, r, user, Auth{})
+}
+
+// Auth is how the person proved who they are: what a session started
+// with StartAuth records (storage.BrowserSession.Factors and ACR).
+type Auth struct {
+	Factors []storage.SessionFactor
+	ACR     string
+}
+
+// StartAuth is Start recording the factors used and the class reached.
+func (m *Manager) StartAuth(w http.ResponseWriter, r *http.Request, user storage.User, a Auth) (*http.Request, error) {
 	if err := m.End(w, r); err != nil {
 		return nil, err
 	}
@@ -123,6 +135,8 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 		ExpiresAt: now.Add(m.ttl),
 		IP:        clientip.FromRequest(r),
 		UserAgent: safetext.Clip(r.UserAgent(), 256),
+		Factors:   a.Factors,
+		ACR:       a.ACR,
 	}
 	if err := m.store.CreateBrowserSession(r.Context(), bs); err != nil {
 		return nil, fmt.Errorf("session: create: %w", err)

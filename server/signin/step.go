@@ -28,6 +28,10 @@ type Flow struct {
 	ClientID  string
 	Scopes    []string // requested, each allowed for the client
 	LoginHint string
+	// ACR is the authentication context class the request asks for: the
+	// lowest known value of acr_values, or "mfa" for a client registered
+	// with require_mfa; "" for none.
+	ACR string
 }
 
 // Resumer continues a pending authorization request. flow is the original

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/providers"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -162,7 +163,7 @@ func (h *Federation) UpstreamCallback(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "upstream sign-in", err)
 		return
 	}
-	h.signIn(w, r, user, signInEvent{Type: audit.UpstreamLogin, ClientID: flowClient(pl.Flow), Details: map[string]string{"provider": p.ID()}}, pl.Flow, pl.ReturnTo)
+	h.signIn(w, r, user, signInEvent{Type: audit.UpstreamLogin, ClientID: flowClient(pl.Flow), Details: map[string]string{"provider": p.ID()}, Method: mfa.AMRFederated}, pl.Flow, pl.ReturnTo)
 }
 
 // upstreamFailed ends a login the upstream side failed on a friendly page.

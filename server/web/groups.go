@@ -7,6 +7,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/signin"
@@ -21,6 +22,14 @@ type flows struct {
 	sessions *session.Manager
 	resumer  signin.Resumer
 	audit    *audit.Recorder
+	// mfa checks and lists second factors; nil: no second factors.
+	mfa *mfa.Service
+	// pending carries a sign-in from its first factor to /login/mfa.
+	pending *mfaPendingCodec
+	// requiredRoles are mfa.required_roles.
+	requiredRoles []string
+	// timeNow is the clock (time.Now when nil).
+	timeNow func() time.Time
 }
 
 // SignIn serves the home page, login, consent, logout and RP-initiated

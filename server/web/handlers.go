@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/passkeys"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
@@ -78,6 +79,20 @@ type Options struct {
 	// Passkeys is the WebAuthn relying party; nil serves no passkey
 	// pages (mfa.passkeys off, or no Store).
 	Passkeys *passkeys.Service
+	// MFA configures second factors; without MFA.Service (or Store) none
+	// are asked for and their pages are not served.
+	MFA MFAOptions
+}
+
+// MFAOptions configure second factors on the pages.
+type MFAOptions struct {
+	Service *mfa.Service
+	// RequiredRoles are mfa.required_roles: holders must enrol.
+	RequiredRoles []string
+	// TOTP offers TOTP enrolment (mfa.totp); Passkeys tells the pages
+	// that passkeys are offered (mfa.passkeys).
+	TOTP     bool
+	Passkeys bool
 }
 
 // Registration configures self-service sign-up.
@@ -107,6 +122,10 @@ type Handlers struct {
 	Account *Account
 	// Passkeys serves the passkey ceremonies; nil when passkeys are off.
 	Passkeys *Passkeys
+	// SecondFactor serves /login/mfa and the account's second factors,
+	// and is the hook of other factor kinds; nil without Options.Store or
+	// Options.MFA.Service.
+	SecondFactor *SecondFactor
 	// Assets serves /static/.
 	Assets *Assets
 
@@ -154,7 +173,12 @@ func New(o Options) *Handlers {
 	b := newBase(o.Renderer.WithLogger(logger), newCSRF(o.Secret, o.Secure), logger)
 	b.faults = o.Faults
 	fed := newFederation(federationDefaults(o), o.Accounts, o.Secret, o.Secure)
-	fl := &flows{base: b, sessions: o.Sessions, resumer: o.Resumer, audit: o.Audit}
+	fl := &flows{base: b, sessions: o.Sessions, resumer: o.Resumer, audit: o.Audit,
+		requiredRoles: o.MFA.RequiredRoles, timeNow: o.Now}
+	if o.Store != nil && o.MFA.Service != nil {
+		fl.mfa = o.MFA.Service
+		fl.pending = newMFAPendingCodec(o.Secret, o.Secure, o.Now)
+	}
 	h := &Handlers{
 		SignIn: &SignIn{
 			flows:        fl,
@@ -193,6 +217,12 @@ func New(o Options) *Handlers {
 			sessions:  o.Sessions,
 			audit:     o.Audit,
 			passwords: o.Registration,
+		}
+		if fl.mfa != nil {
+			h.SecondFactor = &SecondFactor{
+				base: b, flows: fl, store: o.Store, accounts: o.Accounts, mail: links,
+				totp: o.MFA.TOTP, passkeys: o.MFA.Passkeys,
+			}
 		}
 		h.Account = &Account{
 			base:      b,

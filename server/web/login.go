@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/mfa"
 )
 
 // LoginForm serves GET /login?flow=… (or ?return_to=/local/path),
@@ -88,7 +89,7 @@ func (h *SignIn) Login(w http.ResponseWriter, r *http.Request) {
 	if account, err := accounts.NormalizeEmail(email); err == nil {
 		h.rememberDevice(w, account) // the account as the limiter names it
 	}
-	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "password"}}, flow, returnTo)
+	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "password"}, Method: mfa.AMRPassword}, flow, returnTo)
 }
 
 // logFailedLogin records a failed sign-in. The email is logged only when it

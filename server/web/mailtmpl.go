@@ -19,7 +19,7 @@ const (
 )
 
 // mailNames lists every mail a renderer needs.
-var mailNames = []string{mailPasswordReset, mailEmailVerification, mailAccountExists}
+var mailNames = []string{mailPasswordReset, mailEmailVerification, mailAccountExists, mailSecurityChange}
 
 // mailData is what a mail template sees. Link is the absolute URL the
 // mail is about. It does not name the person: a name is whatever was
@@ -30,6 +30,8 @@ type mailData struct {
 	Product string
 	Link    string
 	Expires string // the link's lifetime in words; "" when it has none
+	// Change says what changed (security_change), in fixed words.
+	Change string
 }
 
 // mailTemplate is one message's two parts.
@@ -50,7 +52,7 @@ func parseMails(override fs.FS) (map[string]mailTemplate, error) {
 		}
 		return templates.Mail
 	}
-	sample := mailData{Product: DefaultBranding.ProductName, Link: "https://id.example/x?token=t", Expires: "1 hour"}
+	sample := mailData{Product: DefaultBranding.ProductName, Link: "https://id.example/x?token=t", Expires: "1 hour", Change: "x"}
 	out := make(map[string]mailTemplate, len(mailNames))
 	for _, name := range mailNames {
 		txt, html := "mail/"+name+".txt", "mail/"+name+".html"

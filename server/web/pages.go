@@ -1,6 +1,9 @@
 package web
 
-import "net/http"
+import (
+	"html/template"
+	"net/http"
+)
 
 // Page data, one type per template. Every form carries CSRFToken.
 type (
@@ -126,7 +129,7 @@ type (
 type fieldErrors map[string]string
 
 // sampleErrors fills every field error branch in the dry run.
-var sampleErrors = fieldErrors{"identity": "x", "email": "x", "password": "x", "name": "x", "current_password": "x", "new_password": "x", "form": "x"}
+var sampleErrors = fieldErrors{"confirm": "x", "recovery": "x", "identity": "x", "email": "x", "password": "x", "name": "x", "current_password": "x", "new_password": "x", "form": "x"}
 
 // samples fill every branch of each page in the dry run at start, so that
 // an override referring to a field that does not exist fails start-up.
@@ -144,6 +147,14 @@ var samples = map[string]any{
 	tmplReset:    resetPage{Token: "x", CSRFToken: "t", Errors: sampleErrors},
 	tmplVerify:   verifyPage{Token: "x", Flow: "client_id=x", CSRFToken: "t"},
 	tmplLogout:   logoutPage{Action: "/logout", Fields: []hiddenField{{"a", "b"}}, CSRFToken: "t", Email: "a@example.com", Client: "App"},
+	tmplLoginMFA: mfaPage{CSRFToken: "t", Flow: "client_id=x", ReturnTo: "/account", Email: "a@example.com", TOTP: true, Recovery: true,
+		Passkey: true, StepUp: true, Error: MsgWrongCode},
+	tmplSecurity: securityPage{CSRFToken: "t", Email: "a@example.com", Notice: "n", Errors: sampleErrors, HasPass: true, Flow: "client_id=x",
+		MustEnrol: true, TOTPOffered: true, TOTP: &securityFactor{Kind: "totp", Name: "App", Added: "today", LastUsed: "today"},
+		HasSecond: true, RecoveryLeft: 3, Factors: []securityFactor{{Kind: "totp", Name: "App", Added: "today", LastUsed: "today"}},
+		Sections: []template.HTML{"<section></section>"}, Scripts: []string{"/static/x.js"}},
+	tmplTOTP:  totpPage{CSRFToken: "t", Secret: "JBSWY3DPEHPK3PXP", QR: "data:image/png;base64,AA==", Flow: "client_id=x", Error: MsgWrongCode},
+	tmplCodes: codesPage{Codes: []string{"abcde-fghjk"}},
 	tmplAccount: accountPage{Name: "A", Email: "a@example.com", Verified: true, HasPass: true, CSRFToken: "t", Notice: "n", Errors: sampleErrors,
 		Apps:       []accountApp{{ClientID: "c", Name: "C", Scopes: []string{"x"}, Granted: "today"}},
 		Sessions:   []accountSession{{Handle: "h", Current: true, Started: "today", IP: "1.2.3.4", UserAgent: "UA"}},

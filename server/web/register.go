@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -118,7 +119,7 @@ func (h *SignUp) Register(w http.ResponseWriter, r *http.Request) {
 		h.renderer.render(w, r, http.StatusOK, tmplNotice, verifySentPage(flow))
 		return
 	}
-	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "registration"}}, flow, accountPath)
+	h.signIn(w, r, user, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID, Details: map[string]string{"method": "registration"}, Method: mfa.AMRPassword}, flow, accountPath)
 }
 
 // verifySentPage is the answer to a registration that waits for the email

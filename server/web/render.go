@@ -33,12 +33,17 @@ const (
 	tmplVerify   = "verify_email.html"
 	tmplAccount  = "account.html"
 	tmplLogout   = "logout.html"
+	tmplLoginMFA = "login_mfa.html"
+	tmplSecurity = "account_security.html"
+	tmplTOTP     = "account_totp.html"
+	tmplCodes    = "recovery_codes.html"
 )
 
 // pageNames lists every template a renderer needs, layout first.
 var pageNames = []string{
 	tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn, tmplRegister, tmplNotice,
 	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout, tmplHome,
+	tmplLoginMFA, tmplSecurity, tmplTOTP, tmplCodes,
 }
 
 // contentSecurityPolicy is sent with every page (plus the logo's origin in
@@ -76,11 +81,14 @@ var DefaultBranding = Branding{ProductName: "Gatehouse", PrimaryColor: "#2f5bea"
 
 // Renderer renders the HTML pages. It is safe for concurrent use.
 type Renderer struct {
-	pages  map[string]*template.Template
-	mails  map[string]mailTemplate
-	brand  Branding
-	csp    string
-	logger *slog.Logger
+	pages map[string]*template.Template
+	// sections are the security-page parts other code adds
+	// (section_*.html, see SecondFactor.AddSecuritySection).
+	sections *template.Template
+	mails    map[string]mailTemplate
+	brand    Branding
+	csp      string
+	logger   *slog.Logger
 }
 
 // NewRenderer parses every page from dir, or from the embedded templates
@@ -144,6 +152,9 @@ func newRenderer(fsys, mailFS fs.FS, b Branding) (*Renderer, error) {
 		return nil, err
 	}
 	r := &Renderer{pages: make(map[string]*template.Template, len(samples)), mails: mails, brand: b, csp: pagePolicy(b.LogoURL), logger: slog.Default()}
+	if r.sections, err = parseSections(fsys, funcs); err != nil {
+		return nil, err
+	}
 	for name, sample := range samples {
 		t, err := layout.Clone()
 		if err != nil {
@@ -238,3 +249,31 @@ func (r *Renderer) setSecurityHeaders(h http.Header) {
 }
 
 var colorRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// parseSections parses every section_*.html template, by the names the
+// binary embeds (an operator's directory may override them) and those
+// fsys holds; nil when there are none.
+func parseSections(fsys fs.FS, funcs template.FuncMap) (*template.Template, error) {
+	names, _ := fs.Glob(templates.FS, "section_*.html")
+	if more, err := fs.Glob(fsys, "section_*.html"); err == nil {
+		names = append(names, more...)
+	}
+	var t *template.Template
+	seen := map[string]bool{}
+	for _, name := range names {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if _, err := fs.Stat(fsys, name); err != nil {
+			continue
+		}
+		if t == nil {
+			t = template.New("sections").Funcs(funcs)
+		}
+		if _, err := t.ParseFS(fsys, name); err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", name, err)
+		}
+	}
+	return t, nil
+}

@@ -10,15 +10,20 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
-const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent`
+const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent, factors, acr`
 
 func scanBrowserSession(row scanner) (storage.BrowserSession, error) {
 	var (
 		bs                        storage.BrowserSession
 		authTime, created, expiry int64
+		factors                   string
 	)
-	if err := row.Scan(&bs.ID, &bs.UserID, &authTime, &created, &expiry, &bs.IP, &bs.UserAgent); err != nil {
+	if err := row.Scan(&bs.ID, &bs.UserID, &authTime, &created, &expiry, &bs.IP, &bs.UserAgent, &factors, &bs.ACR); err != nil {
 		return storage.BrowserSession{}, mapErr(err)
+	}
+	var err error
+	if bs.Factors, err = sqlutil.DecodeFactors([]byte(factors)); err != nil {
+		return storage.BrowserSession{}, err
 	}
 	bs.AuthTime, bs.CreatedAt, bs.ExpiresAt = fromTime(authTime), fromTime(created), fromTime(expiry)
 	return bs, nil
@@ -28,9 +33,9 @@ func scanBrowserSession(row scanner) (storage.BrowserSession, error) {
 // ErrNotFound when the user does not exist.
 func (s *Store) CreateBrowserSession(ctx context.Context, bs storage.BrowserSession) error {
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO browser_sessions (`+browserSessionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		bs.ID, bs.UserID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
-		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent))
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), sqlutil.EncodeFactors(bs.Factors), sqlutil.CleanText(bs.ACR))
 	if err != nil {
 		return fmt.Errorf("sqlite: create browser session: %w", mapErr(err))
 	}

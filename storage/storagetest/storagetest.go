@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"JTIs", jtiTests},
 		{"Identities", identityTests},
 		{"Passkeys", passkeyTests},
+		{"SecondFactors", secondFactorTests},
 		{"OneTimeTokens", oneTimeTests},
 		{"AuditEvents", auditTests},
 		{"RateCounters", counterTests},
