@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -82,9 +83,9 @@ func Synced(p storage.Passkey) bool {
 // devices in software).
 func Method(p storage.Passkey) string {
 	if Synced(p) {
-		return "swk"
+		return mfa.AMRSoftwareKey
 	}
-	return "hwk"
+	return mfa.AMRHardwareKey
 }
 
 // CleanName returns the name a person gave a passkey, trimmed, or false

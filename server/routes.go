@@ -162,6 +162,8 @@ func (e endpoints) routes() []route {
 			// static/passkey.js) and the browser's answer (a form post).
 			route{methods: post, path: "/login/passkey/options", handler: pk.LoginOptions, guard: form},
 			route{methods: post, path: "/login/passkey", handler: pk.Login, guard: form},
+			route{methods: post, path: "/login/mfa/passkey/options", handler: pk.SecondFactorOptions, guard: form},
+			route{methods: post, path: "/login/mfa/passkey", handler: pk.SecondFactor, guard: form},
 			route{methods: post, path: "/account/passkeys/options", handler: pk.RegisterOptions, guard: form},
 			route{methods: post, path: "/account/passkeys", handler: pk.Register, guard: form},
 			route{methods: post, path: "/account/passkeys/rename", handler: pk.Rename, guard: form},

@@ -176,6 +176,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		}
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if pks != nil {
+		factors.Registry.Register(pks)
+	}
 	policy := oauth.SecondFactorPolicy{Factors: factors.Registry, RequiredRoles: cfg.MFA.RequiredRoles}
 	authorize.SecondFactors = policy
 	pages := web.New(web.Options{

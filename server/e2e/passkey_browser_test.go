@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,12 +31,28 @@ func chromeSignIn(t *testing.T, ctx context.Context, email, password, next strin
 	}
 }
 
-// addPasskey registers a passkey named name from the account page.
-func addPasskey(t *testing.T, ctx context.Context, env *servertest.Env, name string) {
+// chromeLogout signs Chromium out.
+func chromeLogout(t *testing.T, ctx context.Context, env *servertest.Env) {
 	t.Helper()
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(env.URL+"/account"),
-		chromedp.WaitVisible(chromedp.ID("add-passkey")),
+		chromedp.Navigate(env.URL+"/logout"),
+		chromedp.Click(chromedp.CSS(`button[value=logout]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p[role=status]`)),
+	)
+	if err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+}
+
+// addPasskey signs in with the password and registers a passkey named
+// name on the security page.
+func addPasskey(t *testing.T, ctx context.Context, env *servertest.Env, name string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(env.URL+web.PathSecurity)); err != nil {
+		t.Fatal(err)
+	}
+	chromeSignIn(t, ctx, aliceEmail, alicePassword, "#add-passkey")
+	err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("passkey-name"), name),
 		chromedp.Click(chromedp.ID("add-passkey")),
 		chromedp.WaitVisible(chromedp.CSS(`p[role=status]`)),
@@ -48,12 +65,26 @@ func addPasskey(t *testing.T, ctx context.Context, env *servertest.Env, name str
 	}
 }
 
+// wantFactors fails t unless the ID token of tok has amr (in any order)
+// and acr.
+func wantFactors(t *testing.T, env *servertest.Env, clientID string, tok *oauth2.Token, acr string, amr ...string) {
+	t.Helper()
+	c := idFactors(t, env, clientID, tok)
+	got := slices.Sorted(slices.Values(c.AMR))
+	want := slices.Sorted(slices.Values(amr))
+	if !slices.Equal(got, want) || c.ACR != acr {
+		t.Errorf("ID token amr %v acr %q, want amr %v acr %q", c.AMR, c.ACR, amr, acr)
+	}
+}
+
 // TestBrowserPasskeyRegisterAndSignIn: in Chromium with a virtual
-// authenticator, a person adds a passkey on the account page (named, shown
-// as never used), signs out, then signs in to an app with the passkey and
-// no password (#passkey-login); the app gets a code and an ID token. The
-// account page then shows when the passkey was last used, and the passkey
-// can be renamed and, with the password, removed.
+// authenticator, a person adds a passkey on the security page (named,
+// shown as never used; the mail tells them), signs out, then signs in to
+// an app with the passkey and no password, by the #passkey-login button
+// and then by the email field's autofill: the app gets a code and an ID
+// token with amr [hwk, user, mfa] and acr phr. The security page then
+// shows when the passkey was last used, and the passkey can be renamed
+// and, with the password, removed.
 func TestBrowserPasskeyRegisterAndSignIn(t *testing.T) {
 	ctx := servertest.Chrome(t)
 	env := passkeyServer(t)
@@ -63,10 +94,6 @@ func TestBrowserPasskeyRegisterAndSignIn(t *testing.T) {
 	cfg := env.OAuth2Config(id, sec, app.Callback, "openid", "email")
 	auth := virtualAuthenticator(t, ctx)
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(env.URL+"/account")); err != nil {
-		t.Fatal(err)
-	}
-	chromeSignIn(t, ctx, aliceEmail, alicePassword, "#add-passkey")
 	addPasskey(t, ctx, env, "Laptop")
 	if got := chromeText(t, ctx, ".passkey-name"); got != "Laptop" {
 		t.Errorf("listed passkey %q", got)
@@ -82,33 +109,25 @@ func TestBrowserPasskeyRegisterAndSignIn(t *testing.T) {
 	if len(creds) != 1 || !creds[0].IsResidentCredential || creds[0].RpID != "localhost" {
 		t.Fatalf("authenticator holds %+v, want one discoverable credential for localhost", creds)
 	}
-
-	// Sign out, then in to the app with the passkey alone.
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(env.URL+"/logout"),
-		chromedp.Click(chromedp.CSS(`button[value=logout]`)),
-		chromedp.WaitVisible(chromedp.CSS(`p[role=status]`)),
-	)
-	if err != nil {
-		t.Fatalf("logout: %v", err)
+	if mails := outbox(t, env, aliceEmail, 1); !strings.Contains(mails[0], "passkey was added") {
+		t.Errorf("mail about the new passkey:\n%s", mails[0])
 	}
+
+	// Signed out, in to the app with the passkey alone: the button.
+	chromeLogout(t, ctx, env)
 	restore := withoutPasskeyAutofill(t, ctx)
 	verifier := browserFlow(t, ctx, cfg)
 	err = chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.ID("passkey-login")),
 		chromedp.Click(chromedp.ID("passkey-login")),
+		chromedp.WaitVisible(chromedp.CSS("button[value=allow]")),
+		chromedp.Click(chromedp.CSS("button[value=allow]")),
+		chromedp.WaitVisible(chromedp.ID("done")),
 	)
 	if err != nil {
 		t.Fatalf("passkey sign-in: %v", err)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("button[value=allow]"))); err != nil {
-		t.Fatalf("no consent page after the passkey sign-in: %v", err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("button[value=allow]")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
-		t.Fatalf("consent: %v", err)
-	}
-	q := app.Received(t)
-	tok, err := cfg.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+	tok, err := cfg.Exchange(t.Context(), app.Received(t).Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
@@ -116,31 +135,27 @@ func TestBrowserPasskeyRegisterAndSignIn(t *testing.T) {
 	if claims.Subject != alice.ID {
 		t.Errorf("ID token sub %q, want %q", claims.Subject, alice.ID)
 	}
-	wantAudit(t, env, []string{"mfa.enrolled/success", "login.success/success"})
+	wantFactors(t, env, id, tok, "phr", "hwk", "user", "mfa")
 
 	// Where the browser offers passkeys in the email field's autofill, the
 	// login page asks for one at once (conditional mediation); Chromium's
 	// virtual authenticator answers it without a click. The consent is
 	// remembered: straight back to the app.
 	restore()
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(env.URL+"/logout"),
-		chromedp.Click(chromedp.CSS(`button[value=logout]`)),
-		chromedp.WaitVisible(chromedp.CSS(`p[role=status]`)),
-	)
-	if err != nil {
-		t.Fatalf("logout: %v", err)
-	}
+	chromeLogout(t, ctx, env)
 	verifier = browserFlow(t, ctx, cfg)
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
 		t.Fatalf("autofill sign-in: %v", err)
 	}
-	if _, err := cfg.Exchange(t.Context(), app.Received(t).Get("code"), oauth2.VerifierOption(verifier)); err != nil {
+	tok, err = cfg.Exchange(t.Context(), app.Received(t).Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
 		t.Fatalf("exchange after the autofill sign-in: %v", err)
 	}
+	wantFactors(t, env, id, tok, "phr", "hwk", "user", "mfa")
+	wantAudit(t, env, []string{"mfa.enrolled/success", "login.success/success"})
 
-	// The account page shows the use; rename; remove needs the password.
-	err = chromedp.Do(ctx, chromedp.Navigate(env.URL+"/account"), chromedp.WaitVisible(chromedp.CSS(".passkey-last-used")))
+	// The security page shows the use; rename; removing needs the password.
+	err = chromedp.Do(ctx, chromedp.Navigate(env.URL+web.PathSecurity), chromedp.WaitVisible(chromedp.CSS(".passkey-last-used")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +163,8 @@ func TestBrowserPasskeyRegisterAndSignIn(t *testing.T) {
 		t.Errorf("after a sign-in: %q", got)
 	}
 	err = chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS(`form[action="/account/passkeys/rename"] input[name=name]`), "Work laptop"),
-		chromedp.Click(chromedp.CSS(`form[action="/account/passkeys/rename"] button`)),
+		chromedp.SetValue(chromedp.CSS(`form.passkey-rename input[name=name]`), "Work laptop"),
+		chromedp.Click(chromedp.CSS(`form.passkey-rename button`)),
 		chromedp.WaitVisible(chromedp.CSS(`p[role=status]`)),
 	)
 	if err != nil {
@@ -159,9 +174,9 @@ func TestBrowserPasskeyRegisterAndSignIn(t *testing.T) {
 		t.Errorf("renamed passkey %q", got)
 	}
 	err = chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS(`form[action="/account/passkeys/remove"] input[name=password]`), "wrong password"),
-		chromedp.Click(chromedp.CSS(`form[action="/account/passkeys/remove"] button`)),
-		chromedp.WaitVisible(chromedp.ID("passkey-form-error")),
+		chromedp.SendKeys(chromedp.CSS(`form.passkey-remove input[name=password]`), "wrong password"),
+		chromedp.Click(chromedp.CSS(`form.passkey-remove button`)),
+		chromedp.WaitVisible(chromedp.ID("confirm-error")),
 	)
 	if err != nil {
 		t.Fatalf("remove with a wrong password: %v", err)
@@ -170,8 +185,8 @@ func TestBrowserPasskeyRegisterAndSignIn(t *testing.T) {
 		t.Fatalf("a wrong password removed the passkey")
 	}
 	err = chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS(`form[action="/account/passkeys/remove"] input[name=password]`), alicePassword),
-		chromedp.Click(chromedp.CSS(`form[action="/account/passkeys/remove"] button`)),
+		chromedp.SendKeys(chromedp.CSS(`form.passkey-remove input[name=password]`), alicePassword),
+		chromedp.Click(chromedp.CSS(`form.passkey-remove button`)),
 		chromedp.WaitVisible(chromedp.CSS(`p[role=status]`)),
 	)
 	if err != nil {
@@ -183,5 +198,43 @@ func TestBrowserPasskeyRegisterAndSignIn(t *testing.T) {
 	if pks, _ := env.Store.ListPasskeys(t.Context(), alice.ID); len(pks) != 0 {
 		t.Fatalf("passkey not removed: %+v", pks)
 	}
-	wantAudit(t, env, []string{"mfa.removed/failure", "mfa.removed/success"})
+	wantAudit(t, env, []string{"mfa.removed/denied", "mfa.removed/success"})
+	if mails := outbox(t, env, aliceEmail, 2); !strings.Contains(mails[1], "passkey was removed") {
+		t.Errorf("mail about the removed passkey:\n%s", mails[1])
+	}
+}
+
+// TestBrowserPasskeySecondFactor: a person with a passkey who signs in
+// with the password is asked for the second factor on /login/mfa and
+// uses the passkey there (#use-passkey); the app's ID token has amr
+// [pwd, hwk, mfa] and acr phr.
+func TestBrowserPasskeySecondFactor(t *testing.T) {
+	ctx := servertest.Chrome(t)
+	env := passkeyServer(t)
+	env.CreateUser(t, aliceEmail, alicePassword, aliceName)
+	app := servertest.StartApp(t, "127.0.0.2")
+	id, sec := env.CreateClient(t, clients.Spec{ID: "web-app", Name: "Web App", RedirectURIs: []string{app.Callback}})
+	cfg := env.OAuth2Config(id, sec, app.Callback, "openid")
+	virtualAuthenticator(t, ctx)
+	addPasskey(t, ctx, env, "Security key")
+	chromeLogout(t, ctx, env)
+
+	defer withoutPasskeyAutofill(t, ctx)()
+	verifier := browserFlow(t, ctx, cfg)
+	chromeSignIn(t, ctx, aliceEmail, alicePassword, "#use-passkey")
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("use-passkey")),
+		chromedp.WaitVisible(chromedp.CSS("button[value=allow]")),
+		chromedp.Click(chromedp.CSS("button[value=allow]")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	)
+	if err != nil {
+		t.Fatalf("second factor: %v", err)
+	}
+	tok, err := cfg.Exchange(t.Context(), app.Received(t).Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	wantFactors(t, env, id, tok, "phr", "pwd", "hwk", "mfa")
+	wantAudit(t, env, []string{"mfa.success/success"})
 }

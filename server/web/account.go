@@ -27,10 +27,6 @@ var notices = map[string]string{
 	"app":      MsgAppRevoked,
 	"session":  MsgSessionRevoked,
 	"identity": MsgIdentityRemoved,
-
-	"passkey-added":   MsgPasskeyAdded,
-	"passkey-renamed": MsgPasskeyRenamed,
-	"passkey-removed": MsgPasskeyRemoved,
 }
 
 // signedIn returns the request's session, or answers: a redirect to the
@@ -101,13 +97,6 @@ func (h *Account) showAccount(w http.ResponseWriter, r *http.Request, cur sessio
 			Provider: id.Provider, ProviderName: h.providerName(id.Provider), Subject: id.Subject, Email: id.Email,
 			CanUnlink: page.HasPass || len(ids) > 1,
 		})
-	}
-	if h.passkeys {
-		page.PasskeysOn = true
-		if page.Passkeys, err = h.listPasskeys(ctx, u.ID); err != nil {
-			h.serverError(w, r, "list passkeys", err)
-			return
-		}
 	}
 	h.renderer.render(w, r, status, tmplAccount, page)
 }

@@ -108,8 +108,6 @@ type Account struct {
 	handleKey []byte // keys the session handles shown on the page
 	// passwords holds the rules for new passwords.
 	passwords Registration
-	// passkeys: the page lists and adds passkeys.
-	passkeys bool
 }
 
 // Assets serves /static/ (static.go).

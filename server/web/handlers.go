@@ -77,7 +77,7 @@ type Options struct {
 	// answered with 503; nil logs each one.
 	Faults *faults.Reporter
 	// Passkeys is the WebAuthn relying party; nil serves no passkey
-	// pages (mfa.passkeys off, or no Store).
+	// pages (mfa.passkeys off, or no Store or MFA.Service).
 	Passkeys *passkeys.Service
 	// MFA configures second factors; without MFA.Service (or Store) none
 	// are asked for and their pages are not served.
@@ -236,18 +236,17 @@ func New(o Options) *Handlers {
 			handleKey: secret.Derive(o.Secret, "session-handle"),
 			passwords: o.Registration,
 		}
-		if o.Passkeys != nil {
+		if o.Passkeys != nil && h.SecondFactor != nil {
 			h.Passkeys = &Passkeys{
 				flows:       fl,
 				signInPages: h.SignIn,
-				account:     h.Account,
+				sf:          h.SecondFactor,
 				store:       o.Store,
 				svc:         o.Passkeys,
 				ceremonies:  newCeremonies(o.Secret, o.Secure, o.Store, o.Now),
-				accounts:    o.Accounts,
 			}
 			h.SignIn.passkeys = true
-			h.Account.passkeys = true
+			h.SecondFactor.AddSecuritySection(h.Passkeys.securitySection())
 		}
 	}
 	return h

@@ -92,16 +92,6 @@ type (
 		Apps       []accountApp
 		Sessions   []accountSession
 		Identities []accountIdentity
-		// PasskeysOn: the page lists Passkeys and offers #add-passkey.
-		PasskeysOn bool
-		Passkeys   []accountPasskey
-	}
-	accountPasskey struct {
-		Handle   string // the credential id, base64url
-		Name     string
-		Created  string
-		LastUsed string // "" when never used
-		Synced   bool
 	}
 	accountApp struct {
 		ClientID string

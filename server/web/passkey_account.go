@@ -6,21 +6,68 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/passkeys"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// Audit event types of second factors (CONTRACT-NEXT.md); Details
-// ["factor"] is "passkey" for the events of this file.
+// Texts mailed to the person when their passkeys change.
 const (
-	auditMFAEnrolled = "mfa.enrolled"
-	auditMFARemoved  = "mfa.removed"
-	auditMFASuccess  = "mfa.success"
-	auditMFAFailure  = "mfa.failure"
+	changePasskeyAdded   = "A passkey was added to your account."
+	changePasskeyRemoved = "A passkey was removed from your account."
 )
+
+// passkeySection is what templates/section_passkeys.html, the passkeys'
+// part of /account/security, shows.
+type passkeySection struct {
+	CSRFToken string
+	Email     string
+	HasPass   bool
+	Flow      string // the person was sent to set up a factor for an app
+	Error     string
+	Passkeys  []passkeyRow
+}
+
+type passkeyRow struct {
+	Handle   string // the credential id, base64url
+	Name     string
+	Added    string
+	LastUsed string // "" when never used
+	Synced   bool
+}
+
+// passkeyErrorKey carries a passkey action's error to the section.
+type passkeyErrorKey struct{}
+
+// securitySection is the passkeys' part of /account/security.
+func (h *Passkeys) securitySection() SecuritySection {
+	return SecuritySection{
+		Template: "section_passkeys",
+		Scripts:  []string{passkeyScript},
+		Data: func(r *http.Request, cur session.Current, csrfToken string) (any, error) {
+			pks, err := h.store.ListPasskeys(r.Context(), cur.User.ID)
+			if err != nil {
+				return nil, err
+			}
+			s := passkeySection{CSRFToken: csrfToken, Email: cur.User.Email, HasPass: len(cur.User.PasswordHash) > 0,
+				Flow: r.URL.Query().Get("flow")}
+			if r.Method == http.MethodPost {
+				s.Flow = r.PostForm.Get("flow")
+			}
+			s.Error, _ = r.Context().Value(passkeyErrorKey{}).(string)
+			for _, p := range pks {
+				row := passkeyRow{Handle: passkeyHandle(p), Name: p.Name, Added: p.CreatedAt.Format("2 Jan 2006"), Synced: passkeys.Synced(p)}
+				if !p.LastUsedAt.IsZero() {
+					row.LastUsed = p.LastUsedAt.Format("2 Jan 2006 15:04 MST")
+				}
+				s.Passkeys = append(s.Passkeys, row)
+			}
+			return s, nil
+		},
+	}
+}
 
 // passkeyHandle is how a page names a passkey: its credential id,
 // base64url.
@@ -55,16 +102,23 @@ func (h *Passkeys) RegisterOptions(w http.ResponseWriter, r *http.Request) {
 	h.sendOptions(w, r, opts, c)
 }
 
-// Register serves POST /account/passkeys {credential, name}: the
-// browser's answer to RegisterOptions.
+// Register serves POST /account/passkeys {credential, name, flow}: the
+// browser's answer to RegisterOptions. The registration proved the person
+// holds the passkey, so the session records it as a factor (acr phr), as
+// enrolling an authenticator app does; a person sent here by an
+// application that needs a second factor goes on to it.
 func (h *Passkeys) Register(w http.ResponseWriter, r *http.Request) {
-	cur, ok := h.account.accountAction(w, r)
+	cur, ok := h.accountAction(w, r)
 	if !ok {
+		return
+	}
+	flow := r.PostForm.Get("flow")
+	if _, ok := h.checkFlow(w, r, flow); !ok {
 		return
 	}
 	name, ok := passkeys.CleanName(r.PostForm.Get("name"))
 	if !ok {
-		h.showSecurity(w, r, cur, http.StatusBadRequest, fieldErrors{"passkey_name": MsgPasskeyName})
+		h.showSecurity(w, r, cur, http.StatusBadRequest, MsgPasskeyName)
 		return
 	}
 	cred, ok := h.credentialField(w, r)
@@ -77,7 +131,7 @@ func (h *Passkeys) Register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		h.showSecurity(w, r, cur, http.StatusBadRequest, fieldErrors{"passkey": MsgPasskeyExpired})
+		h.showSecurity(w, r, cur, http.StatusBadRequest, MsgPasskeyExpired)
 		return
 	}
 	p, err := h.svc.FinishRegistration(r.Context(), cur.User, c, name, cred)
@@ -88,23 +142,28 @@ func (h *Passkeys) Register(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.logger.InfoContext(r.Context(), "passkey registration refused", "reason", err.Error())
-		h.audit.RecordRequest(r, auditMFAEnrolled, audit.Failure, cur.User.ID, "", map[string]string{"factor": "passkey", "reason": reason})
-		h.showSecurity(w, r, cur, status, fieldErrors{"passkey": msg})
+		h.audit.RecordRequest(r, audit.MFAFailure, audit.Failure, cur.User.ID, "", map[string]string{"factor": mfa.KindPasskey, "reason": reason, "step": "enrol"})
+		h.showSecurity(w, r, cur, status, msg)
 		return
 	}
-	h.audit.RecordRequest(r, auditMFAEnrolled, audit.Success, cur.User.ID, "", map[string]string{"factor": "passkey", "passkey": p.Name})
-	h.securityDone(w, r, "passkey-added")
+	h.audit.RecordRequest(r, audit.MFAEnrolled, audit.Success, cur.User.ID, "", map[string]string{"factor": mfa.KindPasskey, "passkey": p.Name})
+	h.sf.Notify(cur.User, changePasskeyAdded)
+	pending := PendingSignIn{User: cur.User, Factors: sessionFactors(cur.Session), StepUp: true, Flow: flow}
+	if flow == "" {
+		pending.ReturnTo = PathSecurity + "?done=passkey-added"
+	}
+	h.sf.Complete(w, r, pending, mfa.KindPasskey, passkeys.Method(p))
 }
 
 // Rename serves POST /account/passkeys/rename {passkey, name}.
 func (h *Passkeys) Rename(w http.ResponseWriter, r *http.Request) {
-	cur, ok := h.account.accountAction(w, r)
+	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
 	}
 	name, ok := passkeys.CleanName(r.PostForm.Get("name"))
 	if !ok {
-		h.showSecurity(w, r, cur, http.StatusBadRequest, fieldErrors{"passkey_name": MsgPasskeyName})
+		h.showSecurity(w, r, cur, http.StatusBadRequest, MsgPasskeyName)
 		return
 	}
 	id, ok := h.ownPasskey(w, r, cur)
@@ -119,13 +178,14 @@ func (h *Passkeys) Rename(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "rename passkey", err)
 		return
 	}
-	h.securityDone(w, r, "passkey-renamed")
+	securityDone(w, r, "passkey-renamed")
 }
 
-// Remove serves POST /account/passkeys/remove {passkey, password}: the
-// person confirms with their password.
+// Remove serves POST /account/passkeys/remove {passkey, password | code}:
+// the person confirms with their password or a current code
+// (SecondFactor.ConfirmIdentity).
 func (h *Passkeys) Remove(w http.ResponseWriter, r *http.Request) {
-	cur, ok := h.account.accountAction(w, r)
+	cur, ok := h.accountAction(w, r)
 	if !ok {
 		return
 	}
@@ -133,44 +193,39 @@ func (h *Passkeys) Remove(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !h.confirmRemoval(w, r, cur) {
+	if !h.sf.confirmed(w, r, cur, mfa.KindPasskey) {
 		return
 	}
-	err := h.store.DeletePasskey(r.Context(), cur.User.ID, id)
+	ctx := r.Context()
+	err := h.store.DeletePasskey(ctx, cur.User.ID, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		h.securityDone(w, r, "passkey-removed") // gone already
+		securityDone(w, r, "passkey-removed") // gone already
 		return
+	}
+	if err == nil {
+		err = h.sf.Service().CleanUpBackups(ctx, cur.User.ID)
 	}
 	if err != nil {
 		h.serverError(w, r, "remove passkey", err)
 		return
 	}
-	h.audit.RecordRequest(r, auditMFARemoved, audit.Success, cur.User.ID, "", map[string]string{"factor": "passkey"})
-	h.securityDone(w, r, "passkey-removed")
+	h.audit.RecordRequest(r, audit.MFARemoved, audit.Success, cur.User.ID, "", map[string]string{"factor": mfa.KindPasskey})
+	h.sf.Notify(cur.User, changePasskeyRemoved)
+	securityDone(w, r, "passkey-removed")
 }
 
-// confirmRemoval checks the password the person typed to remove a factor.
-// On failure it has answered.
-func (h *Passkeys) confirmRemoval(w http.ResponseWriter, r *http.Request, cur session.Current) bool {
-	_, err := h.accounts.Authenticate(r.Context(), cur.User.Email, r.PostForm.Get("password"))
-	switch {
-	case errors.Is(err, accounts.ErrInvalidCredentials):
-		h.audit.RecordRequest(r, auditMFARemoved, audit.Failure, cur.User.ID, "", map[string]string{"factor": "passkey", "reason": "wrong password"})
-		h.showSecurity(w, r, cur, http.StatusForbidden, fieldErrors{"passkey": MsgCurrentPassword})
-		return false
-	case errors.Is(err, accounts.ErrRateLimited):
-		h.tooManyAttempts(w, r, err)
-		return false
-	case err != nil:
-		h.serverError(w, r, "authenticate", err)
-		return false
+// accountAction checks an account form post and returns the person.
+func (h *Passkeys) accountAction(w http.ResponseWriter, r *http.Request) (session.Current, bool) {
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+		return session.Current{}, false
 	}
-	return true
+	return h.sf.signedIn(w, r, PathSecurity)
 }
 
-// ownPasskey returns the credential id the form names, answering 400 when
-// it is not an id at all. Whether it is the person's is left to storage,
-// which only touches the person's own passkeys.
+// ownPasskey returns the credential id the form names when it is one of
+// the person's passkeys. Otherwise it has answered: 400 for what is no id
+// at all, back to the security page for a passkey that is not (or no
+// longer) the person's.
 func (h *Passkeys) ownPasskey(w http.ResponseWriter, r *http.Request, cur session.Current) ([]byte, bool) {
 	id, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("passkey"))
 	if err != nil || len(id) == 0 || len(id) > 1023 {
@@ -179,7 +234,7 @@ func (h *Passkeys) ownPasskey(w http.ResponseWriter, r *http.Request, cur sessio
 	}
 	p, err := h.store.GetPasskey(r.Context(), id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && p.UserID != cur.User.ID) {
-		h.securityDone(w, r, "") // not (or no longer) the person's: nothing to do
+		securityDone(w, r, "")
 		return nil, false
 	}
 	if err != nil {
@@ -189,37 +244,19 @@ func (h *Passkeys) ownPasskey(w http.ResponseWriter, r *http.Request, cur sessio
 	return id, true
 }
 
-// securityPath is the page that lists the person's passkeys.
-const securityPath = accountPath
-
-// showSecurity renders the page listing the passkeys with field errors.
-func (h *Passkeys) showSecurity(w http.ResponseWriter, r *http.Request, cur session.Current, status int, errs fieldErrors) {
-	h.account.showAccount(w, r, cur, status, "", errs)
+// showSecurity renders the security page with msg in the passkeys'
+// section.
+func (h *Passkeys) showSecurity(w http.ResponseWriter, r *http.Request, cur session.Current, status int, msg string) {
+	r = r.WithContext(context.WithValue(r.Context(), passkeyErrorKey{}, msg))
+	h.sf.showSecurity(w, r, cur, status, r.PostForm.Get("flow"), "", nil)
 }
 
-// securityDone redirects to the page listing the passkeys, showing the
-// notice of key ("" for none).
-func (h *Passkeys) securityDone(w http.ResponseWriter, r *http.Request, key string) {
-	if key == "" {
-		http.Redirect(w, r, securityPath, http.StatusSeeOther)
-		return
+// securityDone redirects to the security page, showing the notice of key
+// ("" for none).
+func securityDone(w http.ResponseWriter, r *http.Request, key string) {
+	target := PathSecurity
+	if key != "" {
+		target += "?done=" + key
 	}
-	done(w, r, key)
-}
-
-// listPasskeys returns the person's passkeys as the page shows them.
-func (h *Account) listPasskeys(ctx context.Context, userID string) ([]accountPasskey, error) {
-	pks, err := h.store.ListPasskeys(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]accountPasskey, 0, len(pks))
-	for _, p := range pks {
-		ap := accountPasskey{Handle: passkeyHandle(p), Name: p.Name, Created: p.CreatedAt.Format("2 Jan 2006"), Synced: passkeys.Synced(p)}
-		if !p.LastUsedAt.IsZero() {
-			ap.LastUsed = p.LastUsedAt.Format("2 Jan 2006 15:04 MST")
-		}
-		out = append(out, ap)
-	}
-	return out, nil
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }

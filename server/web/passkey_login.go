@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/passkeys"
 )
 
@@ -26,7 +27,9 @@ func (h *Passkeys) LoginOptions(w http.ResponseWriter, r *http.Request) {
 // browser's answer to LoginOptions. A verified passkey signs its owner in,
 // no password asked: the passkey is something the person has, and the
 // user verification it required something they know or are, so the
-// session holds two factors (amr [hwk|swk, user, mfa], acr phr).
+// session holds two factors (amr [hwk|swk, user, mfa], acr phr). The
+// ending is SecondFactor.SignInWith's (audit login.success, method
+// passkey).
 func (h *Passkeys) Login(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
 		return
@@ -72,8 +75,76 @@ func (h *Passkeys) Login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusForbidden, MsgEmailNotVerified)
 		return
 	}
-	h.signIn(w, r, res.User, signInEvent{Type: audit.LoginSuccess, ClientID: f.ClientID,
-		Details: map[string]string{"method": "passkey", "passkey": res.Passkey.Name}}, flow, returnTo)
+	h.sf.SignInWith(w, r, res.User, mfa.KindPasskey, []string{res.Method(), mfa.AMRUser}, flow, returnTo)
+}
+
+// SecondFactorOptions serves POST /login/mfa/passkey/options (JSON): the
+// options to confirm the sign-in waiting on /login/mfa (or a step-up of
+// the session) with one of the person's passkeys.
+func (h *Passkeys) SecondFactorOptions(w http.ResponseWriter, r *http.Request) {
+	if !h.optionsRequest(w, r) {
+		return
+	}
+	p, err := h.sf.Pending(r)
+	if errors.Is(err, ErrNoPendingSignIn) {
+		writeJSON(w, http.StatusConflict, jsonError{"no_pending_sign_in", MsgPasskeyNoPending})
+		return
+	}
+	if err != nil {
+		h.optionsFailed(w, r, "load pending sign-in", err)
+		return
+	}
+	opts, c, err := h.svc.BeginSecondFactor(r.Context(), p.User)
+	if errors.Is(err, passkeys.ErrNone) {
+		writeJSON(w, http.StatusConflict, jsonError{"no_passkey", MsgPasskeyNone})
+		return
+	}
+	if err != nil {
+		h.optionsFailed(w, r, "begin passkey second factor", err)
+		return
+	}
+	h.sendOptions(w, r, opts, c)
+}
+
+// SecondFactor serves POST /login/mfa/passkey {credential, flow,
+// return_to}: the browser's answer to SecondFactorOptions. A verified
+// passkey completes the sign-in (amr [pwd, hwk|swk, mfa], acr phr); a
+// refused one shows /login/mfa again.
+func (h *Passkeys) SecondFactor(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) || !h.checkCSRF(w, r) {
+		return
+	}
+	p, ok := h.sf.pendingOrLogin(w, r)
+	if !ok {
+		return
+	}
+	cred, ok := h.credentialField(w, r)
+	if !ok {
+		return
+	}
+	c, ok, err := h.takeCeremony(w, r, passkeys.KindSecondFactor)
+	if err != nil {
+		h.serverError(w, r, "spend passkey ceremony", err)
+		return
+	}
+	if !ok {
+		h.sf.Fail(r, p, mfa.KindPasskey, "ceremony expired")
+		h.sf.showMFA(w, r, p, http.StatusBadRequest, MsgPasskeyExpired)
+		return
+	}
+	res, err := h.svc.FinishSecondFactor(r.Context(), p.User, c, cred)
+	if err != nil {
+		status, msg, reason := passkeyFailure(err)
+		if status == 0 {
+			h.serverError(w, r, "verify passkey", err)
+			return
+		}
+		h.logger.InfoContext(r.Context(), "passkey second factor refused", "reason", err.Error())
+		h.sf.Fail(r, p, mfa.KindPasskey, reason)
+		h.sf.showMFA(w, r, p, status, msg)
+		return
+	}
+	h.sf.Complete(w, r, p, mfa.KindPasskey, res.Method())
 }
 
 // passkeyFailure maps a refusal of package passkeys to the page's status,

@@ -7,28 +7,30 @@ import (
 	"mime"
 	"net/http"
 
-	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/passkeys"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // Passkeys serves the passkey ceremonies (passkey_login.go,
 // passkey_account.go): sign-in without a password, the second factor on
-// /login/mfa, and adding, renaming and removing passkeys on the account
-// page. Each ceremony's options come from a JSON endpoint that
+// /login/mfa, and adding, renaming and removing passkeys on
+// /account/security. Each ceremony's options come from a JSON endpoint that
 // static/passkey.js calls; its answer comes back as a form post, so the
 // server answers with a page, as for any other form.
 type Passkeys struct {
 	*flows
 	// signInPages renders the login page the passkey sign-in fails back to.
 	signInPages *SignIn
-	// account renders the page that lists the passkeys.
-	account    *Account
+	// sf finishes sign-ins and renders the security page (the second
+	// factors' hooks, mfa.go).
+	sf         *SecondFactor
 	store      storage.Store
 	svc        *passkeys.Service
 	ceremonies *ceremonies
-	accounts   *accounts.Service
 }
+
+// passkeyScript is the one script of the passkey pages.
+const passkeyScript = "/static/passkey.js"
 
 // maxOptionsBody bounds the body of an options request (it carries none
 // that matters: "{}").
@@ -65,6 +67,7 @@ const (
 	MsgPasskeyRenamed     = "Your passkey has been renamed."
 	MsgPasskeyRemoved     = "Your passkey has been removed."
 	MsgPasskeyNoPending   = "There is no sign-in waiting for a passkey. Sign in again."
+	MsgPasskeyNone        = "You have no passkey. Use another way to confirm it is you."
 )
 
 // optionsRequest checks an options request: the page's CSRF token in
