@@ -2,11 +2,13 @@ package passkeys_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/passkeys"
 	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/storage/sqlite"
@@ -308,5 +310,35 @@ func BenchmarkVerifyAssertion(b *testing.B) {
 		if _, err := f.svc.FinishLogin(ctx, rounds[i].c, rounds[i].resp); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSecondFactorRegistry: passkeys are listed as second factors of acr
+// phr (never a secret) and an administrator's reset removes them all.
+func TestSecondFactorRegistry(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	p := f.register(t, f.user, newSoftKey(t, origin, rpID), "Laptop")
+	f.now = f.now.Add(time.Minute)
+	f.register(t, f.user, newSoftKey(t, origin, rpID), "Phone")
+	if f.svc.Kind() != mfa.KindPasskey {
+		t.Fatalf("kind %q", f.svc.Kind())
+	}
+	fs, err := f.svc.Factors(ctx, f.user.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 2 || fs[0].Name != "Laptop" || fs[0].ACR != mfa.ACRPhishingResistant || fs[0].Kind != mfa.KindPasskey ||
+		fs[0].ID != base64.RawURLEncoding.EncodeToString(p.CredentialID) || fs[0].Backup {
+		t.Fatalf("factors %+v", fs)
+	}
+	if err := f.svc.RemoveAll(ctx, f.user.ID); err != nil {
+		t.Fatal(err)
+	}
+	if fs, err := f.svc.Factors(ctx, f.user.ID); err != nil || len(fs) != 0 {
+		t.Fatalf("after RemoveAll: %+v, %v", fs, err)
+	}
+	if err := f.svc.RemoveAll(ctx, f.user.ID); err != nil {
+		t.Fatalf("RemoveAll with none: %v", err)
 	}
 }
