@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -285,8 +286,8 @@ func TestConfig(t *testing.T) {
 
 // BenchmarkVerifyAssertion measures the server's work for one passwordless
 // sign-in with a passkey: parse the answer, look the passkey and its owner
-// up, verify the signature, record the use (SQLite). Issue 14 asks for
-// under 5 ms of CPU.
+// up, verify the signature, record the use (SQLite). cpu-ms/op is the
+// process's CPU time per verification; issue 14 asks for under 5 ms.
 func BenchmarkVerifyAssertion(b *testing.B) {
 	f := setup(b)
 	ctx := context.Background()
@@ -305,12 +306,24 @@ func BenchmarkVerifyAssertion(b *testing.B) {
 		rounds[i] = round{c, k.get(b, opts)}
 	}
 	b.ReportAllocs()
+	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	for i := range b.N {
 		if _, err := f.svc.FinishLogin(ctx, rounds[i].c, rounds[i].resp); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestSecondFactorRegistry: passkeys are listed as second factors of acr
