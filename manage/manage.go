@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/keys"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -44,6 +45,12 @@ type Service struct {
 	Keys     *keys.Manager
 	Audit    *audit.Recorder
 	Now      func() time.Time
+	// MFA lists and removes second factors; optional (nil: users have
+	// none to show or reset).
+	MFA *mfa.Service
+	// Notify mails a person about a change to their account's security
+	// (a sentence); optional.
+	Notify func(user storage.User, change string)
 }
 
 func (s *Service) now() time.Time {

@@ -158,6 +158,9 @@ type UserView struct {
 	Disabled      bool      `json:"disabled"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// SecondFactors lists the user's second factors (never a secret);
+	// left out where the listing does not look them up.
+	SecondFactors *[]FactorView `json:"second_factors,omitempty"`
 }
 
 // ViewUser returns the view of u.

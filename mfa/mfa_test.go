@@ -19,7 +19,7 @@ import (
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func newService(t *testing.T, now *time.Time) (*mfa.Service, storage.Store, storage.User) {
+func newService(t testing.TB, now *time.Time) (*mfa.Service, storage.Store, storage.User) {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "mfa.db"))
 	if err != nil {
@@ -27,7 +27,7 @@ func newService(t *testing.T, now *time.Time) (*mfa.Service, storage.Store, stor
 	}
 	t.Cleanup(func() { s.Close() })
 	u := storage.User{ID: "u1", Email: "a@example.com", CreatedAt: t0, UpdatedAt: t0}
-	if err := s.CreateUser(t.Context(), u); err != nil {
+	if err := s.CreateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	svc, err := mfa.New(mfa.Options{Store: s, Secret: bytes.Repeat([]byte("k"), 32), RecoveryCodes: 4, Now: func() time.Time { return *now }})

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"github.com/gatehouse-id/gatehouse/server/web"
 )
 
 // Route is one line of the route table as the tests see it.
@@ -68,3 +70,7 @@ func isPrefix(route *mux.Route) bool {
 	re, _ := route.GetPathRegexp()
 	return !strings.HasSuffix(re, "$")
 }
+
+// Pages returns s's page handlers, for tests of the hooks other features
+// use (web.SecondFactor).
+func Pages(s *Server) *web.Handlers { return s.pages }

@@ -182,6 +182,7 @@ func (e endpoints) routes() []route {
 		route{methods: get, path: "/admin/users/{id}", handler: a.GetUser, guard: adminAPI},
 		route{methods: patch, path: "/admin/users/{id}", handler: a.UpdateUser, guard: adminAPI},
 		route{methods: del, path: "/admin/users/{id}", handler: a.DeleteUser, guard: adminAPI},
+		route{methods: del, path: "/admin/users/{id}/mfa", handler: a.ResetMFA, guard: adminAPI},
 		route{methods: get, path: "/admin/clients", handler: a.ListClients, guard: adminAPI},
 		route{methods: post, path: "/admin/clients", handler: a.CreateClient, guard: adminAPI},
 		route{methods: get, path: "/admin/clients/{id}", handler: a.GetClient, guard: adminAPI},

@@ -163,13 +163,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		return nil, err
 	}
 	acc.LimitLogins(limiter)
-	factors, err := mfa.New(mfa.Options{
-		Store:         store,
-		Secret:        secret,
-		Issuer:        cfg.Branding.ProductName,
-		RecoveryCodes: cfg.MFA.RecoveryCodes,
-		Limiter:       limiter,
-	})
+	factors, err := NewMFA(cfg, store, limiter)
 	if err != nil {
 		if closer != nil {
 			_ = closer.Close()
@@ -229,8 +223,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		revoke:     &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog},
 		userInfo:   &oauth.UserInfo{Provider: provider, Users: store, Logger: logger},
 		pages:      pages,
-		admin:      admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails}),
-		ready:      &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
+		admin: admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails,
+			MFA: factors, Notify: notifier(pages)}),
+		ready: &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
 	}
 	if cfg.MetricsListen == "" {
 		e.metrics = mets.Handler()

@@ -41,6 +41,7 @@ var adminCommands = map[string]adminFunc{
 	"users disable":         cmdUsersStatus(true),
 	"users enable":          cmdUsersStatus(false),
 	"users delete":          cmdUsersDelete,
+	"users reset-mfa":       cmdUsersResetMFA,
 	"clients rotate-secret": cmdClientsRotateSecret,
 }
 
@@ -255,9 +256,19 @@ func cmdUsersList(ctx context.Context, d deps, args []string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
+	svc := &manage.Service{Store: d.store}
+	if d.cfg.Secret != "" {
+		if svc.MFA, err = server.NewMFA(d.cfg, d.store, nil); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]manage.UserView, 0, len(list))
 	for _, u := range list {
-		out = append(out, manage.ViewUser(u))
+		v, err := svc.ViewUserFactors(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return map[string]any{"users": out}, nil
 }

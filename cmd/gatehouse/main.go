@@ -23,6 +23,7 @@ commands:
                         serve that creates a SQLite database)
   clients create        register a client: --id ID [--secret S | --public] --redirect-uri URI...
                         --grant-type G... --scope S... [--post-logout-redirect-uri URI] [--name N] [--audience A]
+                        [--introspect-any] [--require-mfa]
   clients list          list clients
   clients delete --id   delete a client with its consents and tokens
   clients rotate-secret --id ID
@@ -35,6 +36,8 @@ commands:
                         --email E | --id ID
   users enable          enable a disabled user: --email E | --id ID
   users delete          delete a user with their sessions and tokens: --email E | --id ID
+  users reset-mfa       remove every second factor of a user (app, passkeys, recovery codes):
+                        --email E | --id ID
   keys rotate           publish a new signing key; the old one verifies until its tokens expire
   keys list             list signing keys
   janitor               delete expired codes, tokens, sessions, reset tokens, rate counters,
@@ -45,7 +48,7 @@ commands:
   version               print the version and build information
   example-app           a tiny relying party for trying a sign-in: --issuer URL --client-id ID
                         [--client-secret S] [--listen 127.0.0.1:9555] [--scope S...]
-  migrate-data          copy users, clients, consents, identities and keys to another database:
+  migrate-data          copy users, clients, consents, identities, second factors and keys to another database:
                         --from DSN --to DSN [--allow-non-empty]  (e.g. sqlite:///… to postgres://…)
 `
 

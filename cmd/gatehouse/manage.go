@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -25,13 +26,33 @@ func (d deps) manager(ctx context.Context) (*manage.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	factors, err := server.NewMFA(d.cfg, d.store, nil)
+	if err != nil {
+		return nil, err
+	}
 	return &manage.Service{
 		Store:    d.store,
 		Accounts: acc,
 		Hasher:   secret.NewHasher([]byte(d.cfg.Secret)),
 		Keys:     km,
 		Audit:    audit.New(d.store, slog.New(slog.DiscardHandler)),
+		MFA:      factors,
 	}, nil
+}
+
+// cmdUsersResetMFA removes every second factor of a user (who lost their
+// phone or security key): they sign in with their password alone until
+// they set up a new one. The CLI sends no mail; the admin API does.
+func cmdUsersResetMFA(ctx context.Context, d deps, args []string) (any, error) {
+	fs := flag.NewFlagSet("users reset-mfa", flag.ContinueOnError)
+	u := newUserFlags(fs)
+	return userAction(ctx, d, fs, u, args, func(svc *manage.Service, user storage.User) (any, error) {
+		kinds, err := svc.ResetMFA(ctx, manage.CLI, user.ID)
+		if err != nil {
+			return nil, fmt.Errorf("users reset-mfa: %w", err)
+		}
+		return map[string]any{"user_id": user.ID, "email": user.Email, "removed": kinds}, nil
+	})
 }
 
 // userFlags are --email or --id, naming one user.

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/manage"
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -37,6 +38,10 @@ type Options struct {
 	// Faults counts and logs (rate-limited) the requests a database
 	// failure answered with 503; nil logs each one to Logger.
 	Faults *faults.Reporter
+	// MFA lists and resets users' second factors; Notify mails a person
+	// about it. Both optional.
+	MFA    *mfa.Service
+	Notify func(user storage.User, change string)
 }
 
 // Handler serves the admin API.
@@ -70,6 +75,8 @@ func New(o Options) *Handler {
 			Hasher:   secret.NewHasher(o.Secret),
 			Keys:     o.Keys,
 			Audit:    o.Audit,
+			MFA:      o.MFA,
+			Notify:   o.Notify,
 		},
 		audit:  o.Audit,
 		logger: o.Logger,

@@ -24,7 +24,12 @@ func (h *Handler) ListUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]manage.UserView, 0, len(list))
 	for _, u := range list {
-		out = append(out, manage.ViewUser(u))
+		v, err := h.manage.ViewUserFactors(r.Context(), u)
+		if err != nil {
+			h.serverError(w, r, "list second factors", err)
+			return
+		}
+		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out, "limit": limit, "offset": offset})
 }
@@ -66,7 +71,12 @@ func (h *Handler) GetUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "user", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, manage.ViewUser(u))
+	v, err := h.manage.ViewUserFactors(r.Context(), u)
+	if err != nil {
+		h.serverError(w, r, "list second factors", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 // UpdateUser answers PATCH /admin/users/{id} with any of name, roles (the
@@ -96,4 +106,27 @@ func (h *Handler) DeleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ResetMFA answers DELETE /admin/users/{id}/mfa: every second factor of
+// the user goes (authenticator app, passkeys, recovery codes); the answer
+// is the user, with the kinds removed.
+func (h *Handler) ResetMFA(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	kinds, err := h.manage.ResetMFA(r.Context(), actor(r), id)
+	if err != nil {
+		h.fail(w, r, "user", err)
+		return
+	}
+	u, err := h.store.GetUser(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, "user", err)
+		return
+	}
+	v, err := h.manage.ViewUserFactors(r.Context(), u)
+	if err != nil {
+		h.serverError(w, r, "list second factors", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": v, "removed": kinds})
 }

@@ -117,4 +117,12 @@ func TestBrowserTOTP(t *testing.T) {
 	if c := idFactors(t, env, id, tok); c.ACR != "mfa" {
 		t.Errorf("acr %q, want mfa", c.ACR)
 	}
+	// The account page names this browser readably, with navigation to
+	// the security section.
+	if err := chromedp.Do(ctx, chromedp.Navigate(env.URL+"/account"), chromedp.WaitVisible(chromedp.ID("nav-security"))); err != nil {
+		t.Fatalf("account page: %v", err)
+	}
+	if got := chromeText(t, ctx, ".device"); got != "Chrome on Linux" {
+		t.Errorf("session device %q, want Chrome on Linux", got)
+	}
 }

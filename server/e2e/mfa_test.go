@@ -306,8 +306,6 @@ func TestMFADiscovery(t *testing.T) {
 	}
 }
 
-
-
 // hrefOf returns the (unescaped) href of the link with id on the page.
 func hrefOf(t *testing.T, resp *http.Response, id string) string {
 	t.Helper()
@@ -319,4 +317,61 @@ func hrefOf(t *testing.T, resp *http.Response, id string) string {
 	}
 	h := m[1] + m[2]
 	return strings.ReplaceAll(h, "&amp;", "&")
+}
+
+// TestMFARemoveNeedsConfirmation: removing the app needs the password or
+// a current code; then sign-in asks for the password alone, the recovery
+// codes went with the last factor, and the change is mailed and audited.
+func TestMFARemoveNeedsConfirmation(t *testing.T) {
+	f := newFixture(t)
+	env := f.env
+	clk := fixMFAClock(env)
+	b := env.NewBrowser(t)
+	secret := enrolTOTP(t, env, b, clk, aliceEmail, alicePassword)
+	resp := b.Get(t, env.URL+"/account/security")
+	submit(t, env, b, resp, "/account/recovery-codes", nil)
+
+	resp = b.Get(t, env.URL+"/account/security")
+	resp = submit(t, env, b, resp, "/account/totp/remove", url.Values{"password": {"not my password"}})
+	wantText(t, resp, http.StatusForbidden, web.MsgConfirmIdentity)
+	resp = submit(t, env, b, resp, "/account/totp/remove", url.Values{"code": {"000000"}})
+	wantText(t, resp, http.StatusForbidden, web.MsgConfirmIdentity)
+	if has, _ := env.Server.MFA.Registry.HasSecondFactor(t.Context(), f.user.ID); !has {
+		t.Fatal("removed without confirmation")
+	}
+	resp = submit(t, env, b, resp, "/account/totp/remove", url.Values{"code": {clk.code(t, secret)}})
+	wantText(t, resp, http.StatusOK, web.MsgTOTPRemoved, "You have no second factor yet.")
+	if n, _ := env.Server.MFA.RecoveryCodesLeft(t.Context(), f.user.ID); n != 0 {
+		t.Errorf("%d recovery codes outlived the last factor", n)
+	}
+	nb := env.NewBrowser(t)
+	resp = nb.Login(t, nb.Get(t, env.URL+"/login"), aliceEmail, alicePassword)
+	wantText(t, resp, http.StatusOK, "Signed in")
+	all := strings.Join(outbox(t, env, aliceEmail, 3), "\n")
+	if !strings.Contains(all, "authenticator app was removed") {
+		t.Error("no mail about the removal")
+	}
+	wantAudit(t, env, []string{"mfa.removed/success", "mfa.removed/denied"}, secret)
+}
+
+// TestMFAPageWithoutPendingSignIn: /login/mfa without a sign-in waiting
+// for it goes to the login page; a signed-in person without a factor goes
+// to set one up.
+func TestMFAPageWithoutPendingSignIn(t *testing.T) {
+	f := newFixture(t)
+	b := f.env.NewBrowser(t)
+	if resp := b.Get(t, f.env.URL+"/login/mfa"); !servertest.OnPage(resp, "/login") {
+		t.Fatalf("no pending sign-in: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	b.Login(t, b.Get(t, f.env.URL+"/login"), aliceEmail, alicePassword)
+	if resp := b.Get(t, f.env.URL+"/login/mfa"); !servertest.OnPage(resp, "/account/security") {
+		t.Fatalf("signed in without a factor: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	// A forged pending cookie is ignored.
+	u, _ := url.Parse(f.env.URL)
+	nb := f.env.NewBrowser(t)
+	nb.Client.Jar.SetCookies(u, []*http.Cookie{{Name: web.PendingCookieName, Value: "AAAA" + strings.Repeat("x", 60), Path: "/"}})
+	if resp := nb.Get(t, f.env.URL+"/login/mfa"); !servertest.OnPage(resp, "/login") {
+		t.Fatalf("forged pending cookie: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
 }

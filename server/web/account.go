@@ -84,7 +84,7 @@ func (h *Account) showAccount(w http.ResponseWriter, r *http.Request, cur sessio
 	for _, s := range slices.Backward(sessions) { // newest first
 		page.Sessions = append(page.Sessions, accountSession{
 			Handle: h.sessionHandle(s.ID), Current: s.ID == cur.Session.ID,
-			Started: s.AuthTime.Format("2 Jan 2006 15:04 MST"), IP: s.IP, UserAgent: s.UserAgent,
+			Started: s.AuthTime.Format("2 Jan 2006 15:04 MST"), IP: s.IP, Device: deviceName(s.UserAgent), UserAgent: s.UserAgent,
 		})
 	}
 	ids, err := h.store.ListIdentities(ctx, u.ID)

@@ -120,5 +120,17 @@ func (h *SecondFactor) showMFA(w http.ResponseWriter, r *http.Request, p Pending
 	if page.WantPasskey && !page.Passkey {
 		page.WantPasskey = false // asked for more than the person has: a code it is
 	}
+	if !page.TOTP && !page.Recovery && !page.Passkey {
+		// No factor to ask for (removed meanwhile, or a signed-in person
+		// who has none): set one up, or sign in again.
+		w.Header().Set("Cache-Control", "no-store")
+		if p.StepUp {
+			http.Redirect(w, r, PathSecurity, http.StatusSeeOther)
+			return
+		}
+		h.pending.clear(w)
+		redirectToLogin(w, r, p.Flow)
+		return
+	}
 	h.renderer.render(w, r, status, tmplLoginMFA, page)
 }

@@ -22,9 +22,6 @@ const (
 	changeTOTPRemoved      = "The authenticator app was removed from your second factors."
 	changeRecoveryCodes    = "A new set of recovery codes was made; the old codes no longer work."
 	changeRecoveryCodeUsed = "A recovery code was used to sign in."
-	// ChangeAllFactorsRemoved is mailed when an administrator removes
-	// every second factor.
-	ChangeAllFactorsRemoved = "An administrator removed all your second factors."
 )
 
 // mailSecurityChange is the mail about a change to the account's

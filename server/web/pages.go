@@ -100,10 +100,13 @@ type (
 		Granted  string
 	}
 	accountSession struct {
-		Handle    string
-		Current   bool
-		Started   string
-		IP        string
+		Handle  string
+		Current bool
+		Started string
+		IP      string
+		// Device names the browser readably ("Chrome on Linux");
+		// UserAgent is the raw header, for templates that want it.
+		Device    string
 		UserAgent string
 	}
 	accountIdentity struct {
@@ -147,6 +150,6 @@ var samples = map[string]any{
 	tmplCodes: codesPage{Codes: []string{"abcde-fghjk"}},
 	tmplAccount: accountPage{Name: "A", Email: "a@example.com", Verified: true, HasPass: true, CSRFToken: "t", Notice: "n", Errors: sampleErrors,
 		Apps:       []accountApp{{ClientID: "c", Name: "C", Scopes: []string{"x"}, Granted: "today"}},
-		Sessions:   []accountSession{{Handle: "h", Current: true, Started: "today", IP: "1.2.3.4", UserAgent: "UA"}},
+		Sessions:   []accountSession{{Handle: "h", Current: true, Started: "today", IP: "1.2.3.4", Device: "Chrome on Linux", UserAgent: "UA"}},
 		Identities: []accountIdentity{{Provider: "p", ProviderName: "P", Subject: "s", Email: "e", CanUnlink: true}}},
 }

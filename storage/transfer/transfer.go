@@ -3,9 +3,10 @@
 // is no longer enough (`gatehouse migrate-data`).
 //
 // What is copied: users (password hashes, roles, flags), clients (secret
-// hashes), consents, upstream identities and signing keys (still encrypted
-// under the system secret, so the target deployment must keep the same
-// secret). What is not: token sessions, browser sessions, one-time tokens,
+// hashes), consents, upstream identities, second factors (TOTP secrets,
+// still sealed, and recovery-code hashes) and signing keys (still
+// encrypted under the system secret, so the target deployment must keep
+// the same secret). What is not: token sessions, browser sessions, one-time tokens,
 // JTIs, rate counters and the audit log: short-lived state, or history that
 // stays in the source. Users must sign in again, and clients refresh through
 // a new authorization; tokens already issued keep verifying offline, since
@@ -44,17 +45,20 @@ type Stats struct {
 	Clients    int `json:"clients"`
 	Consents   int `json:"consents"`
 	Identities int `json:"identities"`
-	Passkeys   int `json:"passkeys"`
-	Keys       int `json:"keys"`
-	Skipped    int `json:"skipped"`
+	// SecondFactors counts TOTP enrolments and recovery-code sets.
+	SecondFactors int `json:"second_factors"`
+	Passkeys      int `json:"passkeys"`
+	Keys          int `json:"keys"`
+	Skipped       int `json:"skipped"`
 }
 
 // pageSize is how many users or clients one listing call reads.
 const pageSize = 1000
 
-// Copy copies from's users, clients, consents, identities, passkeys and keys into to,
-// in one transaction on to: on any error nothing is written. Stop the
-// servers using from first, so the copy is complete.
+// Copy copies from's users, clients, consents, identities, second factors
+// (TOTP, recovery codes, passkeys) and keys into to, in one transaction on
+// to: on any error nothing is written. Stop the servers using from first,
+// so the copy is complete.
 func Copy(ctx context.Context, from, to storage.Store, opts Options) (Stats, error) {
 	var st Stats
 	switch empty, err := isEmpty(ctx, from); {
@@ -151,7 +155,8 @@ func (c copier) users(ctx context.Context) error {
 	}
 }
 
-// user copies u, then its consents, identities and passkeys.
+// user copies u, then its consents, identities, second factors and
+// passkeys.
 func (c copier) user(ctx context.Context, u storage.User) error {
 	byID, err := exists(c.to.GetUser(ctx, u.ID))
 	if err != nil {
@@ -196,7 +201,44 @@ func (c copier) user(ctx context.Context, u storage.User) error {
 			return fmt.Errorf("identity %s: %w", id.Provider, err)
 		}
 	}
+	if err := c.factors(ctx, u.ID); err != nil {
+		return err
+	}
 	return c.passkeys(ctx, u)
+}
+
+// factors copies the user's TOTP enrolment and recovery codes, each
+// unless the target has them already.
+func (c copier) factors(ctx context.Context, userID string) error {
+	t, err := c.from.GetTOTP(ctx, userID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("read totp: %w", err)
+	default:
+		have, err := exists(c.to.GetTOTP(ctx, userID))
+		if err != nil {
+			return fmt.Errorf("totp: %w", err)
+		}
+		if err := c.put(have, &c.st.SecondFactors, func() error { return c.to.CreateTOTP(ctx, t) }); err != nil {
+			return fmt.Errorf("totp: %w", err)
+		}
+	}
+	codes, err := c.from.ListRecoveryCodes(ctx, userID)
+	if err != nil || len(codes) == 0 {
+		return err
+	}
+	dst, err := c.to.ListRecoveryCodes(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("recovery codes: %w", err)
+	}
+	hashes := make([]string, len(codes))
+	for i, rc := range codes {
+		hashes[i] = rc.Hash
+	}
+	return c.put(len(dst) > 0, &c.st.SecondFactors, func() error {
+		return c.to.ReplaceRecoveryCodes(ctx, userID, hashes, codes[0].CreatedAt)
+	})
 }
 
 // passkeys copies u's passkeys.

@@ -65,6 +65,13 @@ func seed(t *testing.T, s storage.Store, n int) {
 			Email: id + "@github.example", CreatedAt: t0, LastLoginAt: t0}))
 		must(s.CreatePasskey(ctx, storage.Passkey{CredentialID: []byte("cred-" + id), UserID: id, Name: "Key",
 			Credential: []byte(`{}`), SignCount: 3, CreatedAt: t0, LastUsedAt: t0}))
+		if i%10 == 0 {
+			must(s.CreateTOTP(ctx, storage.TOTP{UserID: id, Secret: []byte("sealed-" + id), Confirmed: true,
+				LastStep: int64(1000 + i), CreatedAt: t0, LastUsedAt: t0.Add(time.Minute)}))
+		}
+		if i%20 == 0 {
+			must(s.ReplaceRecoveryCodes(ctx, id, []string{"h1-" + id, "h2-" + id}, t0))
+		}
 	}
 	for i, id := range []string{"k-old", "k-new"} {
 		k := storage.Key{ID: id, Algorithm: "RS256", PrivateKey: []byte("sealed-" + id), PublicJWK: []byte(`{"kid":"` + id + `"}`),
@@ -98,11 +105,24 @@ func TestCopy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := transfer.Stats{Users: n, Clients: 2, Consents: n, Identities: n, Passkeys: n, Keys: 2}
+			factors := (n+9)/10 + (n+19)/20
+			want := transfer.Stats{Users: n, Clients: 2, Consents: n, Identities: n, SecondFactors: factors, Passkeys: n, Keys: 2}
 			if st != want {
 				t.Fatalf("stats %+v, want %+v", st, want)
 			}
 			sameData(t, from, to)
+			for _, id := range []string{"u0000", "u0010", "u0020", "u0001"} {
+				ft, ferr := from.GetTOTP(ctx, id)
+				tt, terr := to.GetTOTP(ctx, id)
+				if errors.Is(terr, storage.ErrNotFound) != errors.Is(ferr, storage.ErrNotFound) || !reflect.DeepEqual(ft, tt) {
+					t.Errorf("totp of %s: copied %+v (%v), source %+v (%v)", id, tt, terr, ft, ferr)
+				}
+				fc, _ := from.ListRecoveryCodes(ctx, id)
+				tc, _ := to.ListRecoveryCodes(ctx, id)
+				if len(fc) != len(tc) || (len(fc) > 0 && !reflect.DeepEqual(fc, tc)) {
+					t.Errorf("recovery codes of %s: copied %+v, source %+v", id, tc, fc)
+				}
+			}
 
 			if _, err := to.GetTokenSession(ctx, storage.KindRefreshToken, "rt"); !errors.Is(err, storage.ErrNotFound) {
 				t.Errorf("a token session was copied: %v", err)
@@ -129,7 +149,7 @@ func TestCopy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := (transfer.Stats{Skipped: n + 2 + n + n + n + 2}); st != want {
+			if want := (transfer.Stats{Skipped: n + 2 + n + n + factors + n + 2}); st != want {
 				t.Fatalf("second copy stats %+v, want %+v", st, want)
 			}
 			if u, err := to.GetUser(ctx, "u0001"); err != nil || u.Name != "changed in target" {
