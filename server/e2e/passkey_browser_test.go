@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/clients"
+	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/server/servertest"
 	"github.com/gatehouse-id/gatehouse/server/web"
 )
@@ -237,4 +238,37 @@ func TestBrowserPasskeySecondFactor(t *testing.T) {
 	}
 	wantFactors(t, env, id, tok, "phr", "pwd", "hwk", "mfa")
 	wantAudit(t, env, []string{"mfa.success/success"})
+}
+
+// TestBrowserPasskeyRequiredEnrolment: an admin under
+// mfa.required_roles [admin] who signs in with only a password is sent to
+// the security page before the app gets a code; adding a passkey there
+// continues the authorization, and the ID token shows the passkey.
+func TestBrowserPasskeyRequiredEnrolment(t *testing.T) {
+	ctx := servertest.Chrome(t)
+	env := passkeyServer(t, servertest.WithConfig(func(c *server.Config) { c.MFA.RequiredRoles = []string{"admin"} }))
+	env.CreateUser(t, aliceEmail, alicePassword, aliceName, "user", "admin")
+	app := servertest.StartApp(t, "127.0.0.2")
+	id, sec := env.CreateClient(t, clients.Spec{ID: "web-app", Name: "Web App", RedirectURIs: []string{app.Callback}})
+	cfg := env.OAuth2Config(id, sec, app.Callback, "openid")
+	virtualAuthenticator(t, ctx)
+	defer withoutPasskeyAutofill(t, ctx)()
+
+	verifier := browserFlow(t, ctx, cfg)
+	chromeSignIn(t, ctx, aliceEmail, alicePassword, "#add-passkey")
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("passkey-name"), "Laptop"),
+		chromedp.Click(chromedp.ID("add-passkey")),
+		chromedp.WaitVisible(chromedp.CSS("button[value=allow]")),
+		chromedp.Click(chromedp.CSS("button[value=allow]")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	)
+	if err != nil {
+		t.Fatalf("enrol a passkey on the way to the app: %v", err)
+	}
+	tok, err := cfg.Exchange(t.Context(), app.Received(t).Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	wantFactors(t, env, id, tok, "phr", "pwd", "hwk", "mfa")
 }
