@@ -156,9 +156,24 @@ func (e endpoints) routes() []route {
 			route{methods: post, path: "/account/identities/unlink", handler: acc.UnlinkIdentity, guard: form},
 		)
 	}
+	if pk := p.Passkeys; pk != nil {
+		rs = append(rs,
+			// Passkeys (web.Passkeys): each ceremony's options (JSON, for
+			// static/passkey.js) and the browser's answer (a form post).
+			route{methods: post, path: "/login/passkey/options", handler: pk.LoginOptions, guard: form},
+			route{methods: post, path: "/login/passkey", handler: pk.Login, guard: form},
+			route{methods: post, path: "/login/mfa/passkey/options", handler: pk.SecondFactorOptions, guard: form},
+			route{methods: post, path: "/login/mfa/passkey", handler: pk.SecondFactor, guard: form},
+			route{methods: post, path: "/account/passkeys/options", handler: pk.RegisterOptions, guard: form},
+			route{methods: post, path: "/account/passkeys", handler: pk.Register, guard: form},
+			route{methods: post, path: "/account/passkeys/rename", handler: pk.Rename, guard: form},
+			route{methods: post, path: "/account/passkeys/remove", handler: pk.Remove, guard: form},
+		)
+	}
 	rs = append(rs,
 		// Assets (web.Assets).
 		route{methods: get, path: "/static/brand.css", handler: p.Assets.BrandCSS},
+		route{methods: get, path: "/static/passkey.js", handler: p.Assets.PasskeyJS},
 		route{methods: get, path: "/static/", handler: p.Assets.Static().ServeHTTP, prefix: true},
 
 		// The admin API (JSON), under admin.PathPrefix.

@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err := DeclareClients(ctx, cfg, store, gsecret.NewHasher(secret), auditLog, logger); err != nil {
 		return nil, err
 	}
-	factors, err := NewMFA(cfg, store, nil)
+	factors, pks, err := newFactors(cfg, store, logger)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -225,6 +225,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		VerificationTTL:  lt.EmailVerification.D(),
 		Logout:           &oauth.EndSession{Issuer: cfg.Issuer, Keys: km, Clients: store},
 		Limiter:          limiter,
+		Passkeys:         pks,
 		MFA: web.MFAOptions{
 			Service:       factors,
 			RequiredRoles: cfg.MFA.RequiredRoles,

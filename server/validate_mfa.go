@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"net/url"
 	"strings"
 
@@ -27,6 +28,7 @@ func validateMFA(c *Config, k *checker) {
 		"mfa.required_roles: set, but both mfa.totp and mfa.passkeys are off: nobody could enrol")
 	if m.RPID != "" {
 		k.check(validRPID(m.RPID), "mfa.rp_id: %q is not a host name (no scheme, port or path)", m.RPID)
+		k.check(net.ParseIP(m.RPID) == nil, "mfa.rp_id: %q is an IP address, which browsers refuse for passkeys; use a host name", m.RPID)
 		if u, err := url.Parse(c.Issuer); err == nil && u.Hostname() != "" && validRPID(m.RPID) {
 			host := strings.ToLower(u.Hostname())
 			rp := strings.ToLower(m.RPID)

@@ -20,6 +20,10 @@ func TestValidateMFA(t *testing.T) {
 		{"rp_id a suffix but not a parent", func(c *Config) { c.MFA.RPID = "ample.com" }, "mfa.rp_id:"},
 		{"rp_id with scheme", func(c *Config) { c.MFA.RPID = "https://id.example.com" }, "mfa.rp_id:"},
 		{"rp_id with port", func(c *Config) { c.MFA.RPID = "id.example.com:443" }, "mfa.rp_id:"},
+		{"rp_id an IP address", func(c *Config) {
+			c.Issuer = "https://192.0.2.10"
+			c.MFA.RPID = "192.0.2.10"
+		}, "mfa.rp_id: \"192.0.2.10\" is an IP address"},
 		{"no recovery codes", func(c *Config) { c.MFA.RecoveryCodes = 0 }, "mfa.recovery_codes:"},
 		{"too many recovery codes", func(c *Config) { c.MFA.RecoveryCodes = 51 }, "mfa.recovery_codes:"},
 		{"required role invalid", func(c *Config) { c.MFA.RequiredRoles = []string{"Admin!"} }, "mfa.required_roles:"},

@@ -56,6 +56,7 @@ type Store interface {
 	TokenSessions
 	JTIs
 	Identities
+	Passkeys
 	OneTimeTokens
 	AuditEvents
 	RateCounters

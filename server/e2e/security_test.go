@@ -19,12 +19,12 @@ func checkPageSecurity(t *testing.T, name string, resp *http.Response) {
 	t.Helper()
 	h := resp.Header
 	csp := h.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"} {
+	for _, want := range []string{"default-src 'none'", "script-src 'self';", "frame-ancestors 'none'", "base-uri 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("%s: CSP %q lacks %s", name, csp, want)
 		}
 	}
-	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "form-action") {
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "form-action") {
 		t.Errorf("%s: CSP %q", name, csp)
 	}
 	for k, want := range map[string]string{

@@ -22,6 +22,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,7 @@ type Option func(*options)
 
 type options struct {
 	host   string
+	name   string // the issuer's host name; "" for host itself
 	config []func(*server.Config)
 	logger *slog.Logger
 }
@@ -84,6 +86,13 @@ func WithConfig(f func(*server.Config)) Option {
 // host, not per port). The default is "127.0.0.1".
 func WithHost(ip string) Option {
 	return func(o *options) { o.host = ip }
+}
+
+// WithHostName serves on loopback (127.0.0.1) under a host name, e.g.
+// "localhost": the issuer is http://localhost:PORT. Passkeys need this,
+// since browsers refuse an IP address as WebAuthn relying-party id.
+func WithHostName(name string) Option {
+	return func(o *options) { o.name = name }
 }
 
 // WithLogger sets the server's logger. By default warnings and errors go to
@@ -110,6 +119,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("servertest: listen on %s: %v", o.host, err)
 	}
 	base := "http://" + ln.Addr().String()
+	if o.name != "" {
+		base = "http://" + net.JoinHostPort(o.name, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
 
 	cfg := server.Defaults()
 	cfg.Issuer = base
@@ -157,7 +169,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	ts.Start()
 	closeHTTP := sync.OnceFunc(ts.Close)
 	t.Cleanup(closeHTTP) // runs before the store closes (cleanups are LIFO)
-	if ts.URL != base {
+	if ts.URL != "http://"+ln.Addr().String() {
 		t.Fatalf("servertest: server URL %s, issuer %s", ts.URL, base)
 	}
 	stop := func() { closeHTTP(); closeServer(); closeStore() }

@@ -15,6 +15,9 @@ import (
 const (
 	CSRFCookieName = "gatehouse_csrf"
 	CSRFField      = "csrf_token"
+	// CSRFHeader carries the form token on the JSON requests of the
+	// passkey script (static/passkey.js).
+	CSRFHeader = "X-CSRF-Token"
 )
 
 // csrfCookieBytes is the entropy of the per-browser cookie value.
@@ -61,12 +64,14 @@ func (c *csrf) token(w http.ResponseWriter, r *http.Request) string {
 // valid reports whether the parsed form's csrf_token matches the cookie.
 // The comparison is constant-time.
 func (c *csrf) valid(r *http.Request) bool {
+	return c.validToken(r, r.PostForm.Get(CSRFField))
+}
+
+// validToken reports whether given, a form token sent another way (the
+// CSRFHeader of a script's request), matches the cookie.
+func (c *csrf) validToken(r *http.Request, given string) bool {
 	value, ok := c.cookie(r)
-	if !ok {
-		return false
-	}
-	given := r.PostForm.Get(CSRFField)
-	if given == "" {
+	if !ok || given == "" {
 		return false
 	}
 	return hmac.Equal([]byte(c.sign(value)), []byte(given))

@@ -49,6 +49,8 @@ type SignIn struct {
 	logout signin.LogoutParser
 	// limiter remembers devices that signed in (device.go).
 	limiter *ratelimit.Limiter
+	// passkeys: the login page offers a passkey (#passkey-login).
+	passkeys bool
 }
 
 // Federation serves sign-in through upstream providers (federation.go).

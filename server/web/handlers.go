@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/mfa"
+	"github.com/gatehouse-id/gatehouse/passkeys"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/session"
@@ -75,6 +76,9 @@ type Options struct {
 	// Faults counts and logs (rate-limited) the pages a database failure
 	// answered with 503; nil logs each one.
 	Faults *faults.Reporter
+	// Passkeys is the WebAuthn relying party; nil serves no passkey
+	// pages (mfa.passkeys off, or no Store or MFA.Service).
+	Passkeys *passkeys.Service
 	// MFA configures second factors; without MFA.Service (or Store) none
 	// are asked for and their pages are not served.
 	MFA MFAOptions
@@ -116,6 +120,8 @@ type Handlers struct {
 	// Account serves the account page and its actions; nil without
 	// Options.Store.
 	Account *Account
+	// Passkeys serves the passkey ceremonies; nil when passkeys are off.
+	Passkeys *Passkeys
 	// SecondFactor serves /login/mfa and the account's second factors,
 	// and is the hook of other factor kinds; nil without Options.Store or
 	// Options.MFA.Service.
@@ -229,6 +235,18 @@ func New(o Options) *Handlers {
 			now:       o.Now,
 			handleKey: secret.Derive(o.Secret, "session-handle"),
 			passwords: o.Registration,
+		}
+		if o.Passkeys != nil && h.SecondFactor != nil {
+			h.Passkeys = &Passkeys{
+				flows:       fl,
+				signInPages: h.SignIn,
+				sf:          h.SecondFactor,
+				store:       o.Store,
+				svc:         o.Passkeys,
+				ceremonies:  newCeremonies(o.Secret, o.Secure, o.Store, o.Now),
+			}
+			h.SignIn.passkeys = true
+			h.SecondFactor.AddSecuritySection(h.Passkeys.securitySection())
 		}
 	}
 	return h

@@ -30,6 +30,7 @@ func (h *SignIn) LoginForm(w http.ResponseWriter, r *http.Request) {
 func (h *SignIn) loginPage(w http.ResponseWriter, r *http.Request, p loginPage) loginPage {
 	p.CSRFToken = h.csrf.token(w, r)
 	p.Providers = h.fed.upstreamButtons(p.Flow, p.ReturnTo)
+	p.Passkeys = h.passkeys
 	if h.accountPages {
 		p.ForgotURL = "/forgot-password"
 		if p.Email != "" {

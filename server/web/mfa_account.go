@@ -62,6 +62,10 @@ type (
 var securityNotices = map[string]string{
 	"totp":         MsgTOTPAdded,
 	"totp-removed": MsgTOTPRemoved,
+
+	"passkey-added":   MsgPasskeyAdded,
+	"passkey-renamed": MsgPasskeyRenamed,
+	"passkey-removed": MsgPasskeyRemoved,
 }
 
 // signedIn returns the request's session, or answers: to the login page

@@ -19,6 +19,9 @@ type (
 		RegisterURL string // "" when registration is off
 		ForgotURL   string
 		Providers   []upstreamButton // "Sign in with …" links; see federation.go
+		// Passkeys: offer #passkey-login (and passkeys in the email
+		// field's autofill).
+		Passkeys bool
 	}
 	consentPage struct {
 		ClientName string

@@ -59,9 +59,13 @@ var pageNames = []string{
 // A per-request list of schemes cannot cover those hops either. What
 // form-action would add, stopping injected markup from posting a form
 // elsewhere, is already covered: every value goes through html/template
-// escaping and default-src 'none' forbids scripts. form-action does not fall
-// back to default-src, so leaving it out leaves submissions unrestricted.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+// escaping and script-src 'self' runs no inline script, only this server's
+// own files. form-action does not fall back to default-src, so leaving it
+// out leaves submissions unrestricted.
+//
+// script-src and connect-src 'self' are for the one script the pages load,
+// static/passkey.js, and the passkey ceremony options it fetches.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
 
 // Branding is what the pages show of the product: its name, an optional
 // logo (an https URL or a local path) and the primary colour (#rgb or

@@ -46,6 +46,15 @@ func (h *Assets) Static() http.Handler {
 	})
 }
 
+// PasskeyJS serves /static/passkey.js, always the embedded one: the
+// script must match this server's passkey endpoints, whatever static
+// directory is configured.
+func (h *Assets) PasskeyJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", staticCacheControl)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeFileFS(w, r, static.FS, "passkey.js")
+}
+
 // BrandCSS serves /static/brand.css: the configured primary colour as CSS
 // variables, with a text colour that stays readable on it. A stylesheet
 // rather than an inline style keeps the CSP free of 'unsafe-inline'.

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Revoke", revokeTests},
 		{"JTIs", jtiTests},
 		{"Identities", identityTests},
+		{"Passkeys", passkeyTests},
 		{"SecondFactors", secondFactorTests},
 		{"OneTimeTokens", oneTimeTests},
 		{"AuditEvents", auditTests},

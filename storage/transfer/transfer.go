@@ -47,6 +47,7 @@ type Stats struct {
 	Identities int `json:"identities"`
 	// SecondFactors counts TOTP enrolments and recovery-code sets.
 	SecondFactors int `json:"second_factors"`
+	Passkeys      int `json:"passkeys"`
 	Keys          int `json:"keys"`
 	Skipped       int `json:"skipped"`
 }
@@ -54,9 +55,10 @@ type Stats struct {
 // pageSize is how many users or clients one listing call reads.
 const pageSize = 1000
 
-// Copy copies from's users, clients, consents, identities and keys into to,
-// in one transaction on to: on any error nothing is written. Stop the
-// servers using from first, so the copy is complete.
+// Copy copies from's users, clients, consents, identities, second factors
+// (TOTP, recovery codes, passkeys) and keys into to, in one transaction on
+// to: on any error nothing is written. Stop the servers using from first,
+// so the copy is complete.
 func Copy(ctx context.Context, from, to storage.Store, opts Options) (Stats, error) {
 	var st Stats
 	switch empty, err := isEmpty(ctx, from); {
@@ -153,7 +155,8 @@ func (c copier) users(ctx context.Context) error {
 	}
 }
 
-// user copies u, then its consents and identities.
+// user copies u, then its consents, identities, second factors and
+// passkeys.
 func (c copier) user(ctx context.Context, u storage.User) error {
 	byID, err := exists(c.to.GetUser(ctx, u.ID))
 	if err != nil {
@@ -198,7 +201,10 @@ func (c copier) user(ctx context.Context, u storage.User) error {
 			return fmt.Errorf("identity %s: %w", id.Provider, err)
 		}
 	}
-	return c.factors(ctx, u.ID)
+	if err := c.factors(ctx, u.ID); err != nil {
+		return err
+	}
+	return c.passkeys(ctx, u)
 }
 
 // factors copies the user's TOTP enrolment and recovery codes, each
@@ -233,6 +239,24 @@ func (c copier) factors(ctx context.Context, userID string) error {
 	return c.put(len(dst) > 0, &c.st.SecondFactors, func() error {
 		return c.to.ReplaceRecoveryCodes(ctx, userID, hashes, codes[0].CreatedAt)
 	})
+}
+
+// passkeys copies u's passkeys.
+func (c copier) passkeys(ctx context.Context, u storage.User) error {
+	pks, err := c.from.ListPasskeys(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("read passkeys: %w", err)
+	}
+	for _, p := range pks {
+		have, err := exists(c.to.GetPasskey(ctx, p.CredentialID))
+		if err != nil {
+			return fmt.Errorf("passkey %q: %w", p.Name, err)
+		}
+		if err := c.put(have, &c.st.Passkeys, func() error { return c.to.CreatePasskey(ctx, p) }); err != nil {
+			return fmt.Errorf("passkey %q: %w", p.Name, err)
+		}
+	}
+	return nil
 }
 
 func (c copier) keys(ctx context.Context) error {

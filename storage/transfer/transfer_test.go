@@ -63,6 +63,8 @@ func seed(t *testing.T, s storage.Store, n int) {
 		must(s.SaveConsent(ctx, storage.Consent{UserID: id, ClientID: "app", Scopes: []string{"openid"}, GrantedAt: t0}))
 		must(s.CreateIdentity(ctx, storage.Identity{Provider: "github", Subject: "gh-" + id, UserID: id,
 			Email: id + "@github.example", CreatedAt: t0, LastLoginAt: t0}))
+		must(s.CreatePasskey(ctx, storage.Passkey{CredentialID: []byte("cred-" + id), UserID: id, Name: "Key",
+			Credential: []byte(`{}`), SignCount: 3, CreatedAt: t0, LastUsedAt: t0}))
 		if i%10 == 0 {
 			must(s.CreateTOTP(ctx, storage.TOTP{UserID: id, Secret: []byte("sealed-" + id), Confirmed: true,
 				LastStep: int64(1000 + i), CreatedAt: t0, LastUsedAt: t0.Add(time.Minute)}))
@@ -104,7 +106,7 @@ func TestCopy(t *testing.T) {
 				t.Fatal(err)
 			}
 			factors := (n+9)/10 + (n+19)/20
-			want := transfer.Stats{Users: n, Clients: 2, Consents: n, Identities: n, SecondFactors: factors, Keys: 2}
+			want := transfer.Stats{Users: n, Clients: 2, Consents: n, Identities: n, SecondFactors: factors, Passkeys: n, Keys: 2}
 			if st != want {
 				t.Fatalf("stats %+v, want %+v", st, want)
 			}
@@ -147,7 +149,7 @@ func TestCopy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := (transfer.Stats{Skipped: n + 2 + n + n + factors + 2}); st != want {
+			if want := (transfer.Stats{Skipped: n + 2 + n + n + factors + n + 2}); st != want {
 				t.Fatalf("second copy stats %+v, want %+v", st, want)
 			}
 			if u, err := to.GetUser(ctx, "u0001"); err != nil || u.Name != "changed in target" {
@@ -201,6 +203,9 @@ func sameData(t *testing.T, a, b storage.Store) {
 			ia, err1 := a.ListIdentities(ctx, u.ID)
 			ib, err2 := b.ListIdentities(ctx, u.ID)
 			equal(t, "identities of "+u.ID, ia, ib, err1, err2)
+			pa, err1 := a.ListPasskeys(ctx, u.ID)
+			pb, err2 := b.ListPasskeys(ctx, u.ID)
+			equal(t, "passkeys of "+u.ID, pa, pb, err1, err2)
 		}
 		if len(ua) < 500 {
 			break
