@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"JTIs", jtiTests},
 		{"Identities", identityTests},
 		{"OneTimeTokens", oneTimeTests},
+		{"Registration", registrationTests},
 		{"AuditEvents", auditTests},
 		{"RateCounters", counterTests},
 		{"Tx", txTests},
