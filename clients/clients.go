@@ -49,7 +49,20 @@ type Spec struct {
 	// IntrospectAny registers a resource server, which may introspect any
 	// token; other clients only the tokens issued to them.
 	IntrospectAny bool `json:"introspect_any"`
+	// PKCE is PKCERequired (the default when empty) or PKCEOptional,
+	// which only a confidential client may be.
+	PKCE string `json:"pkce,omitempty"`
 }
+
+// PKCE settings of a client (Spec.PKCE).
+const (
+	// PKCERequired: every authorization request sends an S256 challenge.
+	PKCERequired = "required"
+	// PKCEOptional: a confidential client may leave PKCE out (for relying
+	// parties that cannot send it); a request that sends a challenge is
+	// still held to it at the token endpoint.
+	PKCEOptional = "optional"
+)
 
 // Hasher hashes client secrets (secret.Hasher).
 type Hasher interface {
@@ -85,6 +98,7 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		Scopes:                 spec.Scopes,
 		Audience:               spec.Audience,
 		IntrospectAny:          spec.IntrospectAny,
+		PKCEOptional:           spec.PKCE == PKCEOptional,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
 	}
@@ -138,6 +152,17 @@ func (s *Spec) check() error {
 	}
 	if s.Public && s.IntrospectAny {
 		return errors.New("a public client cannot introspect tokens: --introspect-any needs a confidential client")
+	}
+	switch s.PKCE {
+	case "":
+		s.PKCE = PKCERequired
+	case PKCERequired:
+	case PKCEOptional:
+		if s.Public {
+			return errors.New("a public client must use PKCE: --pkce optional needs a confidential client")
+		}
+	default:
+		return fmt.Errorf("pkce %q is not %s or %s", s.PKCE, PKCERequired, PKCEOptional)
 	}
 	if s.Public && slices.Contains(s.GrantTypes, "client_credentials") {
 		return errors.New("a public client cannot use the client_credentials grant")

@@ -35,7 +35,15 @@ func SpecOf(c storage.Client) Spec {
 		Scopes:                 c.Scopes,
 		Audience:               c.Audience,
 		IntrospectAny:          c.IntrospectAny,
+		PKCE:                   pkceOf(c),
 	}
+}
+
+func pkceOf(c storage.Client) string {
+	if c.PKCEOptional {
+		return PKCEOptional
+	}
+	return PKCERequired
 }
 
 // Update applies fn to the client's registration, checks the result with
@@ -58,6 +66,7 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		c.GrantTypes, c.ResponseTypes = spec.GrantTypes, responseTypes(spec.GrantTypes)
 		c.Scopes, c.Audience = spec.Scopes, spec.Audience
 		c.IntrospectAny = spec.IntrospectAny
+		c.PKCEOptional = spec.PKCE == PKCEOptional
 		c.UpdatedAt = now.UTC()
 		out = *c
 		return nil

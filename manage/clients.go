@@ -21,6 +21,7 @@ type ClientChange struct {
 	Scopes                 *[]string `json:"scopes"`
 	Audience               *[]string `json:"audience"`
 	IntrospectAny          *bool     `json:"introspect_any"`
+	PKCE                   *string   `json:"pkce"`
 }
 
 // apply writes the set fields into spec and returns their names.
@@ -31,6 +32,9 @@ func (ch ClientChange) apply(spec *clients.Spec) []string {
 	}
 	if ch.IntrospectAny != nil {
 		spec.IntrospectAny, fields = *ch.IntrospectAny, append(fields, "introspect_any")
+	}
+	if ch.PKCE != nil {
+		spec.PKCE, fields = *ch.PKCE, append(fields, "pkce")
 	}
 	for _, f := range []struct {
 		name string
@@ -61,6 +65,7 @@ func (s *Service) CreateClient(ctx context.Context, a Actor, spec clients.Spec) 
 		"grant_types":    strings.Join(c.GrantTypes, " "),
 		"scopes":         strings.Join(c.Scopes, " "),
 		"introspect_any": strconv.FormatBool(c.IntrospectAny),
+		"pkce":           clients.SpecOf(c).PKCE,
 	})
 	return c, plain, nil
 }

@@ -144,6 +144,7 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.Var(&scopes, "scope", "allowed scope (repeatable)")
 	fs.Var(&audience, "audience", "allowed audience (repeatable)")
 	fs.BoolVar(&spec.IntrospectAny, "introspect-any", false, "a resource server: may introspect any token (others only their own)")
+	fs.StringVar(&spec.PKCE, "pkce", clients.PKCERequired, "required, or optional (confidential clients only; a challenge sent is still checked)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}

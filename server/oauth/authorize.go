@@ -104,6 +104,7 @@ func (a *Authorize) Check(r *http.Request, flow string) (signin.Flow, error) {
 func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, error) {
 	unsupported := stripRequestObjects(r)
 	if r.Form != nil {
+		dropUnheldScopes(r.Form)
 		clampMaxAge(r)
 		if err := checkRedirectShape(r.Form.Get("redirect_uri")); err != nil {
 			return nil, err // never redirected to: the error page

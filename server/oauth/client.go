@@ -32,7 +32,7 @@ func toFositeClient(c storage.Client) fosite.Client {
 	if !slices.Contains(audience, c.ID) {
 		audience = append(slices.Clone(audience), c.ID)
 	}
-	return &client{introspectAny: c.IntrospectAny, DefaultClient: &fosite.DefaultClient{
+	return &client{introspectAny: c.IntrospectAny, pkceOptional: c.PKCEOptional, origin: c.Origin, name: c.Name, DefaultClient: &fosite.DefaultClient{
 		ID:            c.ID,
 		Secret:        c.SecretHash,
 		RedirectURIs:  c.RedirectURIs,
@@ -51,6 +51,12 @@ type client struct {
 	// introspectAny marks a resource server, which may introspect tokens
 	// issued to any client (storage.Client.IntrospectAny).
 	introspectAny bool
+	// pkceOptional lets a confidential client leave PKCE out
+	// (storage.Client.PKCEOptional).
+	pkceOptional bool
+	// origin is who registered the client (storage.Client.Origin); name
+	// its display name.
+	origin, name string
 }
 
 // mayIntrospect reports whether caller may learn about a token issued to

@@ -73,7 +73,11 @@ func NewProvider(o ProviderOptions) *Provider {
 		AccessTokenIssuer:              o.Issuer,
 		TokenURL:                       o.Issuer + "/oauth2/token",
 		GlobalSecret:                   secret.Derive(o.Secret, "fosite-hmac"),
-		EnforcePKCE:                    true,
+		// PKCE is required of every client but a confidential one
+		// registered with PKCE optional: checkPKCE refuses the rest at the
+		// authorization endpoint; fosite holds public clients to it and
+		// every challenge sent to its verifier.
+		EnforcePKCE:                    false,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
 		ScopeStrategy:                  fosite.ExactScopeStrategy,
@@ -84,7 +88,7 @@ func NewProvider(o ProviderOptions) *Provider {
 		RefreshTokenScopes:             []string{"offline_access"},
 		MinParameterEntropy:            fosite.MinParameterEntropy,
 		SanitationWhiteList:            []string{"code", "redirect_uri"},
-		AllowedPromptValues:            []string{"login", "none", "consent"},
+		AllowedPromptValues:            SupportedPrompts,
 		SendDebugMessagesToClients:     false,
 	}
 	signer := NewSigner(o.Keys)

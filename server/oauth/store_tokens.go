@@ -58,7 +58,7 @@ func (s *Store) CreateRefreshTokenSession(ctx context.Context, signature, access
 	if accessSignature != "" {
 		accessKey = secret.SHA256Hex(accessSignature)
 	}
-	return s.create(ctx, storage.KindRefreshToken, signature, accessKey, req)
+	return s.create(ctx, storage.KindRefreshToken, signature, accessKey, refreshGrant(ctx, req))
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage. A rotated

@@ -53,13 +53,16 @@ func (t *Token) prepareCode(ctx context.Context, sess *Session) (context.Context
 // the user's current claims, and a disabled or deleted user's refresh
 // tokens stop working.
 func (t *Token) prepareRefresh(ctx context.Context, r *http.Request, ar fosite.AccessRequester, sess *Session) (context.Context, error) {
-	// RFC 6749 section 6: no scope beyond the original grant. A narrower
-	// one is answered with the full grant, which the response's scope says
-	// (section 3.3).
-	for _, s := range strings.Fields(r.PostForm.Get("scope")) {
-		if !ar.GetGrantedScopes().Has(s) {
-			return ctx, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s)
+	// RFC 6749 section 6: no scope beyond the original grant; a narrower
+	// one is what the new access token gets, while the new refresh token
+	// keeps the original grant.
+	if narrower := strings.Fields(r.PostForm.Get("scope")); len(narrower) > 0 {
+		for _, s := range narrower {
+			if !ar.GetGrantedScopes().Has(s) {
+				return ctx, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s)
+			}
 		}
+		ctx = narrowScopes(ctx, ar, narrower)
 	}
 	if !sess.User {
 		return ctx, nil
