@@ -65,14 +65,14 @@ type Provider struct {
 // introspection and revocation. Access tokens are RFC 9068 JWTs.
 func NewProvider(o ProviderOptions) *Provider {
 	cfg := &fosite.Config{
-		AccessTokenLifespan:            o.Lifetimes.AccessToken,
-		RefreshTokenLifespan:           o.Lifetimes.RefreshToken,
-		IDTokenLifespan:                o.Lifetimes.IDToken,
-		AuthorizeCodeLifespan:          o.Lifetimes.AuthorizeCode,
-		IDTokenIssuer:                  o.Issuer,
-		AccessTokenIssuer:              o.Issuer,
-		TokenURL:                       o.Issuer + "/oauth2/token",
-		GlobalSecret:                   secret.Derive(o.Secret, "fosite-hmac"),
+		AccessTokenLifespan:   o.Lifetimes.AccessToken,
+		RefreshTokenLifespan:  o.Lifetimes.RefreshToken,
+		IDTokenLifespan:       o.Lifetimes.IDToken,
+		AuthorizeCodeLifespan: o.Lifetimes.AuthorizeCode,
+		IDTokenIssuer:         o.Issuer,
+		AccessTokenIssuer:     o.Issuer,
+		TokenURL:              o.Issuer + "/oauth2/token",
+		GlobalSecret:          secret.Derive(o.Secret, "fosite-hmac"),
 		// PKCE is required of every client but a confidential one
 		// registered with PKCE optional: checkPKCE refuses the rest at the
 		// authorization endpoint; fosite holds public clients to it and
