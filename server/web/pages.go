@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+)
 
 // Page data, one type per template. Every form carries CSRFToken.
 type (
@@ -76,6 +80,7 @@ type (
 	}
 	hiddenField struct{ Name, Value string }
 	accountPage struct {
+		Profile    storage.Profile
 		Name       string
 		Email      string
 		Verified   bool
