@@ -96,6 +96,8 @@ func (e endpoints) routes() []route {
 		{methods: post, path: "/login", handler: in.Login, guard: form},
 		{methods: get, path: "/consent", handler: in.ConsentForm},
 		{methods: post, path: "/consent", handler: in.Consent, guard: form},
+		{methods: get, path: "/select-account", handler: in.SelectAccountForm},
+		{methods: post, path: "/select-account", handler: in.SelectAccount, guard: form},
 		{methods: get, path: "/logout", handler: in.LogoutForm},
 		{methods: post, path: "/logout", handler: in.Logout, guard: form},
 	}

@@ -91,10 +91,25 @@ func (a *Authorize) Check(r *http.Request, flow string) (signin.Flow, error) {
 	if err != nil {
 		return signin.Flow{}, err
 	}
+	name := ar.GetClient().GetID()
+	c, _ := ar.GetClient().(*client)
+	if c != nil && strings.TrimSpace(c.name) != "" {
+		name = c.name
+	}
+	var host string
+	if u := ar.GetRedirectURI(); u != nil {
+		host = u.Host
+		if host == "" {
+			host = u.Scheme + ":" // a private-use scheme (RFC 8252)
+		}
+	}
 	return signin.Flow{
-		ClientID:  ar.GetClient().GetID(),
-		Scopes:    ar.GetRequestedScopes(),
-		LoginHint: ar.GetRequestForm().Get("login_hint"),
+		ClientID:     ar.GetClient().GetID(),
+		Scopes:       ar.GetRequestedScopes(),
+		LoginHint:    ar.GetRequestForm().Get("login_hint"),
+		ClientName:   name,
+		Unverified:   c != nil && c.unvetted(),
+		RedirectHost: host,
 	}, nil
 }
 
@@ -147,6 +162,12 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 		return
 	}
 
+	if slices.Contains(prompt, "select_account") && !step.Authenticated && !step.AccountChosen && step.Consent == signin.DecisionNone {
+		// The consent page, which names the account with a way to switch,
+		// and a login in this flow are choices of the account too.
+		redirect(w, r, "/select-account?flow="+url.QueryEscape(flow))
+		return
+	}
 	if adminScopeRefused(ar.GetRequestedScopes(), &cur.User) {
 		a.writeError(ctx, w, r, ar, fosite.ErrAccessDenied.WithHint(errAdminScope))
 		return

@@ -59,6 +59,10 @@ type client struct {
 	origin, name string
 }
 
+// unvetted reports whether nobody vetted the client: it registered itself
+// or is known by its metadata document.
+func (c *client) unvetted() bool { return c.origin != "" }
+
 // mayIntrospect reports whether caller may learn about a token issued to
 // owner: its own tokens, or any token for a resource server.
 func mayIntrospect(caller, owner fosite.Client) bool {

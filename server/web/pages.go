@@ -79,6 +79,9 @@ type (
 		Client    string // the application asking, if any
 	}
 	hiddenField struct{ Name, Value string }
+	selectAccountPage struct {
+		ClientName, Name, Email, Flow, CSRFToken, SwitchURL string
+	}
 	accountPage struct {
 		Profile    storage.Profile
 		Name       string
@@ -127,6 +130,7 @@ var samples = map[string]any{
 		Unverified: true, RegisterURL: "/register", ForgotURL: "/forgot-password",
 		Providers: []upstreamButton{{ID: "p", Name: "P", URL: "/login/p"}}},
 	tmplConsent:  consentPage{ClientName: "App", UserEmail: "a@example.com", Scopes: []string{"x"}, Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
+	tmplSelectAccount: selectAccountPage{ClientName: "App", Name: "A", Email: "a@example.com", Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
 	tmplError:    errorPage{Status: http.StatusBadRequest, Title: "Error", Message: MsgInvalidRequest},
 	tmplSignedIn: signedInPage{Name: "A", Email: "a@example.com"},
 	tmplRegister: registerPage{Email: "a@example.com", Name: "A", Flow: "client_id=x", CSRFToken: "t", Errors: sampleErrors, LoginURL: "/login"},

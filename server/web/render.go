@@ -33,12 +33,14 @@ const (
 	tmplVerify   = "verify_email.html"
 	tmplAccount  = "account.html"
 	tmplLogout   = "logout.html"
+	// tmplSelectAccount is the prompt=select_account page.
+	tmplSelectAccount = "select_account.html"
 )
 
 // pageNames lists every template a renderer needs, layout first.
 var pageNames = []string{
 	tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn, tmplRegister, tmplNotice,
-	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout, tmplHome,
+	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout, tmplHome, tmplSelectAccount,
 }
 
 // contentSecurityPolicy is sent with every page (plus the logo's origin in
