@@ -78,7 +78,7 @@ type (
 		Email     string
 		Client    string // the application asking, if any
 	}
-	hiddenField struct{ Name, Value string }
+	hiddenField       struct{ Name, Value string }
 	selectAccountPage struct {
 		ClientName, Name, Email, Flow, CSRFToken, SwitchURL string
 	}
@@ -129,17 +129,17 @@ var samples = map[string]any{
 	tmplLogin: loginPage{Email: "a@example.com", Flow: "client_id=x", ReturnTo: "/account", CSRFToken: "t", Error: MsgLoginFailed,
 		Unverified: true, RegisterURL: "/register", ForgotURL: "/forgot-password",
 		Providers: []upstreamButton{{ID: "p", Name: "P", URL: "/login/p"}}},
-	tmplConsent:  consentPage{ClientName: "App", UserEmail: "a@example.com", Scopes: []string{"x"}, Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
+	tmplConsent:       consentPage{ClientName: "App", UserEmail: "a@example.com", Scopes: []string{"x"}, Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
 	tmplSelectAccount: selectAccountPage{ClientName: "App", Name: "A", Email: "a@example.com", Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
-	tmplError:    errorPage{Status: http.StatusBadRequest, Title: "Error", Message: MsgInvalidRequest},
-	tmplSignedIn: signedInPage{Name: "A", Email: "a@example.com"},
-	tmplRegister: registerPage{Email: "a@example.com", Name: "A", Flow: "client_id=x", CSRFToken: "t", Errors: sampleErrors, LoginURL: "/login"},
-	tmplNotice:   noticePage{Title: "T", Message: "M", LinkURL: "/login", LinkText: "Sign in"},
-	tmplHome:     homePage{Register: true},
-	tmplForgot:   forgotPage{Email: "a@example.com", CSRFToken: "t", Errors: sampleErrors},
-	tmplReset:    resetPage{Token: "x", CSRFToken: "t", Errors: sampleErrors},
-	tmplVerify:   verifyPage{Token: "x", Flow: "client_id=x", CSRFToken: "t"},
-	tmplLogout:   logoutPage{Action: "/logout", Fields: []hiddenField{{"a", "b"}}, CSRFToken: "t", Email: "a@example.com", Client: "App"},
+	tmplError:         errorPage{Status: http.StatusBadRequest, Title: "Error", Message: MsgInvalidRequest},
+	tmplSignedIn:      signedInPage{Name: "A", Email: "a@example.com"},
+	tmplRegister:      registerPage{Email: "a@example.com", Name: "A", Flow: "client_id=x", CSRFToken: "t", Errors: sampleErrors, LoginURL: "/login"},
+	tmplNotice:        noticePage{Title: "T", Message: "M", LinkURL: "/login", LinkText: "Sign in"},
+	tmplHome:          homePage{Register: true},
+	tmplForgot:        forgotPage{Email: "a@example.com", CSRFToken: "t", Errors: sampleErrors},
+	tmplReset:         resetPage{Token: "x", CSRFToken: "t", Errors: sampleErrors},
+	tmplVerify:        verifyPage{Token: "x", Flow: "client_id=x", CSRFToken: "t"},
+	tmplLogout:        logoutPage{Action: "/logout", Fields: []hiddenField{{"a", "b"}}, CSRFToken: "t", Email: "a@example.com", Client: "App"},
 	tmplAccount: accountPage{Name: "A", Email: "a@example.com", Verified: true, HasPass: true, CSRFToken: "t", Notice: "n", Errors: sampleErrors,
 		Apps:       []accountApp{{ClientID: "c", Name: "C", Scopes: []string{"x"}, Granted: "today"}},
 		Sessions:   []accountSession{{Handle: "h", Current: true, Started: "today", IP: "1.2.3.4", UserAgent: "UA"}},
