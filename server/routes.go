@@ -79,6 +79,7 @@ func (e endpoints) routes() []route {
 	rs := []route{
 		// OpenID Connect discovery and the signing keys.
 		{methods: get, path: oauth.PathDiscovery, handler: e.discovery.ServeHTTP},
+		{methods: get, path: oauth.PathServerMetadata, handler: e.discovery.ServeHTTP},
 		{methods: get, path: oauth.PathJWKS, handler: e.jwks.ServeHTTP},
 
 		// OAuth 2.0 / OpenID Connect protocol endpoints.

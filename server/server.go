@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm)
+	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm, agentMetadata(cfg)...)
 	if err != nil {
 		return nil, err
 	}
