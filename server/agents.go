@@ -13,3 +13,12 @@ func agentMetadata(cfg Config) []oauth.DiscoveryOption {
 	}
 	return opts
 }
+
+// agentResources are the configured RFC 8707 resources.
+func agentResources(cfg Config) []oauth.Resource {
+	out := make([]oauth.Resource, 0, len(cfg.Resources))
+	for _, r := range cfg.Resources {
+		out = append(out, oauth.Resource{URI: r.URI, Scopes: r.Scopes})
+	}
+	return out
+}

@@ -127,8 +127,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 
 			RefreshReuseGrace: lt.RefreshReuseGrace.D(),
 		},
-		Store: oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
-		Keys:  km,
+		Store:     oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
+		Keys:      km,
+		Resources: agentResources(cfg),
 	})
 	authorize := oauth.NewAuthorize(oauth.AuthorizeOptions{
 		Provider: provider,

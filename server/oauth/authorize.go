@@ -133,7 +133,10 @@ func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, er
 		// Answer at the redirect URI fosite has now validated.
 		return ar, unsupported
 	}
-	return ar, checkCodeRequest(ar)
+	if err := checkCodeRequest(ar); err != nil {
+		return ar, err
+	}
+	return ar, a.Provider.authorizeResources(ar)
 }
 
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signin.Step) {

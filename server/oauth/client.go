@@ -19,7 +19,7 @@ var (
 // It is deliberately a fosite.DefaultClient, not an OpenIDConnectClient:
 // that interface pins one token-endpoint auth method per client, and
 // Gatehouse accepts both client_secret_basic and client_secret_post.
-func toFositeClient(c storage.Client) fosite.Client {
+func toFositeClient(c storage.Client, resources []Resource) fosite.Client {
 	responseTypes := c.ResponseTypes
 	if len(responseTypes) == 0 {
 		responseTypes = SupportedResponseTypes
@@ -28,11 +28,18 @@ func toFositeClient(c storage.Client) fosite.Client {
 	// grants the client id when no audience is requested (RFC 9068 needs an
 	// aud), and fosite's refresh handler checks the granted audience against
 	// this list, so without it every refresh fails.
-	audience := c.Audience
+	// The configured resources are allowed audiences of every client
+	// (RFC 8707; requested exactly, checkResources).
+	audience := slices.Clone(c.Audience)
 	if !slices.Contains(audience, c.ID) {
-		audience = append(slices.Clone(audience), c.ID)
+		audience = append(audience, c.ID)
 	}
-	return &client{introspectAny: c.IntrospectAny, pkceOptional: c.PKCEOptional, origin: c.Origin, name: c.Name, DefaultClient: &fosite.DefaultClient{
+	for _, r := range resources {
+		if !slices.Contains(audience, r.URI) {
+			audience = append(audience, r.URI)
+		}
+	}
+	return &client{registeredAudience: c.Audience, introspectAny: c.IntrospectAny, pkceOptional: c.PKCEOptional, origin: c.Origin, name: c.Name, DefaultClient: &fosite.DefaultClient{
 		ID:            c.ID,
 		Secret:        c.SecretHash,
 		RedirectURIs:  c.RedirectURIs,
@@ -57,6 +64,9 @@ type client struct {
 	// origin is who registered the client (storage.Client.Origin); name
 	// its display name.
 	origin, name string
+	// registeredAudience is the client's own audience, without the client
+	// id and configured resources fosite's list has.
+	registeredAudience []string
 }
 
 // unvetted reports whether nobody vetted the client: it registered itself

@@ -44,6 +44,8 @@ type ProviderOptions struct {
 	// Faults counts and logs (rate-limited) the requests a database
 	// failure answered with 503; nil logs each one.
 	Faults *faults.Reporter
+	// Resources are the configured RFC 8707 resources.
+	Resources []Resource
 }
 
 // Provider is the composed fosite provider plus the pieces endpoints need
@@ -115,6 +117,7 @@ func NewProvider(o ProviderOptions) *Provider {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
+	o.Store.resources = o.Resources
 	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer, faults: o.Faults}
 }
 

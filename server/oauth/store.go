@@ -30,6 +30,8 @@ type Store struct {
 	// refreshGrace is lifetimes.refresh_reuse_grace: how long after its
 	// first use a refresh token may be used again (0: never).
 	refreshGrace time.Duration
+	// resources are the configured RFC 8707 resources.
+	resources []Resource
 }
 
 var (
@@ -75,7 +77,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error)
 	if err != nil {
 		return nil, fmt.Errorf("oauth: get client: %w", storageFailure(err))
 	}
-	return toFositeClient(c), nil
+	return toFositeClient(c, s.resources), nil
 }
 
 // ClientAssertionJWTValid implements fosite.ClientManager. The check is
@@ -177,6 +179,9 @@ func (s *Store) get(ctx context.Context, kind storage.TokenKind, key string, ses
 		return nil, err
 	}
 	applyCheckedUser(ctx, req)
+	if kind == storage.KindAuthorizeCode {
+		applyNarrowAudience(ctx, req)
+	}
 	if !row.Active && !s.inGrace(kind, row) {
 		return req, inactiveErr
 	}

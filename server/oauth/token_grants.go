@@ -18,15 +18,25 @@ func (t *Token) prepare(ctx context.Context, tx *issueTx, r *http.Request, ar fo
 	grant := ar.GetGrantTypes()
 	switch {
 	case grant.ExactOne("authorization_code"):
-		return t.prepareCode(tx.context(ctx), sess)
+		ctx, err := codeResources(tx.context(ctx), r, ar)
+		if err != nil {
+			return ctx, err
+		}
+		return t.prepareCode(ctx, sess)
 	case grant.ExactOne("refresh_token"):
 		return t.prepareRefresh(tx.context(ctx), r, ar, sess)
 	case grant.ExactOne("password"):
+		if err := t.directResources(r, ar); err != nil {
+			return ctx, err
+		}
 		if err := tx.begin(ctx); err != nil {
 			return ctx, fosite.ErrServerError.WithWrap(err)
 		}
 		return t.preparePassword(tx.context(ctx), ar, sess)
 	case grant.ExactOne("client_credentials"):
+		if err := t.directResources(r, ar); err != nil {
+			return ctx, err
+		}
 		return ctx, t.prepareClientCredentials(ar, sess)
 	}
 	return ctx, fosite.ErrUnsupportedGrantType
@@ -63,6 +73,13 @@ func (t *Token) prepareRefresh(ctx context.Context, r *http.Request, ar fosite.A
 			}
 		}
 		ctx = narrowScopes(ctx, ar, narrower)
+	}
+	resources, err := tokenResources(r.PostForm, ar.GetGrantedAudience())
+	if err != nil {
+		return ctx, err
+	}
+	if resources != nil {
+		ctx = narrowAudience(ctx, ar, resources)
 	}
 	if !sess.User {
 		return ctx, nil
@@ -115,4 +132,35 @@ func (t *Token) currentUser(ctx context.Context, id string) (storage.User, error
 		return storage.User{}, fosite.ErrServerError.WithWrap(err)
 	}
 	return t.activeUser(ctx, id)
+}
+
+// codeResources applies the resource parameters of a code exchange: each
+// must be among the audience the authorization granted (the resources it
+// asked for, or the client), and the access token gets just them while
+// the refresh token keeps the whole grant.
+func codeResources(ctx context.Context, r *http.Request, ar fosite.AccessRequester) (context.Context, error) {
+	granted := ar.GetRequestedAudience() // fosite set it from the code's request
+	if len(granted) == 0 {
+		granted = fosite.Arguments{ar.GetClient().GetID()}
+	}
+	resources, err := tokenResources(r.PostForm, granted)
+	if err != nil || resources == nil {
+		return ctx, err
+	}
+	return keepGrant(withNarrowAudience(ctx, resources), nil, granted), nil
+}
+
+// directResources applies the resource parameters of a grant that issues
+// at once (password, client credentials): they become the requested
+// audience, checked like an authorization request's.
+func (t *Token) directResources(r *http.Request, ar fosite.AccessRequester) error {
+	resources, err := requestedResources(r.PostForm)
+	if err != nil || resources == nil {
+		return err
+	}
+	if err := t.Provider.checkResources(ar.GetClient(), resources, ar.GetRequestedScopes()); err != nil {
+		return err
+	}
+	ar.SetRequestedAudience(resources)
+	return nil
 }
