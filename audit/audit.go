@@ -48,7 +48,13 @@ const (
 	ClientUpdated          = "client.updated"
 	ClientDeleted          = "client.deleted"
 	ClientSecretRotated    = "client.secret_rotated"
-	KeyRotated             = "key.rotated"
+	// ClientRegistered: a client registered itself (RFC 7591); Denied
+	// when its initial access token was refused.
+	ClientRegistered = "client.registered"
+	// InitialTokenCreated: an initial access token for dynamic
+	// registration was made (Details["uses"], ["expires_at"]).
+	InitialTokenCreated = "client.initial_token_created"
+	KeyRotated          = "key.rotated"
 )
 
 // Outcomes.

@@ -72,6 +72,19 @@ type Hasher interface {
 // Create validates spec and stores the client. It returns the client and
 // its plain secret, which is shown once and never stored.
 func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now time.Time) (storage.Client, string, error) {
+	return Register(ctx, store, h, spec, Registration{}, now)
+}
+
+// Registration is how a client came to be, beyond its Spec: an
+// operator's (the zero value), or one that registered itself.
+type Registration struct {
+	Origin    string // storage.Client.Origin
+	TokenHash []byte // storage.Client.RegistrationTokenHash
+	Metadata  []byte // storage.Client.Metadata
+}
+
+// Register is Create for a client of reg's origin.
+func Register(ctx context.Context, store storage.Clients, h Hasher, spec Spec, reg Registration, now time.Time) (storage.Client, string, error) {
 	if err := spec.normalize(); err != nil {
 		return storage.Client{}, "", err
 	}
@@ -99,6 +112,9 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		Audience:               spec.Audience,
 		IntrospectAny:          spec.IntrospectAny,
 		PKCEOptional:           spec.PKCE == PKCEOptional,
+		Origin:                 reg.Origin,
+		RegistrationTokenHash:  reg.TokenHash,
+		Metadata:               reg.Metadata,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
 	}

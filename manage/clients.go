@@ -110,7 +110,16 @@ type ClientView struct {
 	clients.Spec
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Origin labels who registered the client: "operator", "dynamic"
+	// (it registered itself, RFC 7591) or "metadata_document" (known by
+	// its client ID metadata document). Nobody vetted the last two.
+	Origin string `json:"origin"`
+	// LastUsedAt is when a self-registered client was last issued a token.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
+
+// OriginOperator is ClientView.Origin of a client an operator registered.
+const OriginOperator = "operator"
 
 // ViewClient returns the view of c, with plainSecret when not empty.
 func ViewClient(c storage.Client, plainSecret string) ClientView {
@@ -119,5 +128,13 @@ func ViewClient(c storage.Client, plainSecret string) ClientView {
 	for _, l := range []*[]string{&spec.RedirectURIs, &spec.PostLogoutRedirectURIs, &spec.GrantTypes, &spec.Scopes, &spec.Audience} {
 		*l = nonNil(*l)
 	}
-	return ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	v := ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Origin: c.Origin}
+	if v.Origin == storage.ClientOriginOperator {
+		v.Origin = OriginOperator
+	}
+	if !c.LastUsedAt.IsZero() {
+		t := c.LastUsedAt
+		v.LastUsedAt = &t
+	}
+	return v
 }

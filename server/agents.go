@@ -1,6 +1,18 @@
 package server
 
-import "github.com/gatehouse-id/gatehouse/server/oauth"
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/clients"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
+	"github.com/gatehouse-id/gatehouse/secret"
+	"github.com/gatehouse-id/gatehouse/server/oauth"
+	"github.com/gatehouse-id/gatehouse/server/registration"
+	"github.com/gatehouse-id/gatehouse/storage"
+)
 
 // agentMetadata is what dynamic registration and client ID metadata
 // documents add to the metadata document, as configured.
@@ -21,4 +33,39 @@ func agentResources(cfg Config) []oauth.Resource {
 		out = append(out, oauth.Resource{URI: r.URI, Scopes: r.Scopes})
 	}
 	return out
+}
+
+// newRegistration is the dynamic registration endpoint, nil when it is
+// off.
+func newRegistration(cfg Config, store storage.Store, auditLog *audit.Recorder, limiter *ratelimit.Limiter, logger *slog.Logger) *registration.Handler {
+	d := cfg.DynamicRegistration
+	if !d.Enabled {
+		return nil
+	}
+	return registration.New(registration.Options{
+		Store:     store,
+		Hasher:    secret.NewHasher([]byte(cfg.Secret)),
+		Audit:     auditLog,
+		Limiter:   limiter,
+		RateLimit: d.RateLimit,
+		Policy:    clients.DynamicPolicy{AllowedScopes: d.AllowedScopes},
+		Open:      d.Open,
+		ClientURI: func(id string) string { return cfg.Issuer + oauth.PathRegister + "/" + url.PathEscape(id) },
+		Logger:    logger,
+	})
+}
+
+// registrationRoutes are the routes of dynamic registration, when on.
+func registrationRoutes(h *registration.Handler) []route {
+	if h == nil {
+		return nil
+	}
+	return []route{
+		{methods: []string{http.MethodPost}, path: oauth.PathRegister, handler: h.Register, guard: crossSite,
+			reason: "clients register themselves from wherever they run (RFC 7591); unless registration is open an initial access token is " +
+				"required, registrations are rate limited per IP, and a registered client gets nothing without a person's consent"},
+		{methods: []string{http.MethodGet, http.MethodHead}, path: oauth.PathRegister + "/{id}", handler: h.Read, guard: bearer},
+		{methods: []string{http.MethodPut}, path: oauth.PathRegister + "/{id}", handler: h.Update, guard: bearer},
+		{methods: []string{http.MethodDelete}, path: oauth.PathRegister + "/{id}", handler: h.Delete, guard: bearer},
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
+	"github.com/gatehouse-id/gatehouse/server/registration"
 	"github.com/gatehouse-id/gatehouse/server/web"
 )
 
@@ -62,6 +63,8 @@ type endpoints struct {
 	pages      *web.Handlers
 	admin      *admin.Handler
 	ready      *readiness
+	// registration is dynamic client registration, nil when it is off.
+	registration *registration.Handler
 	// metrics is nil when the metrics have their own listener.
 	metrics http.Handler
 }
@@ -102,6 +105,7 @@ func (e endpoints) routes() []route {
 		{methods: get, path: "/logout", handler: in.LogoutForm},
 		{methods: post, path: "/logout", handler: in.Logout, guard: form},
 	}
+	rs = append(rs, registrationRoutes(e.registration)...)
 	if p.ServesEndSession() {
 		// No HEAD: a request that may end a session is not a probe.
 		rs = append(rs, route{methods: []string{http.MethodGet, http.MethodPost}, path: web.PathEndSession, handler: in.EndSession, guard: crossSite,

@@ -199,6 +199,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		pages:      pages,
 		admin:      admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails}),
 		ready:      &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
+
+		registration: newRegistration(cfg, store, auditLog, limiter, logger),
 	}
 	if cfg.MetricsListen == "" {
 		e.metrics = mets.Handler()

@@ -42,6 +42,7 @@ var adminCommands = map[string]adminFunc{
 	"users enable":          cmdUsersStatus(false),
 	"users delete":          cmdUsersDelete,
 	"clients rotate-secret": cmdClientsRotateSecret,
+	"clients initial-token": cmdClientsInitialToken,
 }
 
 func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
@@ -54,7 +55,7 @@ func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("janitor: %w", err)
 	}
-	return map[string]any{"deleted": res.Expired, "audit_events_deleted": res.AuditEvents}, nil
+	return map[string]any{"deleted": res.Expired, "audit_events_deleted": res.AuditEvents, "unused_clients_deleted": res.UnusedClients}, nil
 }
 
 // withStore loads the configuration, opens (and migrates) the database,

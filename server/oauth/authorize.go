@@ -192,7 +192,10 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 			a.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
 			return
 		}
-		if !covered || slices.Contains(prompt, "consent") {
+		// A client nobody vetted (self-registered, or known by its
+		// metadata document) is asked about every time: a remembered
+		// consent must not let a look-alike of it through unseen.
+		if !covered || slices.Contains(prompt, "consent") || isUnvetted(ar.GetClient()) {
 			if slices.Contains(prompt, "none") {
 				a.writeError(ctx, w, r, ar, fosite.ErrConsentRequired.WithHint("The person must consent."))
 				return

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"slices"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -39,7 +40,7 @@ func toFositeClient(c storage.Client, resources []Resource) fosite.Client {
 			audience = append(audience, r.URI)
 		}
 	}
-	return &client{registeredAudience: c.Audience, introspectAny: c.IntrospectAny, pkceOptional: c.PKCEOptional, origin: c.Origin, name: c.Name, DefaultClient: &fosite.DefaultClient{
+	return &client{lastUsed: c.LastUsedAt, registeredAudience: c.Audience, introspectAny: c.IntrospectAny, pkceOptional: c.PKCEOptional, origin: c.Origin, name: c.Name, DefaultClient: &fosite.DefaultClient{
 		ID:            c.ID,
 		Secret:        c.SecretHash,
 		RedirectURIs:  c.RedirectURIs,
@@ -67,11 +68,19 @@ type client struct {
 	// registeredAudience is the client's own audience, without the client
 	// id and configured resources fosite's list has.
 	registeredAudience []string
+	// lastUsed is storage.Client.LastUsedAt.
+	lastUsed time.Time
 }
 
 // unvetted reports whether nobody vetted the client: it registered itself
 // or is known by its metadata document.
 func (c *client) unvetted() bool { return c.origin != "" }
+
+// isUnvetted reports whether fosite client c is one nobody vetted.
+func isUnvetted(c fosite.Client) bool {
+	gc, ok := c.(*client)
+	return ok && gc.unvetted()
+}
 
 // mayIntrospect reports whether caller may learn about a token issued to
 // owner: its own tokens, or any token for a resource server.

@@ -103,6 +103,9 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 	t.recordIssued(r, ar, sess)
+	if err := t.Provider.store.touchClient(ctx, ar.GetClient()); err != nil {
+		t.Logger.WarnContext(ctx, "token request: record the client's use", "client_id", ar.GetClient().GetID(), "error", err)
+	}
 }
 
 // precheckToken refuses, before fosite reads the request, repeated

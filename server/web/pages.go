@@ -28,6 +28,11 @@ type (
 		Flow       string
 		CSRFToken  string
 		SwitchURL  string // sign in as someone else, keeping the flow
+		// Unverified: nobody vetted the client (it registered itself or is
+		// known by its metadata document); the page says so and shows
+		// RedirectHost, where the answer goes, prominently.
+		Unverified   bool
+		RedirectHost string
 	}
 	errorPage struct {
 		Status  int
