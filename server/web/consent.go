@@ -69,11 +69,11 @@ func (h *SignIn) ConsentForm(w http.ResponseWriter, r *http.Request) {
 		ClientName:   clientName(f),
 		Unverified:   f.Unverified,
 		RedirectHost: f.RedirectHost,
-		UserEmail:  cur.User.Email,
-		Scopes:     describeScopes(f.Scopes),
-		Flow:       flow,
-		CSRFToken:  h.csrf.token(w, r),
-		SwitchURL:  loginURL(flow),
+		UserEmail:    cur.User.Email,
+		Scopes:       describeScopes(f.Scopes),
+		Flow:         flow,
+		CSRFToken:    h.csrf.token(w, r),
+		SwitchURL:    loginURL(flow),
 	})
 }
 
