@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/clients"
+	"github.com/gatehouse-id/gatehouse/internal/safefetch"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
@@ -67,5 +68,21 @@ func registrationRoutes(h *registration.Handler) []route {
 		{methods: []string{http.MethodGet, http.MethodHead}, path: oauth.PathRegister + "/{id}", handler: h.Read, guard: bearer},
 		{methods: []string{http.MethodPut}, path: oauth.PathRegister + "/{id}", handler: h.Update, guard: bearer},
 		{methods: []string{http.MethodDelete}, path: oauth.PathRegister + "/{id}", handler: h.Delete, guard: bearer},
+	}
+}
+
+// newMetadataDocuments resolves metadata document client IDs, nil when
+// client metadata documents are off.
+func newMetadataDocuments(cfg Config, store storage.Store, logger *slog.Logger) *oauth.MetadataDocuments {
+	m := cfg.ClientMetadataDocuments
+	if !m.Enabled {
+		return nil
+	}
+	return &oauth.MetadataDocuments{
+		Fetcher:     safefetch.New(safefetch.Options{Timeout: m.Timeout.D(), AllowedHTTPHosts: m.AllowedHTTPHosts}),
+		Policy:      clients.DynamicPolicy{AllowedScopes: m.AllowedScopes},
+		Store:       store,
+		MaxCacheAge: m.MaxCacheAge.D(),
+		Logger:      logger,
 	}
 }

@@ -26,6 +26,8 @@ type ClientMetadataDocumentsConfig struct {
 	// AllowedHTTPHosts may be fetched over plain http and on loopback or
 	// private addresses: for development and tests only.
 	AllowedHTTPHosts []string `yaml:"allowed_http_hosts"`
+	// AllowedScopes are the most such a client may be allowed.
+	AllowedScopes []string `yaml:"allowed_scopes"`
 	// Timeout bounds one fetch; MaxCacheAge how long a document is used
 	// before it is fetched again, whatever its Cache-Control says.
 	Timeout     Duration `yaml:"timeout"`
@@ -55,6 +57,7 @@ func agentDefaults(c *Config) {
 		DeleteUnusedAfter: Duration(30 * 24 * time.Hour),
 	}
 	c.ClientMetadataDocuments = ClientMetadataDocumentsConfig{
+		AllowedScopes:     defaultRegistrationScopes,
 		Timeout:           Duration(5 * time.Second),
 		MaxCacheAge:       Duration(24 * time.Hour),
 		DeleteUnusedAfter: Duration(30 * 24 * time.Hour),

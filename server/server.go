@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Store:     oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
 		Keys:      km,
 		Resources: agentResources(cfg),
+		Documents: newMetadataDocuments(cfg, store, logger),
 	})
 	authorize := oauth.NewAuthorize(oauth.AuthorizeOptions{
 		Provider: provider,

@@ -35,6 +35,10 @@ func validateAgents(c *Config, k *checker) {
 	k.check(d.DeleteUnusedAfter.D() >= 0, "dynamic_registration.delete_unused_after: must not be negative")
 
 	m := c.ClientMetadataDocuments
+	for _, s := range m.AllowedScopes {
+		k.check(validScopeToken(s), "client_metadata_documents.allowed_scopes: %q is not a scope", s)
+		k.check(s != oauth.ScopeAdmin, "client_metadata_documents.allowed_scopes: %s is never given to such a client", oauth.ScopeAdmin)
+	}
 	for _, h := range m.AllowedHTTPHosts {
 		k.check((h != "" && !strings.ContainsAny(h, "/:@ ")) || net.ParseIP(h) != nil,
 			"client_metadata_documents.allowed_http_hosts: %q is not a host name or IP address (no scheme or port)", h)

@@ -46,6 +46,9 @@ type ProviderOptions struct {
 	Faults *faults.Reporter
 	// Resources are the configured RFC 8707 resources.
 	Resources []Resource
+	// Documents resolves client IDs that are metadata document URLs; nil
+	// when client metadata documents are off.
+	Documents *MetadataDocuments
 }
 
 // Provider is the composed fosite provider plus the pieces endpoints need
@@ -118,6 +121,7 @@ func NewProvider(o ProviderOptions) *Provider {
 	}
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
 	o.Store.resources = o.Resources
+	o.Store.documents = o.Documents
 	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer, faults: o.Faults}
 }
 

@@ -15,6 +15,7 @@ import (
 	fositestorage "github.com/ory/fosite/storage"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -32,6 +33,8 @@ type Store struct {
 	refreshGrace time.Duration
 	// resources are the configured RFC 8707 resources.
 	resources []Resource
+	// documents resolves metadata document client IDs; nil when off.
+	documents *MetadataDocuments
 }
 
 var (
@@ -68,9 +71,23 @@ type storedRequest struct {
 	Session           json.RawMessage `json:"session"`
 }
 
-// GetClient implements fosite.ClientManager.
+// GetClient implements fosite.ClientManager. A client ID that is a
+// metadata document URL is resolved through the document (when client
+// metadata documents are on); a document client is unknown otherwise.
 func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
-	c, err := s.db.GetClient(ctx, id)
+	var c storage.Client
+	var err error
+	if s.documents != nil && clients.IsDocumentID(id) {
+		c, err = s.documents.Client(ctx, id)
+		if errors.Is(err, errDocument) {
+			return nil, fmt.Errorf("%w: %w", fosite.ErrNotFound, err)
+		}
+	} else {
+		c, err = s.db.GetClient(ctx, id)
+		if err == nil && c.Origin == storage.ClientOriginMetadataDocument {
+			err = storage.ErrNotFound // client_metadata_documents was turned off
+		}
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fosite.ErrNotFound
 	}
@@ -205,7 +222,9 @@ func (s *Store) toRequest(ctx context.Context, data []byte, session fosite.Sessi
 			return nil, fmt.Errorf("oauth: unmarshal session: %w", err)
 		}
 	}
-	client, err := s.GetClient(ctx, sr.ClientID)
+	// A token's client is looked up without fetching its metadata
+	// document: the token was issued to what was checked then.
+	client, err := s.GetClient(withoutFetching(ctx), sr.ClientID)
 	if err != nil {
 		return nil, err
 	}

@@ -46,9 +46,13 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), err)
 		return
 	}
-	// A stale key cache reloads from storage: do that outside the
-	// transaction rather than inside it.
+	// A stale key cache reloads from storage, and a client's metadata
+	// document is fetched: outside the transaction rather than inside it,
+	// which then fetches nothing.
 	t.Provider.signer.warm(ctx)
+	basicUser, _, _ := r.BasicAuth()
+	t.Provider.store.warmClient(ctx, r.PostForm, basicUser)
+	ctx = withoutFetching(ctx)
 	tx := &issueTx{store: t.Provider.store}
 	defer tx.end(false) //nolint:errcheck // a no-op unless a panic skipped the ending below
 	if g == "authorization_code" || g == "refresh_token" {
