@@ -242,4 +242,3 @@ func fakeDNS(t *testing.T, names map[string]string) *net.Resolver {
 		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
 	}}
 }
-
