@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/internal/safefetch"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -24,7 +22,7 @@ import (
 // metadata_document (tokens and consents refer to it) and cached per its
 // Cache-Control, between MinCacheAge and MaxCacheAge. A stale document is
 // fetched again; only one fetch per URL runs at a time, the others wait
-// for it. A failed fetch is remembered for MinCacheAge, so a bad URL does
+// for it (a single flight). A failed fetch is remembered for MinCacheAge, so a bad URL does
 // not make the server fetch it on every request.
 type MetadataDocuments struct {
 	Fetcher *safefetch.Fetcher
@@ -36,11 +34,17 @@ type MetadataDocuments struct {
 	Logger                   *slog.Logger
 	Now                      func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]cachedDocument
-	group singleflight.Group
-	// beforeFetch, when set, runs before each caller joins a fetch (tests).
-	beforeFetch func()
+	mu      sync.Mutex
+	cache   map[string]cachedDocument
+	flights map[string]*flight // the fetch in progress per URL
+}
+
+// flight is one fetch of a document that callers wait for together.
+type flight struct {
+	done    chan struct{}
+	client  storage.Client
+	err     error
+	waiters int
 }
 
 // cachedDocument is one URL's last outcome.
@@ -84,34 +88,64 @@ func (d *MetadataDocuments) Client(ctx context.Context, id string) (storage.Clie
 	now := d.now()
 	d.mu.Lock()
 	entry, ok := d.cache[id]
-	d.mu.Unlock()
 	usable := ok && entry.err == nil && now.Before(entry.fetched.Add(d.MaxCacheAge))
 	switch {
 	case ok && now.Before(entry.fresh) && entry.err != nil:
+		d.mu.Unlock()
 		return storage.Client{}, entry.err
 	case usable && now.Before(entry.fresh):
+		d.mu.Unlock()
 		return entry.client, nil
 	case ctx.Value(noFetchKey{}) != nil:
+		d.mu.Unlock()
 		if usable {
 			return entry.client, nil
 		}
 		return d.stored(ctx, id, now)
 	}
-	if d.beforeFetch != nil {
-		d.beforeFetch()
+	f, joined := d.flights[id]
+	if joined {
+		f.waiters++
+	} else {
+		if d.flights == nil {
+			d.flights = map[string]*flight{}
+		}
+		f = &flight{done: make(chan struct{})}
+		d.flights[id] = f
 	}
-	v, err, _ := d.group.Do(id, func() (any, error) {
+	d.mu.Unlock()
+	if !joined {
 		// The first caller going away must not fail the others waiting.
-		return d.refresh(context.WithoutCancel(ctx), id)
-	})
-	if err != nil {
+		f.client, f.err = d.refresh(context.WithoutCancel(ctx), id)
+		d.mu.Lock()
+		delete(d.flights, id)
+		d.mu.Unlock()
+		close(f.done)
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return storage.Client{}, ctx.Err()
+	}
+	if f.err != nil {
 		if usable {
-			d.Logger.WarnContext(ctx, "client metadata document: fetch failed; using the cached one", "client_id", id, "error", err)
+			d.Logger.WarnContext(ctx, "client metadata document: fetch failed; using the cached one", "client_id", id, "error", f.err)
 			return entry.client, nil
 		}
-		return storage.Client{}, err
+		return storage.Client{}, f.err
 	}
-	return v.(storage.Client), nil
+	return f.client, nil
+}
+
+// waiting reports how many callers wait for the fetch of id in progress
+// besides the one fetching (tests).
+func (d *MetadataDocuments) waiting(id string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if f := d.flights[id]; f != nil {
+		return f.waiters
+	}
+	return -1
 }
 
 // stored returns the stored row of document client id when it was
