@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/signin"
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // scopeDescriptions says what each well-known scope lets the client do.
@@ -65,8 +66,21 @@ func (h *SignIn) ConsentForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	client, err := h.clients.GetClient(r.Context(), f.ClientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		h.renderer.Error(w, r, http.StatusBadRequest, MsgUnknownClient)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, "load client", err)
+		return
+	}
+	name := client.Name
+	if strings.TrimSpace(name) == "" {
+		name = clientName(f)
+	}
 	h.renderer.render(w, r, http.StatusOK, tmplConsent, consentPage{
-		ClientName:   clientName(f),
+		ClientName:   name,
 		Unverified:   f.Unverified,
 		RedirectHost: f.RedirectHost,
 		UserEmail:    cur.User.Email,
