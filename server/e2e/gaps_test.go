@@ -213,6 +213,17 @@ func TestPKCEOptional(t *testing.T) {
 	q = redirectQuery(t, resp)
 	_, err := cfg.Exchange(t.Context(), q.Get("code"))
 	wantRetrieveError(t, err, http.StatusBadRequest, "invalid_grant")
+	// Nor after a wrong verifier (which fosite answers after dropping the
+	// challenge it read).
+	resp = b.Authorize(t, cfg.AuthCodeURL("state-123456789", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", "nonce-123456789")))
+	q = redirectQuery(t, resp)
+	_, err = cfg.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier()))
+	wantRetrieveError(t, err, http.StatusBadRequest, "invalid_grant")
+	_, err = cfg.Exchange(t.Context(), q.Get("code"))
+	wantRetrieveError(t, err, http.StatusBadRequest, "invalid_grant")
+	if _, err := cfg.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
+		t.Errorf("the right verifier after wrong ones: %v", err)
+	}
 	// A plain challenge is still refused.
 	resp = b.Authorize(t, cfg.AuthCodeURL("state-123456789", oauth2.SetAuthURLParam("code_challenge", verifier), oauth2.SetAuthURLParam("code_challenge_method", "plain")))
 	if q := redirectQuery(t, resp); q.Get("error") != "invalid_request" {
