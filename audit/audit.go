@@ -48,7 +48,6 @@ const (
 	ClientUpdated          = "client.updated"
 	ClientDeleted          = "client.deleted"
 	ClientSecretRotated    = "client.secret_rotated"
-	KeyRotated             = "key.rotated"
 	// BackchannelLogout is one outcome of sending a logout token to a
 	// client: Details["outcome"] sent, retry, failed, refused or dropped.
 	BackchannelLogout = "logout.backchannel"
@@ -59,6 +58,13 @@ const (
 	MFASuccess          = "mfa.success"
 	MFAFailure          = "mfa.failure"
 	MFARecoveryCodeUsed = "mfa.recovery_code_used"
+	// ClientRegistered: a client registered itself (RFC 7591); Denied
+	// when its initial access token was refused.
+	ClientRegistered = "client.registered"
+	// InitialTokenCreated: an initial access token for dynamic
+	// registration was made (Details["uses"], ["expires_at"]).
+	InitialTokenCreated = "client.initial_token_created"
+	KeyRotated          = "key.rotated"
 )
 
 // Outcomes.

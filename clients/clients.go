@@ -58,7 +58,20 @@ type Spec struct {
 	// RequireMFA: every person signing in to this client must use a
 	// second factor (as if every request asked for acr "mfa").
 	RequireMFA bool `json:"require_mfa"`
+	// PKCE is PKCERequired (the default when empty) or PKCEOptional,
+	// which only a confidential client may be.
+	PKCE string `json:"pkce,omitempty"`
 }
+
+// PKCE settings of a client (Spec.PKCE).
+const (
+	// PKCERequired: every authorization request sends an S256 challenge.
+	PKCERequired = "required"
+	// PKCEOptional: a confidential client may leave PKCE out (for relying
+	// parties that cannot send it); a request that sends a challenge is
+	// still held to it at the token endpoint.
+	PKCEOptional = "optional"
+)
 
 // Hasher hashes client secrets (secret.Hasher).
 type Hasher interface {
@@ -68,6 +81,19 @@ type Hasher interface {
 // Create validates spec and stores the client. It returns the client and
 // its plain secret, which is shown once and never stored.
 func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now time.Time) (storage.Client, string, error) {
+	return Register(ctx, store, h, spec, Registration{}, now)
+}
+
+// Registration is how a client came to be, beyond its Spec: an
+// operator's (the zero value), or one that registered itself.
+type Registration struct {
+	Origin    string // storage.Client.Origin
+	TokenHash []byte // storage.Client.RegistrationTokenHash
+	Metadata  []byte // storage.Client.Metadata
+}
+
+// Register is Create for a client of reg's origin.
+func Register(ctx context.Context, store storage.Clients, h Hasher, spec Spec, reg Registration, now time.Time) (storage.Client, string, error) {
 	if err := spec.normalize(); err != nil {
 		return storage.Client{}, "", err
 	}
@@ -83,6 +109,7 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		}
 	}
 	c := spec.record(hash, now)
+	c.Origin, c.RegistrationTokenHash, c.Metadata = reg.Origin, reg.TokenHash, reg.Metadata
 	if err := store.CreateClient(ctx, c); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return storage.Client{}, "", fmt.Errorf("%w: %q", ErrExists, spec.ID)
@@ -133,6 +160,17 @@ func (s *Spec) check() error {
 	}
 	if s.Public && s.IntrospectAny {
 		return errors.New("a public client cannot introspect tokens: --introspect-any needs a confidential client")
+	}
+	switch s.PKCE {
+	case "":
+		s.PKCE = PKCERequired
+	case PKCERequired:
+	case PKCEOptional:
+		if s.Public {
+			return errors.New("a public client must use PKCE: --pkce optional needs a confidential client")
+		}
+	default:
+		return fmt.Errorf("pkce %q is not %s or %s", s.PKCE, PKCERequired, PKCEOptional)
 	}
 	if s.Public && slices.Contains(s.GrantTypes, "client_credentials") {
 		return errors.New("a public client cannot use the client_credentials grant")
@@ -245,6 +283,7 @@ func (spec Spec) record(hash []byte, now time.Time) storage.Client {
 		Scopes:                           spec.Scopes,
 		Audience:                         spec.Audience,
 		IntrospectAny:                    spec.IntrospectAny,
+		PKCEOptional:                     spec.PKCE == PKCEOptional,
 		RequireMFA:                       spec.RequireMFA,
 		BackchannelLogoutURI:             spec.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired,

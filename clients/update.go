@@ -39,7 +39,15 @@ func SpecOf(c storage.Client) Spec {
 		BackchannelLogoutURI:             c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 		RequireMFA:                       c.RequireMFA,
+		PKCE:                             pkceOf(c),
 	}
+}
+
+func pkceOf(c storage.Client) string {
+	if c.PKCEOptional {
+		return PKCEOptional
+	}
+	return PKCERequired
 }
 
 // Update applies fn to the client's registration, checks the result with
@@ -69,6 +77,7 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		c.BackchannelLogoutURI = spec.BackchannelLogoutURI
 		c.BackchannelLogoutSessionRequired = spec.BackchannelLogoutSessionRequired
 		c.RequireMFA = spec.RequireMFA
+		c.PKCEOptional = spec.PKCE == PKCEOptional
 		c.UpdatedAt = now.UTC()
 		out = *c
 		return nil

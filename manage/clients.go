@@ -25,6 +25,7 @@ type ClientChange struct {
 	BackchannelLogoutURI             *string `json:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired *bool   `json:"backchannel_logout_session_required"`
 	RequireMFA                       *bool   `json:"require_mfa"`
+	PKCE                             *string `json:"pkce"`
 }
 
 // apply writes the set fields into spec and returns their names.
@@ -45,6 +46,9 @@ func (ch ClientChange) apply(spec *clients.Spec) []string {
 	}
 	if ch.RequireMFA != nil {
 		spec.RequireMFA, fields = *ch.RequireMFA, append(fields, "require_mfa")
+	}
+	if ch.PKCE != nil {
+		spec.PKCE, fields = *ch.PKCE, append(fields, "pkce")
 	}
 	for _, f := range []struct {
 		name string
@@ -76,6 +80,7 @@ func (s *Service) CreateClient(ctx context.Context, a Actor, spec clients.Spec) 
 		"scopes":         strings.Join(c.Scopes, " "),
 		"introspect_any": strconv.FormatBool(c.IntrospectAny),
 		"require_mfa":    strconv.FormatBool(c.RequireMFA),
+		"pkce":           clients.SpecOf(c).PKCE,
 	})
 	return c, plain, nil
 }
@@ -132,7 +137,16 @@ type ClientView struct {
 	// Disabled: its entry left the configuration file.
 	ConfigManaged bool `json:"config_managed"`
 	Disabled      bool `json:"disabled"`
+	// Origin labels who registered the client: "operator", "dynamic"
+	// (it registered itself, RFC 7591) or "metadata_document" (known by
+	// its client ID metadata document). Nobody vetted the last two.
+	Origin string `json:"origin"`
+	// LastUsedAt is when a self-registered client was last issued a token.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
+
+// OriginOperator is ClientView.Origin of a client an operator registered.
+const OriginOperator = "operator"
 
 // ViewClient returns the view of c, with plainSecret when not empty.
 func ViewClient(c storage.Client, plainSecret string) ClientView {
@@ -141,5 +155,14 @@ func ViewClient(c storage.Client, plainSecret string) ClientView {
 	for _, l := range []*[]string{&spec.RedirectURIs, &spec.PostLogoutRedirectURIs, &spec.GrantTypes, &spec.Scopes, &spec.Audience} {
 		*l = nonNil(*l)
 	}
-	return ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, ConfigManaged: c.ConfigManaged, Disabled: c.Disabled}
+	v := ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Origin: c.Origin,
+		ConfigManaged: c.ConfigManaged, Disabled: c.Disabled}
+	if v.Origin == storage.ClientOriginOperator {
+		v.Origin = OriginOperator
+	}
+	if !c.LastUsedAt.IsZero() {
+		t := c.LastUsedAt
+		v.LastUsedAt = &t
+	}
+	return v
 }

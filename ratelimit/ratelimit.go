@@ -39,6 +39,9 @@ const (
 	ActionForgotPassword = "forgot_password"
 	// ActionResendVerification: asking for another email-verification link.
 	ActionResendVerification = "resend_verification"
+	// ActionClientRegistration: dynamic client registration (RFC 7591),
+	// with its own budget (AllowWithin).
+	ActionClientRegistration = "client_registration"
 )
 
 // Which limit refused an attempt (LimitedError.Limit, metric label).
@@ -268,6 +271,23 @@ func (l *Limiter) Allow(ctx context.Context, action, ip string) error {
 	}
 	if budget := int64(l.o.IPAttempts); n > budget {
 		return l.refuse(ctx, action, LimitIP, n == budget+1, end, "", ip)
+	}
+	return nil
+}
+
+// AllowWithin is Allow with its own budget per window instead of
+// ratelimit.ip_attempts per ratelimit.window.
+func (l *Limiter) AllowWithin(ctx context.Context, action, ip string, budget int, window time.Duration) error {
+	if l == nil || ip == "" {
+		return nil
+	}
+	n, end, err := l.o.Counters.IncrementCounter(ctx, ipKey(action, ip), window, l.clock())
+	if err != nil {
+		l.storeFailed(ctx, err)
+		return nil
+	}
+	if b := int64(budget); n > b {
+		return l.refuse(ctx, action, LimitIP, n == b+1, end, "", ip)
 	}
 	return nil
 }

@@ -57,6 +57,12 @@ type Config struct {
 	// MetricsListen, when set, serves /metrics on this address only,
 	// instead of on the main listener.
 	MetricsListen string `yaml:"metrics_listen"`
+
+	// Resources are the protected resources (RFC 8707) any client may ask
+	// tokens for. From the environment: GATEHOUSE_RESOURCES as JSON.
+	Resources               []ResourceConfig              `yaml:"resources"`
+	DynamicRegistration     DynamicRegistrationConfig     `yaml:"dynamic_registration"`
+	ClientMetadataDocuments ClientMetadataDocumentsConfig `yaml:"client_metadata_documents"`
 	// MFA configures second factors: TOTP, passkeys, recovery codes and
 	// who must have one.
 	MFA MFAConfig `yaml:"mfa"`
@@ -287,7 +293,7 @@ const DevDatabase = "gatehouse.db"
 // Defaults returns the configuration before file and environment: the
 // embedded development default.
 func Defaults() Config {
-	return Config{
+	c := Config{
 		Issuer:     "http://" + DevListen,
 		Listen:     DevListen,
 		Database:   DevDatabase,
@@ -325,6 +331,8 @@ func Defaults() Config {
 			RetryFor: Duration(time.Hour), Interval: Duration(2 * time.Second)},
 		MFA: MFAConfig{TOTP: true, Passkeys: true, RecoveryCodes: 10},
 	}
+	agentDefaults(&c)
+	return c
 }
 
 // Problems are configuration errors that still leave a Config worth
@@ -469,7 +477,7 @@ func eachLeaf(v reflect.Value, prefix string, fn func(name string, fv reflect.Va
 		name := prefix + "_" + strings.ToUpper(key)
 		fv := v.Field(i)
 		var err error
-		if fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct {
+		if fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct && fv.Type() != resourceListType {
 			continue // lists of sections (providers) come from the file
 		}
 		if fv.Kind() == reflect.Struct {
@@ -492,6 +500,13 @@ func setField(fv reflect.Value, val string) error {
 			return fmt.Errorf("%q is not a duration (use e.g. 15m, 1h, 168h)", val)
 		}
 		fv.SetInt(int64(d))
+	case fv.Type() == resourceListType:
+		// A list of sections in one variable: JSON (or YAML flow style).
+		var list []ResourceConfig
+		if err := yaml.Unmarshal([]byte(val), &list); err != nil {
+			return fmt.Errorf("not a JSON list of {\"uri\": …, \"scopes\": […]}: %w", err)
+		}
+		fv.Set(reflect.ValueOf(list))
 	case fv.Kind() == reflect.String:
 		fv.SetString(val)
 	case fv.Type() == reflect.TypeOf([]string(nil)):
@@ -519,6 +534,10 @@ func setField(fv reflect.Value, val string) error {
 	}
 	return nil
 }
+
+// resourceListType is Config.Resources, a list of sections that also comes
+// from one environment variable.
+var resourceListType = reflect.TypeOf([]ResourceConfig(nil))
 
 // UnknownEnv returns the GATEHOUSE_* names in environ (KEY=value lines)
 // that set no configuration key: most likely a misspelt one.

@@ -31,9 +31,9 @@ func (s *Server) RunJanitor(ctx context.Context, every time.Duration, logger *sl
 		if err != nil {
 			logger.WarnContext(ctx, "janitor: cleanup failed", "error", err)
 		}
-		if res.Expired > 0 || res.AuditEvents > 0 || res.Unfinished {
+		if res.Expired > 0 || res.AuditEvents > 0 || res.UnusedClients > 0 || res.Unfinished {
 			logger.InfoContext(ctx, "janitor: deleted old rows", "expired", res.Expired, "audit_events", res.AuditEvents,
-				"unfinished", res.Unfinished)
+				"unused_clients", res.UnusedClients, "unfinished", res.Unfinished)
 		}
 	}
 }
@@ -42,6 +42,9 @@ func (s *Server) RunJanitor(ctx context.Context, every time.Duration, logger *sl
 type CleanupResult struct {
 	Expired     int64 // expired codes, tokens, sessions, counters, keys
 	AuditEvents int64 // audit events past their retention
+	// UnusedClients counts self-registered and metadata-document clients
+	// deleted after janitor-configured disuse.
+	UnusedClients int64
 	// Unfinished is set when the pass reached its deadline with rows
 	// left: the next pass goes on.
 	Unfinished bool
@@ -57,6 +60,10 @@ type Janitor struct {
 	Batch     int           // rows per table per delete
 	Pause     time.Duration // between deletes
 	Deadline  time.Duration // per pass (0: none)
+	// UnusedClients deletes the clients of each origin (dynamic,
+	// metadata_document) issued no token for that long (0 or absent:
+	// never).
+	UnusedClients map[string]time.Duration
 }
 
 // NewJanitor is the janitor cfg describes.
@@ -67,6 +74,10 @@ func NewJanitor(store storage.Store, cfg Config) Janitor {
 		Batch:     cfg.Janitor.BatchSize,
 		Pause:     cfg.Janitor.BatchPause.D(),
 		Deadline:  cfg.Janitor.PassTimeout.D(),
+		UnusedClients: map[string]time.Duration{
+			storage.ClientOriginDynamic:          cfg.DynamicRegistration.DeleteUnusedAfter.D(),
+			storage.ClientOriginMetadataDocument: cfg.ClientMetadataDocuments.DeleteUnusedAfter.D(),
+		},
 	}
 }
 
@@ -91,6 +102,15 @@ func (j Janitor) Pass(ctx context.Context, now time.Time) (CleanupResult, error)
 		res.AuditEvents, err = j.inBatches(passCtx, func() (int64, error) {
 			return j.Store.DeleteAuditEventsBefore(passCtx, now.Add(-j.Retention), batch)
 		})
+	}
+	for _, origin := range []string{storage.ClientOriginDynamic, storage.ClientOriginMetadataDocument} {
+		if age := j.UnusedClients[origin]; err == nil && age > 0 {
+			var n int64
+			n, err = j.inBatches(passCtx, func() (int64, error) {
+				return j.Store.DeleteUnusedClients(passCtx, origin, now.Add(-age), batch)
+			})
+			res.UnusedClients += n
+		}
 	}
 	if err != nil && ctx.Err() == nil && passCtx.Err() != nil {
 		// The deadline, not a failure: whatever the statement it cut

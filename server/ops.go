@@ -103,6 +103,9 @@ var corsPaths = map[string]bool{
 	oauth.PathJWKS:      true,
 	oauth.PathDiscovery: true,
 	oauth.PathRevoke:    true,
+	// Browser-based agents (an MCP inspector) discover and register too.
+	oauth.PathServerMetadata: true,
+	oauth.PathRegister:       true,
 }
 
 // withCORS answers CORS (preflights included) on corsPaths for the

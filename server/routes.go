@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
+	"github.com/gatehouse-id/gatehouse/server/registration"
 	"github.com/gatehouse-id/gatehouse/server/web"
 )
 
@@ -62,6 +63,8 @@ type endpoints struct {
 	pages      *web.Handlers
 	admin      *admin.Handler
 	ready      *readiness
+	// registration is dynamic client registration, nil when it is off.
+	registration *registration.Handler
 	// metrics is nil when the metrics have their own listener.
 	metrics http.Handler
 }
@@ -79,6 +82,7 @@ func (e endpoints) routes() []route {
 	rs := []route{
 		// OpenID Connect discovery and the signing keys.
 		{methods: get, path: oauth.PathDiscovery, handler: e.discovery.ServeHTTP},
+		{methods: get, path: oauth.PathServerMetadata, handler: e.discovery.ServeHTTP},
 		{methods: get, path: oauth.PathJWKS, handler: e.jwks.ServeHTTP},
 
 		// OAuth 2.0 / OpenID Connect protocol endpoints.
@@ -96,6 +100,8 @@ func (e endpoints) routes() []route {
 		{methods: post, path: "/login", handler: in.Login, guard: form},
 		{methods: get, path: "/consent", handler: in.ConsentForm},
 		{methods: post, path: "/consent", handler: in.Consent, guard: form},
+		{methods: get, path: "/select-account", handler: in.SelectAccountForm},
+		{methods: post, path: "/select-account", handler: in.SelectAccount, guard: form},
 		{methods: get, path: "/logout", handler: in.LogoutForm},
 		{methods: post, path: "/logout", handler: in.Logout, guard: form},
 	}
@@ -113,6 +119,7 @@ func (e endpoints) routes() []route {
 			route{methods: post, path: web.PathRecoveryCodes, handler: sf.NewRecoveryCodes, guard: form},
 		)
 	}
+	rs = append(rs, registrationRoutes(e.registration)...)
 	if p.ServesEndSession() {
 		// No HEAD: a request that may end a session is not a probe.
 		rs = append(rs, route{methods: []string{http.MethodGet, http.MethodPost}, path: web.PathEndSession, handler: in.EndSession, guard: crossSite,

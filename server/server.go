@@ -135,7 +135,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm)
+	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm, agentMetadata(cfg)...)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +157,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 
 			RefreshReuseGrace: lt.RefreshReuseGrace.D(),
 		},
-		Store: tokenStore,
-		Keys:  km,
+		Store:     tokenStore,
+		Keys:      km,
+		Resources: agentResources(cfg),
+		Documents: newMetadataDocuments(cfg, store, logger),
 	})
 	authorize := oauth.NewAuthorize(oauth.AuthorizeOptions{
 		Provider: provider,
@@ -246,6 +248,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		admin: admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails,
 			MFA: factors, Notify: notifier(pages)}),
 		ready: &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
+
+		registration: newRegistration(cfg, store, auditLog, limiter, logger),
 	}
 	if cfg.MetricsListen == "" {
 		e.metrics = mets.Handler()

@@ -58,6 +58,7 @@ type Store interface {
 	Identities
 	Passkeys
 	OneTimeTokens
+	InitialAccessTokens
 	AuditEvents
 	RateCounters
 	Logouts
@@ -69,7 +70,8 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// GarbageCollect deletes rows that expired before now (token and
 	// browser sessions, JTIs, retired keys, expired consents, one-time
-	// tokens and rate counters), at most batch rows per table per call,
+	// tokens, rate counters, and initial access tokens expired or used up),
+	// at most batch rows per table per call,
 	// and reports how many it deleted. Audit events have their own
 	// retention: DeleteAuditEventsBefore.
 	GarbageCollect(ctx context.Context, now time.Time, batch int) (int64, error)
@@ -133,6 +135,19 @@ type User struct {
 	Disabled      bool
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Profile holds the OpenID Connect standard claims the person may set
+	// beyond their name (empty when unknown).
+	Profile Profile
+}
+
+// Profile is the part of a person's OpenID Connect profile claims
+// (OIDC Core section 5.1) Gatehouse keeps besides the name.
+type Profile struct {
+	GivenName         string
+	FamilyName        string
+	PreferredUsername string
+	Locale            string // a BCP 47 language tag
+	Picture           string // an https URL
 }
 
 // ListOptions pages a listing ordered by creation time, then id. Limit 0
@@ -191,7 +206,31 @@ type Client struct {
 	// Disabled clients are refused everywhere (a config-managed client
 	// whose entry left the configuration file).
 	Disabled bool
+	// PKCEOptional lets a confidential client leave PKCE out; a request
+	// that sends a code challenge is still held to it.
+	PKCEOptional bool
+	// Origin says who registered the client: "" an operator,
+	// ClientOriginDynamic the client itself (RFC 7591),
+	// ClientOriginMetadataDocument its client ID metadata document.
+	Origin string
+	// RegistrationTokenHash is the SHA-256 of the RFC 7592 registration
+	// access token of a dynamically registered client (nil otherwise).
+	RegistrationTokenHash []byte
+	// Metadata is the client's registered metadata as JSON (RFC 7591
+	// fields Gatehouse keeps but does not act on: client_uri, logo_uri,
+	// contacts, …); nil when none.
+	Metadata []byte
+	// LastUsedAt is when the client was last issued a token, kept for
+	// self-registered clients (zero: never).
+	LastUsedAt time.Time
 }
+
+// Client origins (Client.Origin).
+const (
+	ClientOriginOperator         = ""
+	ClientOriginDynamic          = "dynamic"
+	ClientOriginMetadataDocument = "metadata_document"
+)
 
 // Clients stores OAuth2 clients.
 type Clients interface {
@@ -201,6 +240,31 @@ type Clients interface {
 	UpdateClient(ctx context.Context, id string, fn func(*Client) error) error
 	// DeleteClient removes the client with its consents and token sessions.
 	DeleteClient(ctx context.Context, id string) error
+	// DeleteUnusedClients deletes, with their consents and token
+	// sessions, at most limit clients of origin (never the operator's,
+	// "") last used, or created when never used, before before, and
+	// reports how many it deleted.
+	DeleteUnusedClients(ctx context.Context, origin string, before time.Time, limit int) (int64, error)
+}
+
+// InitialAccessToken gates dynamic client registration (RFC 7591
+// section 3): only its SHA-256 is stored.
+type InitialAccessToken struct {
+	Hash      string // hex SHA-256 of the token
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// MaxUses is how many registrations it allows (0: any number until
+	// it expires); Uses how many it made.
+	MaxUses int
+	Uses    int
+}
+
+// InitialAccessTokens stores the tokens that allow dynamic registration.
+type InitialAccessTokens interface {
+	CreateInitialAccessToken(ctx context.Context, t InitialAccessToken) error
+	// UseInitialAccessToken counts one use of the unexpired token with
+	// hash that has uses left, atomically; ErrNotFound otherwise.
+	UseInitialAccessToken(ctx context.Context, hash string, now time.Time) error
 }
 
 // BrowserSession is a signed-in browser. ID is the SHA-256 (hex) of the

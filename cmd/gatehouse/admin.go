@@ -43,6 +43,7 @@ var adminCommands = map[string]adminFunc{
 	"users delete":          cmdUsersDelete,
 	"users reset-mfa":       cmdUsersResetMFA,
 	"clients rotate-secret": cmdClientsRotateSecret,
+	"clients initial-token": cmdClientsInitialToken,
 }
 
 func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
@@ -55,7 +56,7 @@ func cmdJanitor(ctx context.Context, d deps, args []string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("janitor: %w", err)
 	}
-	return map[string]any{"deleted": res.Expired, "audit_events_deleted": res.AuditEvents}, nil
+	return map[string]any{"deleted": res.Expired, "audit_events_deleted": res.AuditEvents, "unused_clients_deleted": res.UnusedClients}, nil
 }
 
 // withStore loads the configuration, opens (and migrates) the database,
@@ -148,6 +149,7 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "where logout tokens go when a browser session ends (OIDC Back-Channel Logout)")
 	fs.BoolVar(&spec.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the client needs sid in logout tokens (always sent)")
 	fs.BoolVar(&spec.RequireMFA, "require-mfa", false, "every person signing in to this client must use a second factor")
+	fs.StringVar(&spec.PKCE, "pkce", clients.PKCERequired, "required, or optional (confidential clients only; a challenge sent is still checked)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}

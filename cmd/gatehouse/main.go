@@ -25,10 +25,14 @@ commands:
                         --grant-type G... --scope S... [--post-logout-redirect-uri URI] [--name N] [--audience A]
                         [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
                         [--introspect-any] [--require-mfa]
+                        [--pkce required|optional]
   clients list          list clients
   clients delete --id   delete a client with its consents and tokens
   clients rotate-secret --id ID
                         give a confidential client a new secret, printed once
+  clients initial-token [--ttl D] [--uses N]
+                        an initial access token for dynamic registration, printed once
+                        as {"token": …} (default: 24h, one registration; --uses 0: any number)
   users create          create a user: --email E (--password P | --password-file F) --name N [--role R...]
   users list            list users [--search S] [--limit N] [--offset N]
   users set-role        replace a user's roles (user is always kept):

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -190,4 +191,24 @@ func cmdClientsRotateSecret(ctx context.Context, d deps, args []string) (any, er
 		return nil, fmt.Errorf("clients rotate-secret: %w", err)
 	}
 	return map[string]any{"client_id": c.ID, "client_secret": plain}, nil
+}
+
+// cmdClientsInitialToken prints a new initial access token for dynamic
+// client registration, once.
+func cmdClientsInitialToken(ctx context.Context, d deps, args []string) (any, error) {
+	fs := flag.NewFlagSet("clients initial-token", flag.ContinueOnError)
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	uses := fs.Int("uses", 1, "how many registrations it allows (0: any number until it expires)")
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	svc, err := d.manager(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := svc.CreateInitialToken(ctx, manage.CLI, *ttl, *uses)
+	if err != nil {
+		return nil, fmt.Errorf("clients initial-token: %w", err)
+	}
+	return tok, nil
 }

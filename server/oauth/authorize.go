@@ -94,11 +94,26 @@ func (a *Authorize) Check(r *http.Request, flow string) (signin.Flow, error) {
 	if err != nil {
 		return signin.Flow{}, err
 	}
+	name := ar.GetClient().GetID()
+	c, _ := ar.GetClient().(*client)
+	if c != nil && strings.TrimSpace(c.name) != "" {
+		name = c.name
+	}
+	var host string
+	if u := ar.GetRedirectURI(); u != nil {
+		host = u.Host
+		if host == "" {
+			host = u.Scheme + ":" // a private-use scheme (RFC 8252)
+		}
+	}
 	return signin.Flow{
-		ClientID:  ar.GetClient().GetID(),
-		Scopes:    ar.GetRequestedScopes(),
-		LoginHint: ar.GetRequestForm().Get("login_hint"),
-		ACR:       requestedACR(ar),
+		ClientID:     ar.GetClient().GetID(),
+		Scopes:       ar.GetRequestedScopes(),
+		LoginHint:    ar.GetRequestForm().Get("login_hint"),
+		ACR:          requestedACR(ar),
+		ClientName:   name,
+		Unverified:   c != nil && c.unvetted(),
+		RedirectHost: host,
 	}, nil
 }
 
@@ -108,6 +123,7 @@ func (a *Authorize) Check(r *http.Request, flow string) (signin.Flow, error) {
 func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, error) {
 	unsupported := stripRequestObjects(r)
 	if r.Form != nil {
+		dropUnheldScopes(r.Form)
 		clampMaxAge(r)
 		if err := checkRedirectShape(r.Form.Get("redirect_uri")); err != nil {
 			return nil, err // never redirected to: the error page
@@ -121,7 +137,10 @@ func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, er
 		// Answer at the redirect URI fosite has now validated.
 		return ar, unsupported
 	}
-	return ar, checkCodeRequest(ar)
+	if err := checkCodeRequest(ar); err != nil {
+		return ar, err
+	}
+	return ar, a.Provider.authorizeResources(ar)
 }
 
 func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signin.Step) {
@@ -150,6 +169,12 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 		return
 	}
 
+	if slices.Contains(prompt, "select_account") && !step.Authenticated && !step.AccountChosen && step.Consent == signin.DecisionNone {
+		// The consent page, which names the account with a way to switch,
+		// and a login in this flow are choices of the account too.
+		redirect(w, r, "/select-account?flow="+url.QueryEscape(flow))
+		return
+	}
 	to, err := a.stepUp(ctx, ar, cur.User, cur.Session, flow)
 	if err != nil {
 		a.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
@@ -185,7 +210,10 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 			a.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(err))
 			return
 		}
-		if !covered || slices.Contains(prompt, "consent") {
+		// A client nobody vetted (self-registered, or known by its
+		// metadata document) is asked about every time: a remembered
+		// consent must not let a look-alike of it through unseen.
+		if !covered || slices.Contains(prompt, "consent") || isUnvetted(ar.GetClient()) {
 			if slices.Contains(prompt, "none") {
 				a.writeError(ctx, w, r, ar, fosite.ErrConsentRequired.WithHint("The person must consent."))
 				return

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"slices"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -19,7 +20,7 @@ var (
 // It is deliberately a fosite.DefaultClient, not an OpenIDConnectClient:
 // that interface pins one token-endpoint auth method per client, and
 // Gatehouse accepts both client_secret_basic and client_secret_post.
-func toFositeClient(c storage.Client) fosite.Client {
+func toFositeClient(c storage.Client, resources []Resource) fosite.Client {
 	responseTypes := c.ResponseTypes
 	if len(responseTypes) == 0 {
 		responseTypes = SupportedResponseTypes
@@ -28,20 +29,28 @@ func toFositeClient(c storage.Client) fosite.Client {
 	// grants the client id when no audience is requested (RFC 9068 needs an
 	// aud), and fosite's refresh handler checks the granted audience against
 	// this list, so without it every refresh fails.
-	audience := c.Audience
+	// The configured resources are allowed audiences of every client
+	// (RFC 8707; requested exactly, checkResources).
+	audience := slices.Clone(c.Audience)
 	if !slices.Contains(audience, c.ID) {
-		audience = append(slices.Clone(audience), c.ID)
+		audience = append(audience, c.ID)
 	}
-	return &client{introspectAny: c.IntrospectAny, requireMFA: c.RequireMFA, DefaultClient: &fosite.DefaultClient{
-		ID:            c.ID,
-		Secret:        c.SecretHash,
-		RedirectURIs:  c.RedirectURIs,
-		GrantTypes:    c.GrantTypes,
-		ResponseTypes: responseTypes,
-		Scopes:        c.Scopes,
-		Audience:      audience,
-		Public:        c.Public,
-	}}
+	for _, r := range resources {
+		if !slices.Contains(audience, r.URI) {
+			audience = append(audience, r.URI)
+		}
+	}
+	return &client{lastUsed: c.LastUsedAt, registeredAudience: c.Audience, introspectAny: c.IntrospectAny, requireMFA: c.RequireMFA,
+		pkceOptional: c.PKCEOptional, origin: c.Origin, name: c.Name, DefaultClient: &fosite.DefaultClient{
+			ID:            c.ID,
+			Secret:        c.SecretHash,
+			RedirectURIs:  c.RedirectURIs,
+			GrantTypes:    c.GrantTypes,
+			ResponseTypes: responseTypes,
+			Scopes:        c.Scopes,
+			Audience:      audience,
+			Public:        c.Public,
+		}}
 }
 
 // client is a fosite client that also accepts the query and form_post
@@ -54,6 +63,27 @@ type client struct {
 	// requireMFA: every request is treated as asking for acr mfa
 	// (storage.Client.RequireMFA).
 	requireMFA bool
+	// pkceOptional lets a confidential client leave PKCE out
+	// (storage.Client.PKCEOptional).
+	pkceOptional bool
+	// origin is who registered the client (storage.Client.Origin); name
+	// its display name.
+	origin, name string
+	// registeredAudience is the client's own audience, without the client
+	// id and configured resources fosite's list has.
+	registeredAudience []string
+	// lastUsed is storage.Client.LastUsedAt.
+	lastUsed time.Time
+}
+
+// unvetted reports whether nobody vetted the client: it registered itself
+// or is known by its metadata document.
+func (c *client) unvetted() bool { return c.origin != "" }
+
+// isUnvetted reports whether fosite client c is one nobody vetted.
+func isUnvetted(c fosite.Client) bool {
+	gc, ok := c.(*client)
+	return ok && gc.unvetted()
 }
 
 // mayIntrospect reports whether caller may learn about a token issued to

@@ -41,10 +41,11 @@ func checkClientAuth(r *http.Request) error {
 }
 
 // checkSingleValues rejects a request that repeats a parameter (RFC 6749
-// section 3.1: parameters must not be included more than once).
+// section 3.1: parameters must not be included more than once), but for
+// resource, which RFC 8707 repeats for several resources.
 func checkSingleValues(form url.Values) error {
 	for name, values := range form {
-		if len(values) > 1 {
+		if len(values) > 1 && name != resourceParam {
 			return fosite.ErrInvalidRequest.WithHintf("The parameter %q is included more than once.", name)
 		}
 	}

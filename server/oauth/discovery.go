@@ -19,20 +19,46 @@ const (
 	PathUserInfo   = "/userinfo"
 	PathDiscovery  = "/.well-known/openid-configuration"
 	PathJWKS       = "/.well-known/jwks.json"
+	// PathServerMetadata is RFC 8414 authorization server metadata: the
+	// same document as PathDiscovery.
+	PathServerMetadata = "/.well-known/oauth-authorization-server"
+	// PathRegister is dynamic client registration (RFC 7591); a client's
+	// configuration (RFC 7592) is under it.
+	PathRegister = "/oauth2/register"
 )
 
 // SupportedScopes are the scopes with a defined meaning.
 var SupportedScopes = []string{"openid", "profile", "email", "offline_access"}
 
-// Discovery serves /.well-known/openid-configuration. The document is
+// Discovery serves the server's metadata, the same document at
+// /.well-known/openid-configuration (OpenID Connect Discovery) and
+// /.well-known/oauth-authorization-server (RFC 8414). The document is
 // built once: nothing in it changes while the server runs.
 type Discovery struct {
 	body []byte
 }
 
-// NewDiscovery builds the discovery document for issuer, advertising
-// exactly what Gatehouse supports.
-func NewDiscovery(issuer, signingAlg string) (*Discovery, error) {
+// DiscoveryOption adds what an optional capability advertises to the
+// metadata document.
+type DiscoveryOption func(doc map[string]any)
+
+// WithMetadata sets one metadata field.
+func WithMetadata(key string, value any) DiscoveryOption {
+	return func(doc map[string]any) { doc[key] = value }
+}
+
+// NewDiscovery builds the metadata document for issuer, advertising
+// exactly what Gatehouse supports, plus what opts add.
+func NewDiscovery(issuer, signingAlg string, opts ...DiscoveryOption) (*Discovery, error) {
+	body, err := json.Marshal(Metadata(issuer, signingAlg, opts...))
+	if err != nil {
+		return nil, fmt.Errorf("oauth: discovery document: %w", err)
+	}
+	return &Discovery{body: body}, nil
+}
+
+// Metadata is the one metadata document both well-known paths serve.
+func Metadata(issuer, signingAlg string, opts ...DiscoveryOption) map[string]any {
 	doc := map[string]any{
 		"issuer":                                        issuer,
 		"authorization_endpoint":                        issuer + PathAuthorize,
@@ -52,12 +78,12 @@ func NewDiscovery(issuer, signingAlg string) (*Discovery, error) {
 		"introspection_endpoint_auth_methods_supported": IntrospectionAuthMethods,
 		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":              []string{"S256"},
-		"prompt_values_supported":                       []string{"none", "login", "consent"},
+		"prompt_values_supported":                       SupportedPrompts,
 		"acr_values_supported":                          mfa.ACRValues,
-		"claims_supported": []string{
+		"claims_supported": append([]string{
 			"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
-			"email", "email_verified", "name", "roles", "sid", "acr", "amr",
-		},
+			"email", "email_verified", "roles", "sid", "acr", "amr",
+		}, ProfileClaims...),
 		"claims_parameter_supported":       false,
 		"request_parameter_supported":      false,
 		"request_uri_parameter_supported":  false,
@@ -65,12 +91,13 @@ func NewDiscovery(issuer, signingAlg string) (*Discovery, error) {
 		// OpenID Connect Back-Channel Logout 1.0 (server/backchannel).
 		"backchannel_logout_supported":         true,
 		"backchannel_logout_session_supported": true,
+		// RFC 9207: every authorization response carries iss.
+		"authorization_response_iss_parameter_supported": true,
 	}
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("oauth: discovery document: %w", err)
+	for _, o := range opts {
+		o(doc)
 	}
-	return &Discovery{body: body}, nil
+	return doc
 }
 
 // ServeHTTP writes the prebuilt document.

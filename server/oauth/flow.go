@@ -67,6 +67,27 @@ func stripRequestObjects(r *http.Request) error {
 	return err
 }
 
+// UnheldScopes are standard OpenID Connect scopes (Core section 5.4) whose
+// claims Gatehouse does not hold. An OpenID request asking for them gets
+// the rest: Core section 3.1.2.1 has a server ignore scope values it does
+// not understand, and relying parties (authlib, the OpenID Foundation's
+// test plans) ask for them by default.
+var UnheldScopes = []string{"address", "phone"}
+
+// dropUnheldScopes removes UnheldScopes from the scope of an OpenID
+// request, before fosite checks the scopes against the client's.
+func dropUnheldScopes(form url.Values) {
+	if len(form["scope"]) != 1 {
+		return // absent, or repeated: refused as such later
+	}
+	scopes := strings.Fields(form.Get("scope"))
+	if !slices.Contains(scopes, "openid") {
+		return
+	}
+	kept := slices.DeleteFunc(scopes, func(s string) bool { return slices.Contains(UnheldScopes, s) })
+	form.Set("scope", strings.Join(kept, " "))
+}
+
 // checkCodeRequest rejects, before anyone is asked to sign in, clients
 // not registered for the code grant and requests without an S256 PKCE
 // code challenge.
@@ -77,6 +98,56 @@ func checkCodeRequest(ar fosite.AuthorizeRequester) error {
 	form := ar.GetRequestForm()
 	if err := checkMaxAge(form.Get("max_age")); err != nil {
 		return err
+	}
+	if err := checkPrompt(form.Get("prompt")); err != nil {
+		return err
+	}
+	if err := checkPKCE(ar.GetClient(), form); err != nil {
+		return err
+	}
+	if err := checkSingleValues(form); err != nil {
+		return err
+	}
+	if n := form.Get("nonce"); n != "" && len(n) < fosite.MinParameterEntropy {
+		// Refused here, not at the code exchange after the person has
+		// signed in and consented.
+		return fosite.ErrInvalidRequest.WithHintf("The nonce must be at least %d characters.", fosite.MinParameterEntropy)
+	}
+	if hint := form.Get("id_token_hint"); hint != "" && isAccessToken(hint) {
+		return fosite.ErrInvalidRequest.WithHint("The id_token_hint is an access token, not an ID token.")
+	}
+	return nil
+}
+
+// SupportedPrompts are the prompt values Gatehouse acts on, as discovery
+// lists them.
+var SupportedPrompts = []string{"none", "login", "consent", "select_account"}
+
+// checkPrompt refuses unknown prompt values and none with any other
+// (OpenID Connect Core section 3.1.2.1), before the session is looked at:
+// "none login" would otherwise read as login_required.
+func checkPrompt(raw string) error {
+	values := strings.Fields(raw)
+	for _, v := range values {
+		if !slices.Contains(SupportedPrompts, v) {
+			return fosite.ErrInvalidRequest.WithHintf("The prompt value %q is not supported.", v)
+		}
+	}
+	if slices.Contains(values, "none") && len(values) > 1 {
+		return fosite.ErrInvalidRequest.WithHint("The prompt value none cannot be combined with another value.")
+	}
+	return nil
+}
+
+// checkPKCE requires an S256 code challenge, except of a confidential
+// client registered with PKCE optional that sends none. A challenge sent
+// is always checked at the token endpoint (fosite keeps it with the code),
+// so leaving PKCE out is never a downgrade of a flow that began with it.
+func checkPKCE(c fosite.Client, form url.Values) error {
+	if form.Get("code_challenge") == "" && form.Get("code_challenge_method") == "" {
+		if gc, ok := c.(*client); ok && gc.pkceOptional && !c.IsPublic() {
+			return nil
+		}
 	}
 	if form.Get("code_challenge") == "" {
 		return fosite.ErrInvalidRequest.WithHint("PKCE is required: send code_challenge with code_challenge_method=S256.")
@@ -89,17 +160,6 @@ func checkCodeRequest(ar fosite.AuthorizeRequester) error {
 		// base64url SHA-256 of the verifier; anything else could never be
 		// redeemed.
 		return fosite.ErrInvalidRequest.WithHint("The code_challenge is not a base64url-encoded SHA-256 hash.")
-	}
-	if err := checkSingleValues(form); err != nil {
-		return err
-	}
-	if n := form.Get("nonce"); n != "" && len(n) < fosite.MinParameterEntropy {
-		// Refused here, not at the code exchange after the person has
-		// signed in and consented.
-		return fosite.ErrInvalidRequest.WithHintf("The nonce must be at least %d characters.", fosite.MinParameterEntropy)
-	}
-	if hint := form.Get("id_token_hint"); hint != "" && isAccessToken(hint) {
-		return fosite.ErrInvalidRequest.WithHint("The id_token_hint is an access token, not an ID token.")
 	}
 	return nil
 }

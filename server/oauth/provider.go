@@ -44,6 +44,11 @@ type ProviderOptions struct {
 	// Faults counts and logs (rate-limited) the requests a database
 	// failure answered with 503; nil logs each one.
 	Faults *faults.Reporter
+	// Resources are the configured RFC 8707 resources.
+	Resources []Resource
+	// Documents resolves client IDs that are metadata document URLs; nil
+	// when client metadata documents are off.
+	Documents *MetadataDocuments
 }
 
 // Provider is the composed fosite provider plus the pieces endpoints need
@@ -65,15 +70,19 @@ type Provider struct {
 // introspection and revocation. Access tokens are RFC 9068 JWTs.
 func NewProvider(o ProviderOptions) *Provider {
 	cfg := &fosite.Config{
-		AccessTokenLifespan:            o.Lifetimes.AccessToken,
-		RefreshTokenLifespan:           o.Lifetimes.RefreshToken,
-		IDTokenLifespan:                o.Lifetimes.IDToken,
-		AuthorizeCodeLifespan:          o.Lifetimes.AuthorizeCode,
-		IDTokenIssuer:                  o.Issuer,
-		AccessTokenIssuer:              o.Issuer,
-		TokenURL:                       o.Issuer + "/oauth2/token",
-		GlobalSecret:                   secret.Derive(o.Secret, "fosite-hmac"),
-		EnforcePKCE:                    true,
+		AccessTokenLifespan:   o.Lifetimes.AccessToken,
+		RefreshTokenLifespan:  o.Lifetimes.RefreshToken,
+		IDTokenLifespan:       o.Lifetimes.IDToken,
+		AuthorizeCodeLifespan: o.Lifetimes.AuthorizeCode,
+		IDTokenIssuer:         o.Issuer,
+		AccessTokenIssuer:     o.Issuer,
+		TokenURL:              o.Issuer + "/oauth2/token",
+		GlobalSecret:          secret.Derive(o.Secret, "fosite-hmac"),
+		// PKCE is required of every client but a confidential one
+		// registered with PKCE optional: checkPKCE refuses the rest at the
+		// authorization endpoint; fosite holds public clients to it and
+		// every challenge sent to its verifier.
+		EnforcePKCE:                    false,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
 		ScopeStrategy:                  fosite.ExactScopeStrategy,
@@ -84,7 +93,7 @@ func NewProvider(o ProviderOptions) *Provider {
 		RefreshTokenScopes:             []string{"offline_access"},
 		MinParameterEntropy:            fosite.MinParameterEntropy,
 		SanitationWhiteList:            []string{"code", "redirect_uri"},
-		AllowedPromptValues:            []string{"login", "none", "consent"},
+		AllowedPromptValues:            SupportedPrompts,
 		SendDebugMessagesToClients:     false,
 	}
 	signer := NewSigner(o.Keys)
@@ -115,6 +124,8 @@ func NewProvider(o ProviderOptions) *Provider {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
+	o.Store.resources = o.Resources
+	o.Store.documents = o.Documents
 	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer, faults: o.Faults}
 }
 

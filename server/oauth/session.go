@@ -67,7 +67,9 @@ func (s *Session) setUser(user storage.User, scopes fosite.Arguments) {
 		extra["email_verified"] = user.EmailVerified
 	}
 	if scopes.Has("profile") {
-		extra["name"] = user.Name
+		for k, v := range profileClaims(user) {
+			extra[k] = v
+		}
 	}
 	if s.SID != "" {
 		extra["sid"] = s.SID

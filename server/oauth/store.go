@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -35,6 +36,10 @@ type Store struct {
 	// transaction (client credentials, authorization codes) in shared
 	// commits (UseGroupCommit).
 	group audit.GroupCommitter
+	// resources are the configured RFC 8707 resources.
+	resources []Resource
+	// documents resolves metadata document client IDs; nil when off.
+	documents *MetadataDocuments
 }
 
 // UseGroupCommit makes s write the token sessions it creates outside a
@@ -76,9 +81,23 @@ type storedRequest struct {
 	Session           json.RawMessage `json:"session"`
 }
 
-// GetClient implements fosite.ClientManager.
+// GetClient implements fosite.ClientManager. A client ID that is a
+// metadata document URL is resolved through the document (when client
+// metadata documents are on); a document client is unknown otherwise.
 func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
-	c, err := s.db.GetClient(ctx, id)
+	var c storage.Client
+	var err error
+	if s.documents != nil && clients.IsDocumentID(id) {
+		c, err = s.documents.Client(ctx, id)
+		if errors.Is(err, errDocument) {
+			return nil, fmt.Errorf("%w: %w", fosite.ErrNotFound, err)
+		}
+	} else {
+		c, err = s.db.GetClient(ctx, id)
+		if err == nil && c.Origin == storage.ClientOriginMetadataDocument {
+			err = storage.ErrNotFound // client_metadata_documents was turned off
+		}
+	}
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && c.Disabled) {
 		// A disabled client (its entry left the configuration file) is
 		// refused as an unknown one, and so are its stored tokens.
@@ -87,7 +106,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error)
 	if err != nil {
 		return nil, fmt.Errorf("oauth: get client: %w", storageFailure(err))
 	}
-	return toFositeClient(c), nil
+	return toFositeClient(c, s.resources), nil
 }
 
 // ClientAssertionJWTValid implements fosite.ClientManager. The check is
@@ -192,6 +211,9 @@ func (s *Store) get(ctx context.Context, kind storage.TokenKind, key string, ses
 		return nil, err
 	}
 	applyCheckedUser(ctx, req)
+	if kind == storage.KindAuthorizeCode {
+		applyNarrowAudience(ctx, req)
+	}
 	if !row.Active && !s.inGrace(kind, row) {
 		return req, inactiveErr
 	}
@@ -215,7 +237,9 @@ func (s *Store) toRequest(ctx context.Context, data []byte, session fosite.Sessi
 			return nil, fmt.Errorf("oauth: unmarshal session: %w", err)
 		}
 	}
-	client, err := s.GetClient(ctx, sr.ClientID)
+	// A token's client is looked up without fetching its metadata
+	// document: the token was issued to what was checked then.
+	client, err := s.GetClient(withoutFetching(ctx), sr.ClientID)
 	if err != nil {
 		return nil, err
 	}

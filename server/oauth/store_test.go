@@ -198,7 +198,7 @@ var sessionKinds = []sessionKind{
 		get: func(a *adapter, ctx context.Context, k string, s fosite.Session) (fosite.Requester, error) {
 			return a.GetPKCERequestSession(ctx, k, s)
 		},
-		remove: func(a *adapter, ctx context.Context, k string) error { return a.DeletePKCERequestSession(ctx, k) },
+		// Removed with its code: TestPKCESessionGoesWithItsCode.
 	},
 	{
 		name: "openid connect",
@@ -418,5 +418,32 @@ func TestStoreAuthenticate(t *testing.T) {
 				t.Errorf("Authenticate = %q, %v; want fosite.ErrNotFound", sub, err)
 			}
 		})
+	}
+}
+
+// TestPKCESessionGoesWithItsCode: fosite's delete of a PKCE session, made
+// before the verifier is compared, keeps it (a failed verifier must not
+// leave the code redeemable without one); redeeming the code removes it.
+func TestPKCESessionGoesWithItsCode(t *testing.T) {
+	a := newAdapter(t)
+	ctx := t.Context()
+	req := a.request("req-pkce")
+	if err := a.CreateAuthorizeCodeSession(ctx, "code-sig", req); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreatePKCERequestSession(ctx, "code-sig", req); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeletePKCERequestSession(ctx, "code-sig"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GetPKCERequestSession(ctx, "code-sig", oauth.NewSession()); err != nil {
+		t.Fatalf("after fosite's delete: %v, want the session kept", err)
+	}
+	if err := a.InvalidateAuthorizeCodeSession(ctx, "code-sig"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GetPKCERequestSession(ctx, "code-sig", oauth.NewSession()); !errors.Is(err, fosite.ErrNotFound) {
+		t.Errorf("after the code was redeemed: %v, want fosite.ErrNotFound", err)
 	}
 }

@@ -29,12 +29,18 @@ func (s *Store) GetAuthorizeCodeSession(ctx context.Context, code string, sessio
 // the code inactive; the others get ErrInvalidatedAuthorizeCode, which
 // fosite reports as server_error and the token endpoint turns into
 // invalid_grant.
+//
+// The code's PKCE session goes with it here, not when fosite asks
+// (DeletePKCERequestSession).
 func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
 	err := s.db.DeactivateTokenSession(ctx, storage.KindAuthorizeCode, secret.SHA256Hex(code))
 	if errors.Is(err, storage.ErrNotFound) {
 		return fosite.ErrInvalidatedAuthorizeCode
 	}
-	return mapErr(err)
+	if err != nil {
+		return mapErr(err)
+	}
+	return mapErr(s.db.DeleteTokenSession(ctx, storage.KindPKCE, secret.SHA256Hex(code)))
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.
@@ -58,7 +64,7 @@ func (s *Store) CreateRefreshTokenSession(ctx context.Context, signature, access
 	if accessSignature != "" {
 		accessKey = secret.SHA256Hex(accessSignature)
 	}
-	return s.create(ctx, storage.KindRefreshToken, signature, accessKey, req)
+	return s.create(ctx, storage.KindRefreshToken, signature, accessKey, refreshGrant(ctx, req))
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage. A rotated
@@ -110,9 +116,14 @@ func (s *Store) GetPKCERequestSession(ctx context.Context, signature string, ses
 	return s.get(ctx, storage.KindPKCE, signature, session, fosite.ErrNotFound)
 }
 
-// DeletePKCERequestSession implements pkce.PKCERequestStorage.
-func (s *Store) DeletePKCERequestSession(ctx context.Context, signature string) error {
-	return mapErr(s.db.DeleteTokenSession(ctx, storage.KindPKCE, secret.SHA256Hex(signature)))
+// DeletePKCERequestSession implements pkce.PKCERequestStorage by keeping
+// the session: fosite deletes it before it compares the verifier, and the
+// token endpoint keeps what a failed request wrote, so deleting would let
+// the code be redeemed next without any verifier (a downgrade, once PKCE
+// is optional for some clients). The session goes when the code is
+// redeemed (InvalidateAuthorizeCodeSession) or expires.
+func (s *Store) DeletePKCERequestSession(context.Context, string) error {
+	return nil
 }
 
 // CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.

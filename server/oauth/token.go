@@ -60,9 +60,13 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), err)
 		return
 	}
-	// A stale key cache reloads from storage: do that outside the
-	// transaction rather than inside it.
+	// A stale key cache reloads from storage, and a client's metadata
+	// document is fetched: outside the transaction rather than inside it,
+	// which then fetches nothing.
 	t.Provider.signer.warm(ctx)
+	basicUser, _, _ := r.BasicAuth()
+	t.Provider.store.warmClient(ctx, r.PostForm, basicUser)
+	ctx = withoutFetching(ctx)
 	tx := &issueTx{store: t.Provider.store}
 	defer tx.end(false) //nolint:errcheck // a no-op unless a panic skipped the ending below
 	if g == "authorization_code" {
@@ -120,6 +124,9 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// holds is never missing from the log.
 	t.recordIssued(r, ar, sess)
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
+	if err := t.Provider.store.touchClient(ctx, ar.GetClient()); err != nil {
+		t.Logger.WarnContext(ctx, "token request: record the client's use", "client_id", ar.GetClient().GetID(), "error", err)
+	}
 }
 
 // precheckToken refuses, before fosite reads the request, repeated

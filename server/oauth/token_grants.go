@@ -20,15 +20,25 @@ func (t *Token) prepare(ctx context.Context, tx *issueTx, r *http.Request, ar fo
 	grant := ar.GetGrantTypes()
 	switch {
 	case grant.ExactOne("authorization_code"):
-		return t.prepareCode(tx.context(ctx), sess)
+		ctx, err := codeResources(tx.context(ctx), r, ar)
+		if err != nil {
+			return ctx, err
+		}
+		return t.prepareCode(ctx, sess)
 	case grant.ExactOne("refresh_token"):
 		return t.prepareRefresh(ctx, r, ar, sess)
 	case grant.ExactOne("password"):
+		if err := t.directResources(r, ar); err != nil {
+			return ctx, err
+		}
 		if err := tx.begin(ctx); err != nil {
 			return ctx, fosite.ErrServerError.WithWrap(err)
 		}
 		return t.preparePassword(tx.context(ctx), ar, sess)
 	case grant.ExactOne("client_credentials"):
+		if err := t.directResources(r, ar); err != nil {
+			return ctx, err
+		}
 		return ctx, t.prepareClientCredentials(ar, sess)
 	}
 	return ctx, fosite.ErrUnsupportedGrantType
@@ -56,13 +66,23 @@ func (t *Token) prepareCode(ctx context.Context, sess *Session) (context.Context
 // user's current claims, and a disabled or deleted user's refresh tokens
 // stop working.
 func (t *Token) prepareRefresh(ctx context.Context, r *http.Request, ar fosite.AccessRequester, sess *Session) (context.Context, error) {
-	// RFC 6749 section 6: no scope beyond the original grant. A narrower
-	// one is answered with the full grant, which the response's scope says
-	// (section 3.3).
-	for _, s := range strings.Fields(r.PostForm.Get("scope")) {
-		if !ar.GetGrantedScopes().Has(s) {
-			return ctx, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s)
+	// RFC 6749 section 6: no scope beyond the original grant; a narrower
+	// one is what the new access token gets, while the new refresh token
+	// keeps the original grant.
+	if narrower := strings.Fields(r.PostForm.Get("scope")); len(narrower) > 0 {
+		for _, s := range narrower {
+			if !ar.GetGrantedScopes().Has(s) {
+				return ctx, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s)
+			}
 		}
+		ctx = narrowScopes(ctx, ar, narrower)
+	}
+	resources, err := tokenResources(r.PostForm, ar.GetGrantedAudience())
+	if err != nil {
+		return ctx, err
+	}
+	if resources != nil {
+		ctx = narrowAudience(ctx, ar, resources)
 	}
 	if !sess.User {
 		return ctx, nil
@@ -76,9 +96,10 @@ func (t *Token) prepareRefresh(ctx context.Context, r *http.Request, ar fosite.A
 	return t.guardUser(withCheckedUser(ctx, user), user), nil
 }
 
-// guardUser returns ctx carrying the issue guard of a refresh for user: in the transaction that writes the tokens, the
-// subject's lock, then the user again, who must still be enabled and hold
-// the roles the tokens were made with (a change in between refuses the
+// guardUser returns ctx carrying the issue guard of a refresh for user: in
+// the transaction that writes the tokens, the subject's lock, then the user
+// again, who must still be enabled and hold the roles the tokens were made
+// with (a change in between refuses the
 // request, which the client may retry: nothing was used up).
 func (t *Token) guardUser(ctx context.Context, user storage.User) context.Context {
 	return withIssueGuard(ctx, func(txCtx context.Context) error {
@@ -161,5 +182,36 @@ func (t *Token) passwordGrantAllowed(ctx context.Context, user storage.User, c f
 	if best != "" {
 		return fosite.ErrInvalidGrant.WithHint(errPasswordGrantMFA)
 	}
+	return nil
+}
+
+// codeResources applies the resource parameters of a code exchange: each
+// must be among the audience the authorization granted (the resources it
+// asked for, or the client), and the access token gets just them while
+// the refresh token keeps the whole grant.
+func codeResources(ctx context.Context, r *http.Request, ar fosite.AccessRequester) (context.Context, error) {
+	granted := ar.GetRequestedAudience() // fosite set it from the code's request
+	if len(granted) == 0 {
+		granted = fosite.Arguments{ar.GetClient().GetID()}
+	}
+	resources, err := tokenResources(r.PostForm, granted)
+	if err != nil || resources == nil {
+		return ctx, err
+	}
+	return keepGrant(withNarrowAudience(ctx, resources), nil, granted), nil
+}
+
+// directResources applies the resource parameters of a grant that issues
+// at once (password, client credentials): they become the requested
+// audience, checked like an authorization request's.
+func (t *Token) directResources(r *http.Request, ar fosite.AccessRequester) error {
+	resources, err := requestedResources(r.PostForm)
+	if err != nil || resources == nil {
+		return err
+	}
+	if err := t.Provider.checkResources(ar.GetClient(), resources, ar.GetRequestedScopes()); err != nil {
+		return err
+	}
+	ar.SetRequestedAudience(resources)
 	return nil
 }

@@ -120,12 +120,12 @@ func TestTokenRefresh(t *testing.T) {
 		},
 		{description: "scope beyond the grant", form: func(f url.Values) { f.Set("scope", "openid api:read") }, status: http.StatusBadRequest, errCode: "invalid_scope"},
 		{
-			description: "narrower scope gets the whole grant",
+			description: "narrower scope gets exactly it",
 			form:        func(f url.Values) { f.Set("scope", "openid") },
 			status:      http.StatusOK,
 			check: func(t *testing.T, _ *tokServer, _ storage.User, _, _, got tokAnswer) {
-				if !hasScope(got.str("scope"), "offline_access") {
-					t.Errorf("scope %q, want the whole grant", got.str("scope"))
+				if got.str("scope") != "openid" {
+					t.Errorf("scope %q, want exactly openid (RFC 6749 section 6)", got.str("scope"))
 				}
 			},
 		},

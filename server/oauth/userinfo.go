@@ -74,7 +74,9 @@ func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		claims["email_verified"] = user.EmailVerified
 	}
 	if b.HasScope("profile") {
-		claims["name"] = user.Name
+		for k, v := range profileClaims(*user) {
+			claims[k] = v
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

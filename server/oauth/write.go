@@ -37,18 +37,56 @@ func boundError(err error) error {
 }
 
 // WriteAuthorizeError writes err, bounded (boundError), as fosite does,
-// with the headers of noFraming.
+// with the headers of noFraming; an answer at the client's redirect URI
+// carries iss (RFC 9207, writeAuthorizeErrorRedirect).
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	noFraming(w)
 	p.reportUnavailable(ctx, w, err)
+	if ar != nil && ar.IsRedirectURIValid() && ar.GetRedirectURI() != nil {
+		p.writeAuthorizeErrorRedirect(ctx, w, ar, boundError(err))
+		return
+	}
 	p.OAuth2Provider.WriteAuthorizeError(ctx, w, ar, boundError(err))
 }
 
 // WriteAuthorizeResponse writes the authorization response as fosite
-// does, with the headers of noFraming.
+// does, with the headers of noFraming and iss (RFC 9207).
 func (p *Provider) WriteAuthorizeResponse(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) {
 	noFraming(w)
+	resp.AddParameter("iss", p.issuer)
 	p.OAuth2Provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// writeAuthorizeErrorRedirect is fosite's error redirect (query or
+// form_post, the response modes Gatehouse supports) plus the iss
+// parameter RFC 9207 asks of every authorization response, errors
+// included: fosite's writer has no way to add one.
+func (p *Provider) writeAuthorizeErrorRedirect(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	rfc := fosite.ErrorToRFC6749Error(err).WithExposeDebug(false)
+	values := rfc.ToValues()
+	values.Set("state", ar.GetState())
+	values.Set("iss", p.issuer)
+	redirectURI := *ar.GetRedirectURI()
+	redirectURI.Fragment = ""
+	if ar.GetResponseMode() == fosite.ResponseModeFormPost {
+		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+		tmpl := fosite.DefaultFormPostTemplate
+		if f, ok := p.OAuth2Provider.(*fosite.Fosite); ok {
+			tmpl = fosite.GetPostFormHTMLTemplate(ctx, f)
+		}
+		fosite.WriteAuthorizeFormPostResponse(redirectURI.String(), values, tmpl, w)
+		return
+	}
+	for key, vs := range redirectURI.Query() {
+		for _, v := range vs {
+			values.Add(key, v)
+		}
+	}
+	redirectURI.RawQuery = values.Encode()
+	w.Header().Set("Location", redirectURI.String())
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 // noFraming sets the headers an authorization response carries: the

@@ -20,6 +20,9 @@ type Step struct {
 	Authenticated bool
 	// Consent: the answer given on the consent page in this request.
 	Consent Decision
+	// AccountChosen: the person confirmed, on the select-account page in
+	// this request, the account they are signed in with (prompt=select_account).
+	AccountChosen bool
 }
 
 // Flow is what the pages show of a pending authorization request, as the
@@ -32,6 +35,14 @@ type Flow struct {
 	// lowest known value of acr_values, or "mfa" for a client registered
 	// with require_mfa; "" for none.
 	ACR string
+	// ClientName is the client's display name (its id when it has none).
+	ClientName string
+	// Unverified marks a client nobody vetted: registered by itself
+	// (dynamic registration) or known by its metadata document. Its
+	// consent page always asks, and says so.
+	Unverified bool
+	// RedirectHost is the host of the redirect URI the answer goes to.
+	RedirectHost string
 }
 
 // Resumer continues a pending authorization request. flow is the original

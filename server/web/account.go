@@ -65,7 +65,8 @@ func (h *Account) showAccount(w http.ResponseWriter, r *http.Request, cur sessio
 	ctx := r.Context()
 	u := cur.User
 	page := accountPage{
-		Name: u.Name, Email: u.Email, Verified: u.EmailVerified, HasPass: len(u.PasswordHash) > 0,
+		Profile: u.Profile,
+		Name:    u.Name, Email: u.Email, Verified: u.EmailVerified, HasPass: len(u.PasswordHash) > 0,
 		CSRFToken: h.csrf.token(w, r), Notice: notice, Errors: errs,
 	}
 	consents, err := h.store.ListConsents(ctx, u.ID)
@@ -129,7 +130,16 @@ func done(w http.ResponseWriter, r *http.Request, key string) {
 	http.Redirect(w, r, accountPath+"?done="+key, http.StatusSeeOther)
 }
 
-// UpdateProfile serves POST /account/profile {name}.
+// profileMessages say what is wrong with a profile field.
+var profileMessages = map[error]string{
+	accounts.ErrProfileText:     MsgProfileText,
+	accounts.ErrProfileUsername: MsgProfileUsername,
+	accounts.ErrProfileLocale:   MsgProfileLocale,
+	accounts.ErrProfilePicture:  MsgProfilePicture,
+}
+
+// UpdateProfile serves POST /account/profile {name, given_name,
+// family_name, preferred_username, locale, picture}.
 func (h *Account) UpdateProfile(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.accountAction(w, r)
 	if !ok {
@@ -140,8 +150,21 @@ func (h *Account) UpdateProfile(w http.ResponseWriter, r *http.Request) {
 		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{"name": msg})
 		return
 	}
-	err := h.store.UpdateUser(r.Context(), cur.User.ID, func(u *storage.User) error {
+	profile, err := accounts.NormalizeProfile(storage.Profile{
+		GivenName:         r.PostForm.Get("given_name"),
+		FamilyName:        r.PostForm.Get("family_name"),
+		PreferredUsername: r.PostForm.Get("preferred_username"),
+		Locale:            r.PostForm.Get("locale"),
+		Picture:           r.PostForm.Get("picture"),
+	})
+	var pe *accounts.ProfileError
+	if errors.As(err, &pe) {
+		h.showAccount(w, r, cur, http.StatusBadRequest, "", fieldErrors{pe.Field: profileMessages[pe.Err]})
+		return
+	}
+	err = h.store.UpdateUser(r.Context(), cur.User.ID, func(u *storage.User) error {
 		u.Name = name
+		u.Profile = profile
 		u.UpdatedAt = h.now().UTC()
 		return nil
 	})

@@ -77,15 +77,17 @@ func (h *SignIn) ConsentForm(w http.ResponseWriter, r *http.Request) {
 	}
 	name := client.Name
 	if strings.TrimSpace(name) == "" {
-		name = client.ID
+		name = clientName(f)
 	}
 	h.renderer.render(w, r, http.StatusOK, tmplConsent, consentPage{
-		ClientName: name,
-		UserEmail:  cur.User.Email,
-		Scopes:     describeScopes(f.Scopes),
-		Flow:       flow,
-		CSRFToken:  h.csrf.token(w, r),
-		SwitchURL:  loginURL(flow),
+		ClientName:   name,
+		Unverified:   f.Unverified,
+		RedirectHost: f.RedirectHost,
+		UserEmail:    cur.User.Email,
+		Scopes:       describeScopes(f.Scopes),
+		Flow:         flow,
+		CSRFToken:    h.csrf.token(w, r),
+		SwitchURL:    loginURL(flow),
 	})
 }
 

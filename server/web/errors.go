@@ -89,6 +89,10 @@ const (
 	MsgNotSignedIn   = "You are not signed in."
 
 	MsgProfileSaved    = "Your profile has been saved."
+	MsgProfileText     = "Use at most 200 characters, on one line."
+	MsgProfileUsername = "Use at most 64 characters, without spaces."
+	MsgProfileLocale   = "Use a language tag such as en or en-GB."
+	MsgProfilePicture  = "Use an https:// address of an image."
 	MsgPasswordChanged = "Your password has been changed. Your other sessions have been signed out, and apps must ask you to sign in again."
 	MsgAppRevoked      = "The application's access has been removed and its tokens revoked."
 	MsgSessionRevoked  = "That session has been signed out."

@@ -3,6 +3,8 @@ package web
 import (
 	"html/template"
 	"net/http"
+
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // Page data, one type per template. Every form carries CSRFToken.
@@ -30,6 +32,11 @@ type (
 		Flow       string
 		CSRFToken  string
 		SwitchURL  string // sign in as someone else, keeping the flow
+		// Unverified: nobody vetted the client (it registered itself or is
+		// known by its metadata document); the page says so and shows
+		// RedirectHost, where the answer goes, prominently.
+		Unverified   bool
+		RedirectHost string
 	}
 	errorPage struct {
 		Status  int
@@ -80,8 +87,12 @@ type (
 		Email     string
 		Client    string // the application asking, if any
 	}
-	hiddenField struct{ Name, Value string }
+	hiddenField       struct{ Name, Value string }
+	selectAccountPage struct {
+		ClientName, Name, Email, Flow, CSRFToken, SwitchURL string
+	}
 	accountPage struct {
+		Profile    storage.Profile
 		Name       string
 		Email      string
 		Verified   bool
@@ -146,8 +157,9 @@ var samples = map[string]any{
 		MustEnrol: true, TOTPOffered: true, TOTP: &securityFactor{Kind: "totp", Name: "App", Added: "today", LastUsed: "today"},
 		HasSecond: true, RecoveryLeft: 3, Factors: []securityFactor{{Kind: "totp", Name: "App", Added: "today", LastUsed: "today"}},
 		Sections: []template.HTML{"<section></section>"}, Scripts: []string{"/static/x.js"}},
-	tmplTOTP:  totpPage{CSRFToken: "t", Secret: "JBSWY3DPEHPK3PXP", QR: "data:image/png;base64,AA==", Flow: "client_id=x", Error: MsgWrongCode},
-	tmplCodes: codesPage{Codes: []string{"abcde-fghjk"}},
+	tmplTOTP:          totpPage{CSRFToken: "t", Secret: "JBSWY3DPEHPK3PXP", QR: "data:image/png;base64,AA==", Flow: "client_id=x", Error: MsgWrongCode},
+	tmplCodes:         codesPage{Codes: []string{"abcde-fghjk"}},
+	tmplSelectAccount: selectAccountPage{ClientName: "App", Name: "A", Email: "a@example.com", Flow: "client_id=x", CSRFToken: "t", SwitchURL: "/login"},
 	tmplAccount: accountPage{Name: "A", Email: "a@example.com", Verified: true, HasPass: true, CSRFToken: "t", Notice: "n", Errors: sampleErrors,
 		Apps:       []accountApp{{ClientID: "c", Name: "C", Scopes: []string{"x"}, Granted: "today"}},
 		Sessions:   []accountSession{{Handle: "h", Current: true, Started: "today", IP: "1.2.3.4", Device: "Chrome on Linux", UserAgent: "UA"}},

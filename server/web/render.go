@@ -37,12 +37,14 @@ const (
 	tmplSecurity = "account_security.html"
 	tmplTOTP     = "account_totp.html"
 	tmplCodes    = "recovery_codes.html"
+	// tmplSelectAccount is the prompt=select_account page.
+	tmplSelectAccount = "select_account.html"
 )
 
 // pageNames lists every template a renderer needs, layout first.
 var pageNames = []string{
 	tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn, tmplRegister, tmplNotice,
-	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout, tmplHome,
+	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout, tmplHome, tmplSelectAccount,
 	tmplLoginMFA, tmplSecurity, tmplTOTP, tmplCodes,
 }
 

@@ -152,6 +152,8 @@ func (s *Store) invalidate(id string) {
 // change the cached one.
 func clone(c storage.Client) storage.Client {
 	c.SecretHash = append([]byte(nil), c.SecretHash...)
+	c.RegistrationTokenHash = append([]byte(nil), c.RegistrationTokenHash...)
+	c.Metadata = append([]byte(nil), c.Metadata...)
 	c.RedirectURIs = append([]string(nil), c.RedirectURIs...)
 	c.PostLogoutRedirectURIs = append([]string(nil), c.PostLogoutRedirectURIs...)
 	c.GrantTypes = append([]string(nil), c.GrantTypes...)

@@ -13,24 +13,27 @@ import (
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 	grant_types, response_types, scopes, audience, created_at, updated_at, introspect_any,
-	backchannel_logout_uri, backchannel_logout_session_required, config_managed, disabled, require_mfa`
+	backchannel_logout_uri, backchannel_logout_session_required, config_managed, disabled, require_mfa,
+	origin, registration_token_hash, metadata, last_used_at, pkce_optional`
 
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var (
 		c                storage.Client
 		created, updated time.Time
+		lastUsed         *time.Time
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs,
 		&c.PostLogoutRedirectURIs, &c.GrantTypes, &c.ResponseTypes, &c.Scopes, &c.Audience,
 		&created, &updated, &c.IntrospectAny,
-		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.ConfigManaged, &c.Disabled, &c.RequireMFA); err != nil {
+		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.ConfigManaged, &c.Disabled, &c.RequireMFA,
+		&c.Origin, &c.RegistrationTokenHash, &c.Metadata, &lastUsed, &c.PKCEOptional); err != nil {
 		return storage.Client{}, mapErr(err)
 	}
 	for _, l := range []*[]string{&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes,
 		&c.ResponseTypes, &c.Scopes, &c.Audience} {
 		*l = fromList(*l)
 	}
-	c.CreatedAt, c.UpdatedAt = fromTime(created), fromTime(updated)
+	c.CreatedAt, c.UpdatedAt, c.LastUsedAt = fromTime(created), fromTime(updated), fromOptTime(lastUsed)
 	return c, nil
 }
 
@@ -39,14 +42,15 @@ func clientArgs(c storage.Client) []any {
 	return []any{c.Name, c.SecretHash, c.Public, toList(c.RedirectURIs),
 		toList(c.PostLogoutRedirectURIs), toList(c.GrantTypes), toList(c.ResponseTypes),
 		toList(c.Scopes), toList(c.Audience), toTime(c.CreatedAt), toTime(c.UpdatedAt), c.IntrospectAny,
-		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.ConfigManaged, c.Disabled, c.RequireMFA}
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.ConfigManaged, c.Disabled, c.RequireMFA,
+		c.Origin, c.RegistrationTokenHash, c.Metadata, toOptTime(c.LastUsedAt), c.PKCEOptional}
 }
 
 // CreateClient stores c; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	args := append([]any{c.ID}, clientArgs(c)...)
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: create client %q: %w", c.ID, mapErr(err))
 	}

@@ -17,6 +17,7 @@ var gcTargets = []struct{ table, key, dead string }{
 	{"consents", "user_id, client_id", "expires_at IS NOT NULL AND expires_at < $1"},
 	{"one_time_tokens", "hash", "expires_at < $1"},
 	{"rate_counters", "key", "expires_at < $1"},
+	{"initial_access_tokens", "hash", "expires_at < $1 OR (max_uses > 0 AND uses >= max_uses)"},
 }
 
 // GarbageCollect deletes expired token sessions, browser sessions, JTIs,

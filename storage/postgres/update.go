@@ -53,9 +53,11 @@ var users = updatable[storage.User]{
 	id:   func(u storage.User) string { return u.ID },
 	write: func(u storage.User, id string) (string, []any) {
 		return `UPDATE users SET email = $1, email_verified = $2, name = $3, password_hash = $4,
-			roles = $5, disabled = $6, created_at = $7, updated_at = $8 WHERE id = $9`,
+			roles = $5, disabled = $6, created_at = $7, updated_at = $8, given_name = $9,
+			family_name = $10, preferred_username = $11, locale = $12, picture = $13 WHERE id = $14`,
 			[]any{u.Email, u.EmailVerified, u.Name, u.PasswordHash, toList(u.Roles), u.Disabled,
-				toTime(u.CreatedAt), toTime(u.UpdatedAt), id}
+				toTime(u.CreatedAt), toTime(u.UpdatedAt), u.Profile.GivenName, u.Profile.FamilyName,
+				u.Profile.PreferredUsername, u.Profile.Locale, u.Profile.Picture, id}
 	},
 }
 
@@ -69,7 +71,9 @@ var clients = updatable[storage.Client]{
 			post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, scopes = $8,
 			audience = $9, created_at = $10, updated_at = $11, introspect_any = $12,
 			backchannel_logout_uri = $13, backchannel_logout_session_required = $14,
-			config_managed = $15, disabled = $16, require_mfa = $17 WHERE id = $18`,
+			config_managed = $15, disabled = $16, require_mfa = $17, origin = $18,
+			registration_token_hash = $19, metadata = $20, last_used_at = $21, pkce_optional = $22
+			WHERE id = $23`,
 			append(clientArgs(c), id)
 	},
 }

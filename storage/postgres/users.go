@@ -11,7 +11,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
-const userColumns = `id, email, email_verified, name, password_hash, roles, disabled, created_at, updated_at`
+const userColumns = `id, email, email_verified, name, password_hash, roles, disabled, created_at, updated_at,
+	given_name, family_name, preferred_username, locale, picture`
 
 func scanUser(row pgx.Row) (storage.User, error) {
 	var (
@@ -19,7 +20,8 @@ func scanUser(row pgx.Row) (storage.User, error) {
 		created, updated time.Time
 	)
 	if err := row.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash,
-		&u.Roles, &u.Disabled, &created, &updated); err != nil {
+		&u.Roles, &u.Disabled, &created, &updated, &u.Profile.GivenName, &u.Profile.FamilyName,
+		&u.Profile.PreferredUsername, &u.Profile.Locale, &u.Profile.Picture); err != nil {
 		return storage.User{}, mapErr(err)
 	}
 	u.Roles = fromList(u.Roles)
@@ -30,9 +32,10 @@ func scanUser(row pgx.Row) (storage.User, error) {
 // CreateUser stores u; ErrAlreadyExists when the id or email is taken.
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		u.ID, u.Email, u.EmailVerified, u.Name, u.PasswordHash, toList(u.Roles),
-		u.Disabled, toTime(u.CreatedAt), toTime(u.UpdatedAt))
+		u.Disabled, toTime(u.CreatedAt), toTime(u.UpdatedAt), u.Profile.GivenName, u.Profile.FamilyName,
+		u.Profile.PreferredUsername, u.Profile.Locale, u.Profile.Picture)
 	if err != nil {
 		return fmt.Errorf("postgres: create user %q: %w", u.ID, mapErr(err))
 	}

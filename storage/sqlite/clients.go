@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -10,17 +11,20 @@ import (
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 	grant_types, response_types, scopes, audience, created_at, updated_at, introspect_any,
-	backchannel_logout_uri, backchannel_logout_session_required, config_managed, disabled, require_mfa`
+	backchannel_logout_uri, backchannel_logout_session_required, config_managed, disabled, require_mfa,
+	origin, registration_token_hash, metadata, last_used_at, pkce_optional`
 
 func scanClient(row scanner) (storage.Client, error) {
 	var (
 		c                storage.Client
 		lists            [6]string
 		created, updated int64
+		lastUsed         sql.NullInt64
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &lists[0], &lists[1],
 		&lists[2], &lists[3], &lists[4], &lists[5], &created, &updated, &c.IntrospectAny,
-		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.ConfigManaged, &c.Disabled, &c.RequireMFA); err != nil {
+		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.ConfigManaged, &c.Disabled, &c.RequireMFA,
+		&c.Origin, &c.RegistrationTokenHash, &c.Metadata, &lastUsed, &c.PKCEOptional); err != nil {
 		return storage.Client{}, mapErr(err)
 	}
 	dsts := [6]*[]string{&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes,
@@ -31,7 +35,7 @@ func scanClient(row scanner) (storage.Client, error) {
 			return storage.Client{}, err
 		}
 	}
-	c.CreatedAt, c.UpdatedAt = fromTime(created), fromTime(updated)
+	c.CreatedAt, c.UpdatedAt, c.LastUsedAt = fromTime(created), fromTime(updated), fromOptTime(lastUsed)
 	return c, nil
 }
 
@@ -40,14 +44,15 @@ func clientArgs(c storage.Client) []any {
 	return []any{c.Name, c.SecretHash, c.Public, toList(c.RedirectURIs),
 		toList(c.PostLogoutRedirectURIs), toList(c.GrantTypes), toList(c.ResponseTypes),
 		toList(c.Scopes), toList(c.Audience), toTime(c.CreatedAt), toTime(c.UpdatedAt), c.IntrospectAny,
-		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.ConfigManaged, c.Disabled, c.RequireMFA}
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.ConfigManaged, c.Disabled, c.RequireMFA,
+		c.Origin, c.RegistrationTokenHash, c.Metadata, toOptTime(c.LastUsedAt), c.PKCEOptional}
 }
 
 // CreateClient stores c; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	args := append([]any{c.ID}, clientArgs(c)...)
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: create client %q: %w", c.ID, mapErr(err))
 	}
@@ -97,7 +102,8 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*storage.Cl
 			public = ?, redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?,
 			response_types = ?, scopes = ?, audience = ?, created_at = ?, updated_at = ?,
 			introspect_any = ?, backchannel_logout_uri = ?, backchannel_logout_session_required = ?,
-			config_managed = ?, disabled = ?, require_mfa = ? WHERE id = ?`, append(clientArgs(c), id)...)
+			config_managed = ?, disabled = ?, require_mfa = ?, origin = ?, registration_token_hash = ?, metadata = ?,
+			last_used_at = ?, pkce_optional = ? WHERE id = ?`, append(clientArgs(c), id)...)
 		if err != nil {
 			return fmt.Errorf("sqlite: update client %q: %w", id, mapErr(err))
 		}

@@ -16,6 +16,7 @@ var gcTargets = []struct{ table, dead string }{
 	{"consents", "expires_at IS NOT NULL AND expires_at < ?"},
 	{"one_time_tokens", "expires_at < ?"},
 	{"rate_counters", "expires_at < ?"},
+	{"initial_access_tokens", "expires_at < ? OR (max_uses > 0 AND uses >= max_uses)"},
 }
 
 // GarbageCollect deletes expired token sessions, browser sessions, JTIs,

@@ -8,7 +8,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
-const userColumns = `id, email, email_verified, name, password_hash, roles, disabled, created_at, updated_at`
+const userColumns = `id, email, email_verified, name, password_hash, roles, disabled, created_at, updated_at,
+	given_name, family_name, preferred_username, locale, picture`
 
 func scanUser(row scanner) (storage.User, error) {
 	var (
@@ -17,7 +18,8 @@ func scanUser(row scanner) (storage.User, error) {
 		created, updated int64
 	)
 	if err := row.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash,
-		&roles, &u.Disabled, &created, &updated); err != nil {
+		&roles, &u.Disabled, &created, &updated, &u.Profile.GivenName, &u.Profile.FamilyName,
+		&u.Profile.PreferredUsername, &u.Profile.Locale, &u.Profile.Picture); err != nil {
 		return storage.User{}, mapErr(err)
 	}
 	var err error
@@ -31,9 +33,10 @@ func scanUser(row scanner) (storage.User, error) {
 // CreateUser stores u; ErrAlreadyExists when the id or email is taken.
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.EmailVerified, u.Name, u.PasswordHash, toList(u.Roles),
-		u.Disabled, toTime(u.CreatedAt), toTime(u.UpdatedAt))
+		u.Disabled, toTime(u.CreatedAt), toTime(u.UpdatedAt), u.Profile.GivenName, u.Profile.FamilyName,
+		u.Profile.PreferredUsername, u.Profile.Locale, u.Profile.Picture)
 	if err != nil {
 		return fmt.Errorf("sqlite: create user %q: %w", u.ID, mapErr(err))
 	}
@@ -89,10 +92,12 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*storage.User
 			return fmt.Errorf("sqlite: update user %q: the id cannot change", id)
 		}
 		res, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET email = ?, email_verified = ?,
-			name = ?, password_hash = ?, roles = ?, disabled = ?, created_at = ?, updated_at = ?
+			name = ?, password_hash = ?, roles = ?, disabled = ?, created_at = ?, updated_at = ?,
+			given_name = ?, family_name = ?, preferred_username = ?, locale = ?, picture = ?
 			WHERE id = ?`,
 			u.Email, u.EmailVerified, u.Name, u.PasswordHash, toList(u.Roles), u.Disabled,
-			toTime(u.CreatedAt), toTime(u.UpdatedAt), id)
+			toTime(u.CreatedAt), toTime(u.UpdatedAt), u.Profile.GivenName, u.Profile.FamilyName,
+			u.Profile.PreferredUsername, u.Profile.Locale, u.Profile.Picture, id)
 		if err != nil {
 			return fmt.Errorf("sqlite: update user %q: %w", id, mapErr(err))
 		}

@@ -47,6 +47,11 @@ var clientTests = []test{
 		want.IntrospectAny = true
 		want.RequireMFA = true
 		want.UpdatedAt = at(time.Hour)
+		want.PKCEOptional = true
+		want.Origin = storage.ClientOriginDynamic
+		want.RegistrationTokenHash = []byte("sha256-of-the-registration-token")
+		want.Metadata = []byte(`{"client_uri":"https://c1.example"}`)
+		want.LastUsedAt = at(2 * time.Hour)
 		must(t, s.UpdateClient(ctx, "c1", func(c *storage.Client) error {
 			wantEqual(t, *c, newClient("c1"))
 			*c = want

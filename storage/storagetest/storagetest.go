@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Passkeys", passkeyTests},
 		{"SecondFactors", secondFactorTests},
 		{"OneTimeTokens", oneTimeTests},
+		{"Registration", registrationTests},
 		{"AuditEvents", auditTests},
 		{"RateCounters", counterTests},
 		{"Tx", txTests},

@@ -67,6 +67,8 @@ var userTests = []test{
 		want.EmailVerified = false
 		want.PasswordHash = []byte("new-hash")
 		want.UpdatedAt = at(time.Hour)
+		want.Profile = storage.Profile{GivenName: "Ada", FamilyName: "Lovelace", PreferredUsername: "ada",
+			Locale: "en-GB", Picture: "https://pics.example/ada.png"}
 		must(t, s.UpdateUser(ctx, "u1", func(u *storage.User) error {
 			wantEqual(t, *u, newUser("u1"))
 			*u = want
