@@ -21,8 +21,16 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
+// Grant types of RFC 8628 (device authorization) and RFC 8693 (token
+// exchange), registered per client like the others.
+const (
+	GrantDeviceCode    = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
+
 // Grant types a client may be registered for.
-var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials", "password"}
+var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials", "password",
+	GrantDeviceCode, GrantTokenExchange}
 
 // Defaults for fields left empty.
 var (
@@ -49,6 +57,14 @@ type Spec struct {
 	// IntrospectAny registers a resource server, which may introspect any
 	// token; other clients only the tokens issued to them.
 	IntrospectAny bool `json:"introspect_any"`
+	// RequirePAR: every authorization request must be pushed (RFC 9126).
+	RequirePAR bool `json:"require_pushed_authorization_requests"`
+	// RequireDPoP: every token request must carry a DPoP proof (RFC 9449
+	// client metadata dpop_bound_access_tokens).
+	RequireDPoP bool `json:"dpop_bound_access_tokens"`
+	// AllowImpersonation lets a token-exchange client get tokens that
+	// act as the subject with no actor (RFC 8693 impersonation).
+	AllowImpersonation bool `json:"allow_impersonation"`
 }
 
 // Hasher hashes client secrets (secret.Hasher).
@@ -85,6 +101,9 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		Scopes:                 spec.Scopes,
 		Audience:               spec.Audience,
 		IntrospectAny:          spec.IntrospectAny,
+		RequirePAR:             spec.RequirePAR,
+		RequireDPoP:            spec.RequireDPoP,
+		AllowImpersonation:     spec.AllowImpersonation,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
 	}
@@ -141,6 +160,12 @@ func (s *Spec) check() error {
 	}
 	if s.Public && slices.Contains(s.GrantTypes, "client_credentials") {
 		return errors.New("a public client cannot use the client_credentials grant")
+	}
+	if s.Public && slices.Contains(s.GrantTypes, GrantTokenExchange) {
+		return errors.New("a public client cannot use the token-exchange grant")
+	}
+	if s.AllowImpersonation && !slices.Contains(s.GrantTypes, GrantTokenExchange) {
+		return errors.New("--allow-impersonation needs the token-exchange grant")
 	}
 	if slices.Contains(s.GrantTypes, "authorization_code") && len(s.RedirectURIs) == 0 {
 		return errors.New("the authorization_code grant needs at least one redirect URI")

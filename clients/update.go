@@ -35,6 +35,9 @@ func SpecOf(c storage.Client) Spec {
 		Scopes:                 c.Scopes,
 		Audience:               c.Audience,
 		IntrospectAny:          c.IntrospectAny,
+		RequirePAR:             c.RequirePAR,
+		RequireDPoP:            c.RequireDPoP,
+		AllowImpersonation:     c.AllowImpersonation,
 	}
 }
 
@@ -58,6 +61,7 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		c.GrantTypes, c.ResponseTypes = spec.GrantTypes, responseTypes(spec.GrantTypes)
 		c.Scopes, c.Audience = spec.Scopes, spec.Audience
 		c.IntrospectAny = spec.IntrospectAny
+		c.RequirePAR, c.RequireDPoP, c.AllowImpersonation = spec.RequirePAR, spec.RequireDPoP, spec.AllowImpersonation
 		c.UpdatedAt = now.UTC()
 		out = *c
 		return nil

@@ -56,6 +56,12 @@ type Config struct {
 	// MetricsListen, when set, serves /metrics on this address only,
 	// instead of on the main listener.
 	MetricsListen string `yaml:"metrics_listen"`
+
+	// The modern grants (config_grants.go).
+	Device        DeviceConfig        `yaml:"device"`
+	PAR           PARConfig           `yaml:"par"`
+	DPoP          DPoPConfig          `yaml:"dpop"`
+	TokenExchange TokenExchangeConfig `yaml:"token_exchange"`
 }
 
 // RegistrationConfig controls self-service sign-up.
@@ -230,7 +236,7 @@ const DevDatabase = "gatehouse.db"
 // Defaults returns the configuration before file and environment: the
 // embedded development default.
 func Defaults() Config {
-	return Config{
+	c := Config{
 		Issuer:     "http://" + DevListen,
 		Listen:     DevListen,
 		Database:   DevDatabase,
@@ -264,6 +270,8 @@ func Defaults() Config {
 		Janitor: JanitorConfig{Interval: Duration(5 * time.Minute),
 			BatchSize: 500, BatchPause: Duration(100 * time.Millisecond), PassTimeout: Duration(time.Minute)},
 	}
+	grantDefaults(&c)
+	return c
 }
 
 // Problems are configuration errors that still leave a Config worth

@@ -33,5 +33,6 @@ func sectionValidators() []sectionValidator {
 		validateNetwork,
 		validateOperations,
 		validateOps,
+		validateGrants,
 	}
 }

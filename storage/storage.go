@@ -55,6 +55,7 @@ type Store interface {
 	Keys
 	TokenSessions
 	JTIs
+	DeviceCodes
 	Identities
 	OneTimeTokens
 	AuditEvents
@@ -171,8 +172,19 @@ type Client struct {
 	// IntrospectAny marks a resource server: it may introspect any token.
 	// Every other client may introspect only the tokens issued to it.
 	IntrospectAny bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// RequirePAR makes the client send every authorization request
+	// through the pushed authorization request endpoint (RFC 9126).
+	RequirePAR bool
+	// RequireDPoP makes the client prove possession of a key (RFC 9449)
+	// at the token endpoint: its access tokens are all DPoP-bound.
+	RequireDPoP bool
+	// AllowImpersonation lets the client exchange a subject token for a
+	// token that acts as the subject with no actor (RFC 8693
+	// impersonation); without it the exchanged token always names an
+	// actor (the actor token's subject, or else the client itself).
+	AllowImpersonation bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Clients stores OAuth2 clients.

@@ -12,7 +12,8 @@ import (
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-	grant_types, response_types, scopes, audience, created_at, updated_at, introspect_any`
+	grant_types, response_types, scopes, audience, created_at, updated_at, introspect_any,
+	require_par, require_dpop, allow_impersonation`
 
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var (
@@ -21,7 +22,8 @@ func scanClient(row pgx.Row) (storage.Client, error) {
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs,
 		&c.PostLogoutRedirectURIs, &c.GrantTypes, &c.ResponseTypes, &c.Scopes, &c.Audience,
-		&created, &updated, &c.IntrospectAny); err != nil {
+		&created, &updated, &c.IntrospectAny,
+		&c.RequirePAR, &c.RequireDPoP, &c.AllowImpersonation); err != nil {
 		return storage.Client{}, mapErr(err)
 	}
 	for _, l := range []*[]string{&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes,
@@ -36,14 +38,15 @@ func scanClient(row pgx.Row) (storage.Client, error) {
 func clientArgs(c storage.Client) []any {
 	return []any{c.Name, c.SecretHash, c.Public, toList(c.RedirectURIs),
 		toList(c.PostLogoutRedirectURIs), toList(c.GrantTypes), toList(c.ResponseTypes),
-		toList(c.Scopes), toList(c.Audience), toTime(c.CreatedAt), toTime(c.UpdatedAt), c.IntrospectAny}
+		toList(c.Scopes), toList(c.Audience), toTime(c.CreatedAt), toTime(c.UpdatedAt), c.IntrospectAny,
+		c.RequirePAR, c.RequireDPoP, c.AllowImpersonation}
 }
 
 // CreateClient stores c; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	args := append([]any{c.ID}, clientArgs(c)...)
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: create client %q: %w", c.ID, mapErr(err))
 	}

@@ -45,6 +45,7 @@ var clientTests = []test{
 		want.Scopes = []string{"api"}
 		want.Audience = nil
 		want.IntrospectAny = true
+		want.RequirePAR, want.RequireDPoP, want.AllowImpersonation = true, true, true
 		want.UpdatedAt = at(time.Hour)
 		must(t, s.UpdateClient(ctx, "c1", func(c *storage.Client) error {
 			wantEqual(t, *c, newClient("c1"))
