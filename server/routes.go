@@ -59,6 +59,8 @@ type endpoints struct {
 	introspect *oauth.Introspect
 	revoke     *oauth.Revoke
 	userInfo   *oauth.UserInfo
+	// par is served when par.enabled.
+	par *oauth.PushedAuthorize
 	pages      *web.Handlers
 	admin      *admin.Handler
 	ready      *readiness
@@ -99,6 +101,7 @@ func (e endpoints) routes() []route {
 		{methods: get, path: "/logout", handler: in.LogoutForm},
 		{methods: post, path: "/logout", handler: in.Logout, guard: form},
 	}
+	rs = append(rs, e.grantRoutes()...)
 	if p.ServesEndSession() {
 		// No HEAD: a request that may end a session is not a probe.
 		rs = append(rs, route{methods: []string{http.MethodGet, http.MethodPost}, path: web.PathEndSession, handler: in.EndSession, guard: crossSite,

@@ -107,10 +107,6 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm)
-	if err != nil {
-		return nil, err
-	}
 	sessions := session.NewManager(session.Options{Store: store, Secure: secure, TTL: lt.BrowserSession.D()})
 	// Requests a database failure answered with 503: counted, and logged
 	// at most once a second per surface.
@@ -127,9 +123,14 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 
 			RefreshReuseGrace: lt.RefreshReuseGrace.D(),
 		},
-		Store: oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
-		Keys:  km,
+		Store:  oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
+		Keys:   km,
+		Grants: GrantOptions(cfg),
 	})
+	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm, provider.GrantMetadata())
+	if err != nil {
+		return nil, err
+	}
 	authorize := oauth.NewAuthorize(oauth.AuthorizeOptions{
 		Provider: provider,
 		Store:    store,
@@ -197,6 +198,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		userInfo:   &oauth.UserInfo{Provider: provider, Users: store, Logger: logger},
 		pages:      pages,
 		admin:      admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails}),
+		par:        &oauth.PushedAuthorize{Provider: provider, Logger: logger},
 		ready:      &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
 	}
 	if cfg.MetricsListen == "" {

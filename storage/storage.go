@@ -286,10 +286,13 @@ const (
 	KindRefreshToken  TokenKind = "refresh_token"
 	KindPKCE          TokenKind = "pkce"
 	KindOIDC          TokenKind = "oidc"
+	// KindPAR is a pushed authorization request (RFC 9126), keyed by its
+	// request_uri; it is used once and lives a minute or so.
+	KindPAR TokenKind = "par"
 )
 
 // TokenKinds lists every kind, for conformance tests and cleanup.
-var TokenKinds = []TokenKind{KindAuthorizeCode, KindAccessToken, KindRefreshToken, KindPKCE, KindOIDC}
+var TokenKinds = []TokenKind{KindAuthorizeCode, KindAccessToken, KindRefreshToken, KindPKCE, KindOIDC, KindPAR}
 
 // TokenSession is one serialised fosite request, stored under a hashed
 // signature. Data is opaque to storage.

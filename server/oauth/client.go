@@ -32,7 +32,8 @@ func toFositeClient(c storage.Client) fosite.Client {
 	if !slices.Contains(audience, c.ID) {
 		audience = append(slices.Clone(audience), c.ID)
 	}
-	return &client{introspectAny: c.IntrospectAny, DefaultClient: &fosite.DefaultClient{
+	return &client{introspectAny: c.IntrospectAny, requirePAR: c.RequirePAR, requireDPoP: c.RequireDPoP,
+		allowImpersonation: c.AllowImpersonation, DefaultClient: &fosite.DefaultClient{
 		ID:            c.ID,
 		Secret:        c.SecretHash,
 		RedirectURIs:  c.RedirectURIs,
@@ -51,6 +52,9 @@ type client struct {
 	// introspectAny marks a resource server, which may introspect tokens
 	// issued to any client (storage.Client.IntrospectAny).
 	introspectAny bool
+	// requirePAR, requireDPoP and allowImpersonation are the client's
+	// settings of the same names in storage.Client.
+	requirePAR, requireDPoP, allowImpersonation bool
 }
 
 // mayIntrospect reports whether caller may learn about a token issued to

@@ -30,8 +30,9 @@ type Discovery struct {
 }
 
 // NewDiscovery builds the discovery document for issuer, advertising
-// exactly what Gatehouse supports.
-func NewDiscovery(issuer, signingAlg string) (*Discovery, error) {
+// exactly what Gatehouse supports. Each of extra (Provider.GrantMetadata)
+// adds or replaces members.
+func NewDiscovery(issuer, signingAlg string, extra ...map[string]any) (*Discovery, error) {
 	doc := map[string]any{
 		"issuer":                                        issuer,
 		"authorization_endpoint":                        issuer + PathAuthorize,
@@ -60,6 +61,11 @@ func NewDiscovery(issuer, signingAlg string) (*Discovery, error) {
 		"request_parameter_supported":      false,
 		"request_uri_parameter_supported":  false,
 		"require_request_uri_registration": false,
+	}
+	for _, e := range extra {
+		for k, v := range e {
+			doc[k] = v
+		}
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {

@@ -44,6 +44,8 @@ type ProviderOptions struct {
 	// Faults counts and logs (rate-limited) the requests a database
 	// failure answered with 503; nil logs each one.
 	Faults *faults.Reporter
+	// Grants switch and tune the modern grants (grants.go).
+	Grants GrantOptions
 }
 
 // Provider is the composed fosite provider plus the pieces endpoints need
@@ -57,6 +59,7 @@ type Provider struct {
 	hmac   *oauth2.HMACSHAStrategy // signatures of codes and refresh tokens
 	issuer string
 	faults *faults.Reporter
+	grants GrantOptions
 }
 
 // NewProvider composes exactly the fosite handlers Gatehouse supports:
@@ -86,6 +89,11 @@ func NewProvider(o ProviderOptions) *Provider {
 		SanitationWhiteList:            []string{"code", "redirect_uri"},
 		AllowedPromptValues:            []string{"login", "none", "consent"},
 		SendDebugMessagesToClients:     false,
+		// PAR is enforced per client and globally by the authorization
+		// endpoint (Authorize.parseRequest), which also lets a pushed flow
+		// resume after the login and consent pages: fosite's own switch
+		// (IsPushedAuthorizeEnforced) stays off.
+		PushedAuthorizeContextLifespan: o.Grants.PARLifetime,
 	}
 	signer := NewSigner(o.Keys)
 	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
@@ -95,7 +103,7 @@ func NewProvider(o ProviderOptions) *Provider {
 		OpenIDConnectTokenStrategy: oidcStrategy,
 		Signer:                     signer,
 	}
-	p := compose.Compose(cfg, o.Store, strategy,
+	factories := []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2PKCEFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -106,12 +114,18 @@ func NewProvider(o ProviderOptions) *Provider {
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
-	)
+	}
+	if o.Grants.PAR {
+		factories = append(factories, compose.PushedAuthorizeHandlerFactory)
+	}
+	p := compose.Compose(cfg, o.Store, strategy, factories...)
 	if f, ok := p.(*fosite.Fosite); ok {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
-	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer, faults: o.Faults}
+	o.Store.parLifespan = cfg.GetPushedAuthorizeContextLifespan(context.Background())
+	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy,
+		issuer: o.Issuer, faults: o.Faults, grants: o.Grants}
 }
 
 // revokeRequest revokes every token of one grant (its request ID): the
