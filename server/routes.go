@@ -60,10 +60,10 @@ type endpoints struct {
 	revoke     *oauth.Revoke
 	userInfo   *oauth.UserInfo
 	// par is served when par.enabled.
-	par *oauth.PushedAuthorize
-	pages      *web.Handlers
-	admin      *admin.Handler
-	ready      *readiness
+	par   *oauth.PushedAuthorize
+	pages *web.Handlers
+	admin *admin.Handler
+	ready *readiness
 	// metrics is nil when the metrics have their own listener.
 	metrics http.Handler
 }

@@ -34,15 +34,15 @@ func toFositeClient(c storage.Client) fosite.Client {
 	}
 	return &client{introspectAny: c.IntrospectAny, requirePAR: c.RequirePAR, requireDPoP: c.RequireDPoP,
 		allowImpersonation: c.AllowImpersonation, DefaultClient: &fosite.DefaultClient{
-		ID:            c.ID,
-		Secret:        c.SecretHash,
-		RedirectURIs:  c.RedirectURIs,
-		GrantTypes:    c.GrantTypes,
-		ResponseTypes: responseTypes,
-		Scopes:        c.Scopes,
-		Audience:      audience,
-		Public:        c.Public,
-	}}
+			ID:            c.ID,
+			Secret:        c.SecretHash,
+			RedirectURIs:  c.RedirectURIs,
+			GrantTypes:    c.GrantTypes,
+			ResponseTypes: responseTypes,
+			Scopes:        c.Scopes,
+			Audience:      audience,
+			Public:        c.Public,
+		}}
 }
 
 // client is a fosite client that also accepts the query and form_post
