@@ -49,6 +49,11 @@ const (
 	ClientDeleted          = "client.deleted"
 	ClientSecretRotated    = "client.secret_rotated"
 	KeyRotated             = "key.rotated"
+	// Device authorization (RFC 8628) and token exchange (RFC 8693).
+	DeviceApproved    = "device.approved"
+	DeviceDenied      = "device.denied"
+	DeviceCodeFailure = "device.user_code_failure" // a user code that matched nothing
+	TokenExchanged    = "token.exchanged"          // Details["subject_client"], ["actor"]
 )
 
 // Outcomes.

@@ -39,6 +39,8 @@ const (
 	ActionForgotPassword = "forgot_password"
 	// ActionResendVerification: asking for another email-verification link.
 	ActionResendVerification = "resend_verification"
+	// ActionDeviceCode: entering a device's user code on /device.
+	ActionDeviceCode = "device_code"
 )
 
 // Which limit refused an attempt (LimitedError.Limit, metric label).

@@ -60,10 +60,12 @@ type endpoints struct {
 	revoke     *oauth.Revoke
 	userInfo   *oauth.UserInfo
 	// par is served when par.enabled.
-	par   *oauth.PushedAuthorize
-	pages *web.Handlers
-	admin *admin.Handler
-	ready *readiness
+	par *oauth.PushedAuthorize
+	// deviceAuth is served when device.enabled.
+	deviceAuth *oauth.DeviceAuthorization
+	pages      *web.Handlers
+	admin      *admin.Handler
+	ready      *readiness
 	// metrics is nil when the metrics have their own listener.
 	metrics http.Handler
 }

@@ -186,6 +186,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		VerificationTTL:  lt.EmailVerification.D(),
 		Logout:           &oauth.EndSession{Issuer: cfg.Issuer, Keys: km, Clients: store},
 		Limiter:          limiter,
+		Device:           deviceApprover(cfg, provider, store),
 	})
 
 	e := endpoints{
@@ -199,6 +200,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		pages:      pages,
 		admin:      admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails}),
 		par:        &oauth.PushedAuthorize{Provider: provider, Logger: logger},
+		deviceAuth: &oauth.DeviceAuthorization{Provider: provider, Store: store, Logger: logger, Now: time.Now},
 		ready:      &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
 	}
 	if cfg.MetricsListen == "" {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ory/fosite"
+
 	"github.com/gatehouse-id/gatehouse/clients"
 )
 
@@ -58,6 +60,9 @@ func (g GrantOptions) enabled(gt string) bool { return slices.Contains(g.grantTy
 func (p *Provider) GrantMetadata() map[string]any {
 	g := p.grants
 	m := map[string]any{"grant_types_supported": g.grantTypes()}
+	if g.Device {
+		m["device_authorization_endpoint"] = p.issuer + PathDeviceAuthorization
+	}
 	if g.PAR {
 		m["pushed_authorization_request_endpoint"] = p.issuer + PathPAR
 		m["require_pushed_authorization_requests"] = g.RequirePAR
@@ -67,3 +72,11 @@ func (p *Provider) GrantMetadata() map[string]any {
 
 // Grants returns the grant options the provider was built with.
 func (p *Provider) Grants() GrantOptions { return p.grants }
+
+// appendGrantHandlers adds Gatehouse's own token-endpoint handlers of the
+// grants that are on, after fosite's.
+func appendGrantHandlers(cfg *fosite.Config, o ProviderOptions, iss issuer) {
+	if o.Grants.Device {
+		cfg.TokenEndpointHandlers.Append(&deviceGrantHandler{issuer: iss, db: o.Store.db, now: time.Now})
+	}
+}

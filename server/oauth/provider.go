@@ -60,6 +60,8 @@ type Provider struct {
 	issuer string
 	faults *faults.Reporter
 	grants GrantOptions
+	// userCodeKey keys the stored hashes of device user codes.
+	userCodeKey []byte
 }
 
 // NewProvider composes exactly the fosite handlers Gatehouse supports:
@@ -122,10 +124,11 @@ func NewProvider(o ProviderOptions) *Provider {
 	if f, ok := p.(*fosite.Fosite); ok {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
+	appendGrantHandlers(cfg, o, issuer{config: cfg, strategy: strategy.CoreStrategy, store: o.Store})
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
 	o.Store.parLifespan = cfg.GetPushedAuthorizeContextLifespan(context.Background())
 	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy,
-		issuer: o.Issuer, faults: o.Faults, grants: o.Grants}
+		issuer: o.Issuer, faults: o.Faults, grants: o.Grants, userCodeKey: secret.Derive(o.Secret, "device-user-code")}
 }
 
 // revokeRequest revokes every token of one grant (its request ID): the

@@ -11,6 +11,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -85,7 +86,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.fail(ctx, w, r, tx, false, ar, fosite.ErrServerError.WithWrap(err))
 		return
 	}
-	if ar.GetGrantTypes().ExactOne("password") && ar.GetGrantedScopes().Has("openid") {
+	if ar.GetGrantTypes().HasOneOf("password", clients.GrantDeviceCode) && ar.GetGrantedScopes().Has("openid") {
 		sess.Claims.AccessTokenHash = t.Provider.signer.LeftHalfHash(ctx, resp.GetAccessToken())
 		idToken, err := t.Provider.oidc.GenerateIDToken(ctx, t.Provider.config.IDTokenLifespan, ar)
 		if err != nil {

@@ -74,6 +74,9 @@ type Options struct {
 	// Faults counts and logs (rate-limited) the pages a database failure
 	// answered with 503; nil logs each one.
 	Faults *faults.Reporter
+	// Device decides device authorizations (RFC 8628); nil leaves the
+	// /device page unserved.
+	Device signin.DeviceApprover
 }
 
 // Registration configures self-service sign-up.
@@ -103,6 +106,8 @@ type Handlers struct {
 	Account *Account
 	// Assets serves /static/.
 	Assets *Assets
+	// Device serves /device; nil without Options.Device.
+	Device *Device
 
 	base  *base
 	tasks *tasks
@@ -166,6 +171,9 @@ func New(o Options) *Handlers {
 	}
 	if len(fed.Providers) > 0 {
 		h.Federation = &Federation{flows: fl, fed: fed}
+	}
+	if o.Device != nil {
+		h.Device = &Device{base: b, sessions: o.Sessions, approver: o.Device, clients: o.Clients, limiter: o.Limiter, audit: o.Audit}
 	}
 	if o.Store != nil {
 		links := &mailLinks{

@@ -33,12 +33,14 @@ const (
 	tmplVerify   = "verify_email.html"
 	tmplAccount  = "account.html"
 	tmplLogout   = "logout.html"
+	tmplDevice   = "device.html"
 )
 
 // pageNames lists every template a renderer needs, layout first.
 var pageNames = []string{
 	tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn, tmplRegister, tmplNotice,
 	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout, tmplHome,
+	tmplDevice,
 }
 
 // contentSecurityPolicy is sent with every page (plus the logo's origin in
