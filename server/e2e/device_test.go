@@ -205,3 +205,34 @@ func TestDeviceUserCodeGuessing(t *testing.T) {
 		t.Errorf("user code failures audited: %+v (%v)", events, err)
 	}
 }
+
+// TestGrantsOff: with device, par, dpop and token_exchange off, none is
+// served or advertised, and their grant types are unsupported.
+func TestGrantsOff(t *testing.T) {
+	f := newFixture(t, servertest.WithConfig(func(c *server.Config) {
+		c.Device.Enabled, c.PAR.Enabled, c.DPoP.Enabled, c.TokenExchange.Enabled = false, false, false, false
+	}))
+	d := send(t, f.env, http.MethodGet, "/.well-known/openid-configuration", "", nil, nil)
+	for _, k := range []string{"device_authorization_endpoint", "pushed_authorization_request_endpoint", "dpop_signing_alg_values_supported"} {
+		if _, ok := d.JSON[k]; ok {
+			t.Errorf("discovery has %s with the grant off", k)
+		}
+	}
+	for _, g := range d.JSON["grant_types_supported"].([]any) {
+		if g == deviceGrant || g == "urn:ietf:params:oauth:grant-type:token-exchange" {
+			t.Errorf("grant_types_supported lists %s with the grant off", g)
+		}
+	}
+	for _, g := range []string{deviceGrant, "urn:ietf:params:oauth:grant-type:token-exchange"} {
+		wantJSONError(t, post(t, f.env, "/oauth2/token", url.Values{"grant_type": {g}}, f.clientID, f.secret), http.StatusBadRequest, "unsupported_grant_type")
+	}
+	if r := post(t, f.env, "/oauth2/device/auth", url.Values{"client_id": {f.clientID}}, "", ""); r.Status != http.StatusNotFound {
+		t.Errorf("device endpoint with the grant off: %d", r.Status)
+	}
+	if r := post(t, f.env, "/oauth2/par", url.Values{"client_id": {f.clientID}}, f.clientID, f.secret); r.Status != http.StatusNotFound {
+		t.Errorf("PAR endpoint with PAR off: %d", r.Status)
+	}
+	if r := send(t, f.env, http.MethodGet, "/device", "", nil, nil); r.Status != http.StatusNotFound {
+		t.Errorf("/device with the grant off: %d", r.Status)
+	}
+}

@@ -63,6 +63,9 @@ func (p *Provider) GrantMetadata() map[string]any {
 	if g.Device {
 		m["device_authorization_endpoint"] = p.issuer + PathDeviceAuthorization
 	}
+	if p.dpop != nil {
+		m["dpop_signing_alg_values_supported"] = p.dpop.algorithms()
+	}
 	if g.PAR {
 		m["pushed_authorization_request_endpoint"] = p.issuer + PathPAR
 		m["require_pushed_authorization_requests"] = g.RequirePAR

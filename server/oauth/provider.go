@@ -62,6 +62,8 @@ type Provider struct {
 	grants GrantOptions
 	// userCodeKey keys the stored hashes of device user codes.
 	userCodeKey []byte
+	// dpop checks DPoP proofs; nil when DPoP is off.
+	dpop *dpopVerifier
 }
 
 // NewProvider composes exactly the fosite handlers Gatehouse supports:
@@ -127,8 +129,12 @@ func NewProvider(o ProviderOptions) *Provider {
 	appendGrantHandlers(cfg, o, issuer{config: cfg, strategy: strategy.CoreStrategy, store: o.Store})
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
 	o.Store.parLifespan = cfg.GetPushedAuthorizeContextLifespan(context.Background())
-	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy,
+	prov := &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy,
 		issuer: o.Issuer, faults: o.Faults, grants: o.Grants, userCodeKey: secret.Derive(o.Secret, "device-user-code")}
+	if o.Grants.DPoP {
+		prov.dpop = newDPoPVerifier(o.Grants, o.Secret, o.Store.db)
+	}
+	return prov
 }
 
 // revokeRequest revokes every token of one grant (its request ID): the

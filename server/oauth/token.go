@@ -43,7 +43,12 @@ type Token struct {
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	g := r.PostFormValue("grant_type") // parses the body
-	if err := precheckToken(r, g); err != nil {
+	if err := precheckToken(r, g, t.Provider.grants.grantTypes()); err != nil {
+		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), err)
+		return
+	}
+	proof, err := t.tokenProof(ctx, w, r)
+	if err != nil {
 		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), err)
 		return
 	}
@@ -73,6 +78,9 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	issueCtx, err := t.prepare(ctx, tx, r, ar, sess)
+	if err == nil {
+		err = t.bindDPoP(ar, sess, proof)
+	}
 	if err != nil {
 		t.fail(ctx, w, r, tx, true, ar, err)
 		return
@@ -95,6 +103,9 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.SetExtra("id_token", idToken)
 	}
+	if sess.JKT != "" {
+		resp.SetTokenType("DPoP")
+	}
 	if len(ar.GetGrantedScopes()) == 0 {
 		// No scope granted: leave the parameter out rather than send ""
 		// (RFC 6749 section 3.3 scope tokens are never empty).
@@ -109,11 +120,11 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // precheckToken refuses, before fosite reads the request, repeated
 // parameters, grant types Gatehouse does not support and malformed client
 // authentication.
-func precheckToken(r *http.Request, grantType string) error {
+func precheckToken(r *http.Request, grantType string, accepted []string) error {
 	if err := checkSingleValues(r.PostForm); err != nil {
 		return err
 	}
-	if grantType != "" && !slices.Contains(SupportedGrantTypes, grantType) {
+	if grantType != "" && !slices.Contains(accepted, grantType) {
 		return fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", grantType)
 	}
 	if r.PostForm != nil {
