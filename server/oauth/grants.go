@@ -77,9 +77,16 @@ func (p *Provider) GrantMetadata() map[string]any {
 func (p *Provider) Grants() GrantOptions { return p.grants }
 
 // appendGrantHandlers adds Gatehouse's own token-endpoint handlers of the
-// grants that are on, after fosite's.
-func appendGrantHandlers(cfg *fosite.Config, o ProviderOptions, iss issuer) {
+// grants that are on, after fosite's, and returns the token-exchange
+// handler (nil when off), which needs the provider once built.
+func appendGrantHandlers(cfg *fosite.Config, o ProviderOptions, iss issuer) *exchangeHandler {
 	if o.Grants.Device {
 		cfg.TokenEndpointHandlers.Append(&deviceGrantHandler{issuer: iss, db: o.Store.db, now: time.Now})
 	}
+	if !o.Grants.TokenExchange {
+		return nil
+	}
+	ex := &exchangeHandler{issuer: iss}
+	cfg.TokenEndpointHandlers.Append(ex)
+	return ex
 }

@@ -126,13 +126,16 @@ func NewProvider(o ProviderOptions) *Provider {
 	if f, ok := p.(*fosite.Fosite); ok {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
-	appendGrantHandlers(cfg, o, issuer{config: cfg, strategy: strategy.CoreStrategy, store: o.Store})
+	exchange := appendGrantHandlers(cfg, o, issuer{config: cfg, strategy: strategy.CoreStrategy, store: o.Store})
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
 	o.Store.parLifespan = cfg.GetPushedAuthorizeContextLifespan(context.Background())
 	prov := &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy,
 		issuer: o.Issuer, faults: o.Faults, grants: o.Grants, userCodeKey: secret.Derive(o.Secret, "device-user-code")}
 	if o.Grants.DPoP {
 		prov.dpop = newDPoPVerifier(o.Grants, o.Secret, o.Store.db)
+	}
+	if exchange != nil {
+		exchange.provider = prov
 	}
 	return prov
 }

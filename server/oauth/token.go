@@ -63,7 +63,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ar, err := t.Provider.NewAccessRequest(tx.context(ctx), r, NewSession())
+	ar, err := t.Provider.NewAccessRequest(withProofJKT(tx.context(ctx), proof.JKT), r, NewSession())
 	if err != nil {
 		// What fosite wrote while reading the request (a replayed code's
 		// or reused refresh token's revocation) is kept.
@@ -115,6 +115,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 	t.recordIssued(r, ar, sess)
+	t.recordExchange(r, ar, sess)
 }
 
 // precheckToken refuses, before fosite reads the request, repeated

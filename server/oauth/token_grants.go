@@ -29,6 +29,14 @@ func (t *Token) prepare(ctx context.Context, tx *issueTx, r *http.Request, ar fo
 		return t.preparePassword(tx.context(ctx), ar, sess)
 	case grant.ExactOne("client_credentials"):
 		return ctx, t.prepareClientCredentials(ar, sess)
+	case grant.ExactOne(clients.GrantTokenExchange):
+		if !sess.User {
+			return ctx, nil
+		}
+		if err := tx.begin(ctx); err != nil {
+			return ctx, fosite.ErrServerError.WithWrap(err)
+		}
+		return t.prepareDevice(tx.context(ctx), ar, sess)
 	case grant.ExactOne(clients.GrantDeviceCode):
 		if err := tx.begin(ctx); err != nil {
 			return ctx, fosite.ErrServerError.WithWrap(err)
@@ -112,9 +120,9 @@ func (t *Token) prepareClientCredentials(ar fosite.AccessRequester, sess *Sessio
 }
 
 // prepareDevice checks, under the lock, the user who approved the device
-// code: a disabled or deleted user gets nothing, one who has lost the
-// admin role loses the admin scope, and the tokens carry the user's
-// current claims.
+// code (or the subject of a token exchange): a disabled or deleted user
+// gets nothing, one who has lost the admin role loses the admin scope,
+// and the tokens carry the user's current claims.
 func (t *Token) prepareDevice(ctx context.Context, ar fosite.AccessRequester, sess *Session) (context.Context, error) {
 	user, err := t.currentUser(ctx, sess.Subject)
 	if err != nil {
