@@ -37,6 +37,9 @@ func scenarios() []scenario {
 		{"userinfo", limitBare, setupUserinfo},
 		{"jwks", limitBare, same(func(a *api) op { return a.getOp(a.t.URL, oauth.PathJWKS, "") })},
 		{"discovery", limitBare, same(func(a *api) op { return a.getOp(a.t.URL, oauth.PathDiscovery, "") })},
+		{"device", limitSign, setupDevice},
+		{"dpop_client_credentials", limitSign, setupDPoP},
+		{"token_exchange", limitSign, setupExchange},
 		{"mixed", limitMixed, setupMixed},
 	}
 }

@@ -134,9 +134,10 @@ func (h *Device) confirm(w http.ResponseWriter, r *http.Request, cur session.Cur
 	h.render(w, r, http.StatusOK, devicePage{UserEmail: cur.User.Email, UserCode: req.UserCode, ClientName: name, Scopes: describeScopes(req.Scopes)})
 }
 
-// failed answers a code that matched nothing: audited (guessing shows),
-// and the entry form again with the message.
+// failed answers a code that matched nothing: counted against the IP,
+// audited (guessing shows), and the entry form again with the message.
 func (h *Device) failed(w http.ResponseWriter, r *http.Request, cur session.Current, typed string) {
+	h.limiter.Failed(r.Context(), ratelimit.ActionDeviceCode, clientip.FromRequest(r))
 	h.audit.RecordRequest(r, audit.DeviceCodeFailure, audit.Failure, cur.User.ID, "", nil)
 	if len(typed) > 16 {
 		typed = typed[:16]
@@ -144,10 +145,10 @@ func (h *Device) failed(w http.ResponseWriter, r *http.Request, cur session.Curr
 	h.render(w, r, http.StatusBadRequest, devicePage{UserEmail: cur.User.Email, UserCode: typed, Error: MsgDeviceCodeUnknown})
 }
 
-// allow counts an attempt with a user code from the client IP; over the
-// budget it has answered 429.
+// allow checks, before a user code is looked up, that the client IP has
+// not used its budget of wrong codes; over it, it has answered 429.
 func (h *Device) allow(w http.ResponseWriter, r *http.Request) bool {
-	err := h.limiter.Allow(r.Context(), ratelimit.ActionDeviceCode, clientip.FromRequest(r))
+	err := h.limiter.CheckFailures(r.Context(), ratelimit.ActionDeviceCode, clientip.FromRequest(r))
 	if err == nil {
 		return true
 	}
