@@ -40,8 +40,12 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (manage.A
 	b, err := h.tokens.Verify(ctx, r, token)
 	var de *oauth.DPoPError
 	if errors.As(err, &de) {
-		// RFC 9449 section 7.1: a DPoP challenge, with the nonce to use.
-		h.tokens.SetDPoPChallenge(w, err)
+		// RFC 9449 section 7.1: a DPoP challenge, with the nonce to use
+		// (a Bearer one when DPoP is off).
+		if !h.tokens.SetDPoPChallenge(w, err) {
+			challenge(w, http.StatusUnauthorized, "invalid_token", de.Description)
+			return manage.Actor{}, false
+		}
 		writeError(w, http.StatusUnauthorized, de.Code, de.Description)
 		return manage.Actor{}, false
 	}

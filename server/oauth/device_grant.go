@@ -51,6 +51,10 @@ func (h *deviceGrantHandler) HandleTokenEndpointRequest(ctx context.Context, ar 
 	if !h.CanHandleTokenEndpointRequest(ctx, ar) {
 		return fosite.ErrUnknownRequest
 	}
+	if requiresDPoP(ar.GetClient()) && proofJKT(ctx) == "" {
+		// Refused before the poll, which would use an approved code up.
+		return errDPoPRequired
+	}
 	client := ar.GetClient()
 	if !client.GetGrantTypes().Has(clients.GrantDeviceCode) {
 		return fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the device_code grant.")

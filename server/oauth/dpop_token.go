@@ -40,15 +40,18 @@ func dpopTokenError(w http.ResponseWriter, de *DPoPError) error {
 	return &fosite.RFC6749Error{ErrorField: de.Code, DescriptionField: de.Description, CodeField: http.StatusBadRequest}
 }
 
+// errDPoPRequired refuses a token request without a proof from a client
+// registered with require_dpop.
+var errDPoPRequired = &fosite.RFC6749Error{ErrorField: "invalid_dpop_proof", CodeField: http.StatusBadRequest,
+	DescriptionField: "This client must send a DPoP proof with every token request."}
+
 // bindDPoP binds the tokens about to be issued to the proof's key, or
 // issues bearer tokens without one. A client registered with
 // require_dpop must send a proof; a public client's refresh token stays
 // bound to the key it was issued for (RFC 9449 section 5).
 func (t *Token) bindDPoP(ar fosite.AccessRequester, sess *Session, proof dpopProof) error {
-	c, _ := ar.GetClient().(*client)
-	if proof.JKT == "" && c != nil && c.requireDPoP {
-		return &fosite.RFC6749Error{ErrorField: "invalid_dpop_proof", CodeField: http.StatusBadRequest,
-			DescriptionField: "This client must send a DPoP proof with every token request."}
+	if proof.JKT == "" && requiresDPoP(ar.GetClient()) {
+		return errDPoPRequired
 	}
 	if ar.GetGrantTypes().ExactOne("refresh_token") && ar.GetClient().IsPublic() && sess.JKT != "" && sess.JKT != proof.JKT {
 		return &fosite.RFC6749Error{ErrorField: "invalid_dpop_proof", CodeField: http.StatusBadRequest,
@@ -56,4 +59,10 @@ func (t *Token) bindDPoP(ar fosite.AccessRequester, sess *Session, proof dpopPro
 	}
 	sess.JKT = proof.JKT
 	return nil
+}
+
+// requiresDPoP reports whether c is registered with require_dpop.
+func requiresDPoP(c fosite.Client) bool {
+	gc, ok := c.(*client)
+	return ok && gc.requireDPoP
 }

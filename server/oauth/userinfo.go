@@ -38,8 +38,12 @@ func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, err := h.verifier().Verify(ctx, r, token)
 	var de *DPoPError
 	if errors.As(err, &de) {
-		// RFC 9449 section 7.1: a DPoP challenge, with the nonce to use.
-		h.verifier().SetDPoPChallenge(w, err)
+		// RFC 9449 section 7.1: a DPoP challenge, with the nonce to use
+		// (a Bearer one when DPoP is off).
+		if !h.verifier().SetDPoPChallenge(w, err) {
+			h.challenge(w, http.StatusUnauthorized, "invalid_token", de.Description)
+			return
+		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
