@@ -205,3 +205,23 @@ func TestDPoPNonce(t *testing.T) {
 	forged := key.proof(t, http.MethodPost, htu, "", func(c map[string]any) { c["nonce"] = tampered })
 	wantJSONError(t, dpopToken(t, f.env, form, f.clientID, f.secret, forged), http.StatusBadRequest, "use_dpop_nonce")
 }
+
+// TestDPoPReplayOnAnotherNode: a proof used on one node is refused on
+// another node of the same database (both serve the same issuer).
+func TestDPoPReplayOnAnotherNode(t *testing.T) {
+	f := newFixture(t)
+	node2 := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.Database, c.Secret, c.Issuer = f.env.Config.Database, f.env.Config.Secret, f.env.URL
+	}))
+	key := newDPoPKey(t)
+	proof := key.proof(t, http.MethodPost, f.env.URL+"/oauth2/token", "", nil)
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if r := dpopToken(t, f.env, form, f.clientID, f.secret, proof); r.Status != http.StatusOK {
+		t.Fatalf("node 1: %d %s", r.Status, r.Body)
+	}
+	wantJSONError(t, dpopToken(t, node2, form, f.clientID, f.secret, proof), http.StatusBadRequest, "invalid_dpop_proof")
+	fresh := key.proof(t, http.MethodPost, f.env.URL+"/oauth2/token", "", nil)
+	if r := dpopToken(t, node2, form, f.clientID, f.secret, fresh); r.Status != http.StatusOK {
+		t.Fatalf("node 2, a fresh proof: %d %s", r.Status, r.Body)
+	}
+}
