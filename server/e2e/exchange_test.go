@@ -180,3 +180,23 @@ func TestTokenExchangeIDTokenAndDPoPSubject(t *testing.T) {
 		t.Errorf("exchange of a bound token with its key's proof: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestTokenExchangeEndsWithTheSubjectsRefresh: the subject grant's next
+// refresh retires its access tokens, the exchanged ones with them.
+func TestTokenExchangeEndsWithTheSubjectsRefresh(t *testing.T) {
+	f := newExchangeFixture(t)
+	user := f.token(t, "web", url.Values{"grant_type": {"password"}, "username": {aliceEmail}, "password": {alicePassword},
+		"scope": {"openid api:read offline_access"}, "audience": {"api"}})
+	r := f.exchange(t, "api", url.Values{"subject_token": {user["access_token"].(string)}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("exchange: %d %s", r.Status, r.Body)
+	}
+	at := r.JSON["access_token"].(string)
+	if !f.exchangedActive(t, at) {
+		t.Fatal("exchanged token inactive at once")
+	}
+	f.token(t, "web", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {user["refresh_token"].(string)}})
+	if f.exchangedActive(t, at) {
+		t.Error("exchanged token still active after the subject's grant was refreshed")
+	}
+}
