@@ -49,6 +49,9 @@ const (
 	ClientDeleted          = "client.deleted"
 	ClientSecretRotated    = "client.secret_rotated"
 	KeyRotated             = "key.rotated"
+	// BackchannelLogout is one outcome of sending a logout token to a
+	// client: Details["outcome"] sent, retry, failed, refused or dropped.
+	BackchannelLogout = "logout.backchannel"
 	// Device authorization (RFC 8628) and token exchange (RFC 8693).
 	DeviceApproved    = "device.approved"
 	DeviceDenied      = "device.denied"
@@ -68,6 +71,22 @@ type Recorder struct {
 	store  storage.AuditEvents
 	logger *slog.Logger
 	now    func() time.Time
+	group  GroupCommitter
+}
+
+// GroupCommitter runs a write in a transaction shared with other writes
+// and returns once it has committed (storage/groupcommit).
+type GroupCommitter interface {
+	Do(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// WithGroupCommit returns a copy of r that stores events through g: under
+// load, many requests' events commit together, and Record still returns
+// only once its event is stored.
+func (r *Recorder) WithGroupCommit(g GroupCommitter) *Recorder {
+	c := *r
+	c.group = g
+	return &c
 }
 
 // New returns a recorder that stores events in store (none when nil) and
@@ -132,7 +151,14 @@ func (r *Recorder) Record(ctx context.Context, e storage.AuditEvent) {
 	if r.store == nil {
 		return
 	}
-	if err := r.store.AppendAuditEvent(context.WithoutCancel(ctx), e); err != nil {
+	ctx = context.WithoutCancel(ctx) // the event is stored even when the request has gone
+	var err error
+	if r.group != nil {
+		err = r.group.Do(ctx, func(ctx context.Context) error { return r.store.AppendAuditEvent(ctx, e) })
+	} else {
+		err = r.store.AppendAuditEvent(ctx, e)
+	}
+	if err != nil {
 		r.logger.ErrorContext(ctx, "audit: store event", "type", e.Type, "error", err)
 	}
 }

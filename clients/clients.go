@@ -57,6 +57,12 @@ type Spec struct {
 	// IntrospectAny registers a resource server, which may introspect any
 	// token; other clients only the tokens issued to them.
 	IntrospectAny bool `json:"introspect_any"`
+	// BackchannelLogoutURI receives a logout token when a browser session
+	// the client got tokens in ends (OpenID Connect Back-Channel Logout
+	// 1.0); BackchannelLogoutSessionRequired says the client needs the
+	// sid claim in it (Gatehouse always sends one).
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required"`
 	// RequirePAR: every authorization request must be pushed (RFC 9126).
 	RequirePAR bool `json:"require_pushed_authorization_requests"`
 	// RequireDPoP: every token request must carry a DPoP proof (RFC 9449
@@ -106,6 +112,9 @@ func Create(ctx context.Context, store storage.Clients, h Hasher, spec Spec, now
 		AllowImpersonation:     spec.AllowImpersonation,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
+		BackchannelLogoutURI:   spec.BackchannelLogoutURI,
+
+		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired,
 	}
 	if err := store.CreateClient(ctx, c); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
@@ -196,7 +205,7 @@ func (s *Spec) check() error {
 			return errors.New("audience entries must not be empty")
 		}
 	}
-	return nil
+	return s.checkBackchannel()
 }
 
 func validID(id string) error {

@@ -35,19 +35,26 @@ func SpecOf(c storage.Client) Spec {
 		Scopes:                 c.Scopes,
 		Audience:               c.Audience,
 		IntrospectAny:          c.IntrospectAny,
-		RequirePAR:             c.RequirePAR,
-		RequireDPoP:            c.RequireDPoP,
-		AllowImpersonation:     c.AllowImpersonation,
+
+		BackchannelLogoutURI:             c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		RequirePAR:                       c.RequirePAR,
+		RequireDPoP:                      c.RequireDPoP,
+		AllowImpersonation:               c.AllowImpersonation,
 	}
 }
 
 // Update applies fn to the client's registration, checks the result with
 // the rules of Create (empty lists take the defaults) and stores it. The
 // id, the secret and whether the client is public do not change.
-// storage.ErrNotFound when there is no such client.
+// storage.ErrNotFound when there is no such client, ErrConfigManaged for a
+// client declared in the configuration file.
 func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec) error, now time.Time) (storage.Client, error) {
 	var out storage.Client
 	err := store.UpdateClient(ctx, id, func(c *storage.Client) error {
+		if c.ConfigManaged {
+			return ErrConfigManaged
+		}
 		spec := SpecOf(*c)
 		if err := fn(&spec); err != nil {
 			return err
@@ -61,6 +68,8 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		c.GrantTypes, c.ResponseTypes = spec.GrantTypes, responseTypes(spec.GrantTypes)
 		c.Scopes, c.Audience = spec.Scopes, spec.Audience
 		c.IntrospectAny = spec.IntrospectAny
+		c.BackchannelLogoutURI = spec.BackchannelLogoutURI
+		c.BackchannelLogoutSessionRequired = spec.BackchannelLogoutSessionRequired
 		c.RequirePAR, c.RequireDPoP, c.AllowImpersonation = spec.RequirePAR, spec.RequireDPoP, spec.AllowImpersonation
 		c.UpdatedAt = now.UTC()
 		out = *c
@@ -84,6 +93,9 @@ func RotateSecret(ctx context.Context, store storage.Clients, h Hasher, id strin
 	}
 	var out storage.Client
 	err = store.UpdateClient(ctx, id, func(c *storage.Client) error {
+		if c.ConfigManaged {
+			return ErrConfigManaged
+		}
 		if c.Public {
 			return ErrPublicClient
 		}

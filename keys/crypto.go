@@ -23,13 +23,23 @@ import (
 
 // The signing algorithms a Manager can generate keys for.
 const (
-	RS256 = "RS256" // RSA-2048, PKCS #1 v1.5 with SHA-256 (the default; OIDC requires it)
+	RS256 = "RS256" // RSA (2048 bits by default), PKCS #1 v1.5 with SHA-256 (the default; OIDC requires it)
 	ES256 = "ES256" // ECDSA P-256 with SHA-256
 	EdDSA = "EdDSA" // Ed25519
 )
 
-// rsaBits is the size of generated RSA keys.
-const rsaBits = 2048
+// RSA key sizes a Manager can generate: DefaultRSABits unless
+// Options.RSABits asks for a larger one. Stored keys smaller than
+// minRSABits are refused.
+const (
+	DefaultRSABits = 2048
+	minRSABits     = 2048
+)
+
+// validRSABits reports whether bits is a size Options.RSABits accepts.
+func validRSABits(bits int) bool {
+	return bits == 2048 || bits == 3072 || bits == 4096
+}
 
 // sealVersion is the first byte of every encrypted private key, so the
 // format can change later without guessing.
@@ -52,8 +62,8 @@ func validAlgorithm(alg string) bool {
 	return false
 }
 
-// generate returns a new private key for alg.
-func generate(alg string) (crypto.Signer, error) {
+// generate returns a new private key for alg; RSA keys have rsaBits bits.
+func generate(alg string, rsaBits int) (crypto.Signer, error) {
 	switch alg {
 	case RS256:
 		return rsa.GenerateKey(rand.Reader, rsaBits)
@@ -70,7 +80,7 @@ func generate(alg string) (crypto.Signer, error) {
 func checkAlgorithm(alg string, priv crypto.Signer) error {
 	switch k := priv.(type) {
 	case *rsa.PrivateKey:
-		if alg == RS256 && k.N.BitLen() >= rsaBits {
+		if alg == RS256 && k.N.BitLen() >= minRSABits {
 			return nil
 		}
 	case *ecdsa.PrivateKey:
@@ -155,10 +165,10 @@ func (s *sealer) open(kid, alg string, sealed []byte) (crypto.Signer, error) {
 	return priv, nil
 }
 
-// newKey generates a key for alg and returns its storage row, private part
-// sealed, with CreatedAt now and the given SignFrom.
-func newKey(s *sealer, alg string, now, signFrom time.Time) (storage.Key, error) {
-	priv, err := generate(alg)
+// newKey generates a key for alg (RSA keys of rsaBits bits) and returns its
+// storage row, private part sealed, with CreatedAt now and the given SignFrom.
+func newKey(s *sealer, alg string, rsaBits int, now, signFrom time.Time) (storage.Key, error) {
+	priv, err := generate(alg, rsaBits)
 	if err != nil {
 		return storage.Key{}, fmt.Errorf("generate %s key: %w", alg, err)
 	}

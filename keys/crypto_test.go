@@ -259,3 +259,33 @@ func TestCiphertextBoundToKid(t *testing.T) {
 		t.Fatalf("New with a moved ciphertext: %v, want ErrDecrypt for %s", err, rows[1].ID)
 	}
 }
+
+// TestRSABits: RS256 keys are generated at the configured size, which the
+// JWKS publishes, and only 2048, 3072 and 4096 are accepted.
+func TestRSABits(t *testing.T) {
+	ctx := context.Background()
+	for _, bits := range []int{0, 3072} {
+		m := newManager(t, newMemStore(), newClock(), func(o *keys.Options) { o.Algorithm = keys.RS256; o.RSABits = bits })
+		sk, err := m.Signing(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, err := m.Verifying(ctx, sk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bits
+		if want == 0 {
+			want = keys.DefaultRSABits
+		}
+		if got := pk.Key.(*rsa.PublicKey).N.BitLen(); got != want {
+			t.Errorf("RSABits %d: key has %d bits, want %d", bits, got, want)
+		}
+	}
+	for _, bits := range []int{1024, 2047, 5000} {
+		_, err := keys.New(ctx, keys.Options{Store: newMemStore(), Secret: testSecret, RSABits: bits, Logger: quietLog})
+		if err == nil || !strings.Contains(err.Error(), "RSA key size") {
+			t.Errorf("RSABits %d: New = %v, want a key size error", bits, err)
+		}
+	}
+}

@@ -86,6 +86,7 @@ type Manager struct {
 	store           Store
 	sealer          *sealer
 	alg             string
+	rsaBits         int
 	retireAfter     time.Duration
 	publishAhead    time.Duration
 	refreshInterval time.Duration
@@ -113,6 +114,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		store:           opts.Store,
 		sealer:          s,
 		alg:             opts.Algorithm,
+		rsaBits:         opts.RSABits,
 		retireAfter:     opts.RetireAfter,
 		publishAhead:    opts.PublishAhead,
 		refreshInterval: opts.RefreshInterval,
@@ -139,7 +141,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 // The key is generated before the transaction, which then stays short.
 func (m *Manager) createFirst(ctx context.Context) error {
 	now := m.now().UTC()
-	k, err := newKey(m.sealer, m.alg, now, now)
+	k, err := newKey(m.sealer, m.alg, m.rsaBits, now, now)
 	if err != nil {
 		return fmt.Errorf("keys: %w", err)
 	}
@@ -235,7 +237,7 @@ func (m *Manager) Rotate(ctx context.Context) (Info, error) {
 	// Other processes may keep signing with the old key until their next
 	// refresh, so it stays published that much longer.
 	retireAt := signFrom.Add(m.refreshInterval).Add(m.retireAfter)
-	k, err := newKey(m.sealer, m.alg, now, signFrom)
+	k, err := newKey(m.sealer, m.alg, m.rsaBits, now, signFrom)
 	if err != nil {
 		return Info{}, fmt.Errorf("keys: rotate: %w", err)
 	}

@@ -25,6 +25,9 @@ type Options struct {
 	// Algorithm of generated keys: RS256 (default, RSA-2048), ES256 (P-256)
 	// or EdDSA (Ed25519). Existing keys keep their own algorithm.
 	Algorithm string
+	// RSABits is the size of generated RSA keys: 2048 (default), 3072 or
+	// 4096. Existing keys keep their own size.
+	RSABits int
 	// RetireAfter is how long a key stays published after it stops
 	// signing: the longest lifetime of a token it signs. Default 1h.
 	RetireAfter time.Duration
@@ -70,6 +73,12 @@ func (o *Options) validate() error {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
+	}
+	if o.RSABits == 0 {
+		o.RSABits = DefaultRSABits
+	}
+	if !validRSABits(o.RSABits) {
+		errs = append(errs, fmt.Errorf("RSA key size %d is not 2048, 3072 or 4096", o.RSABits))
 	}
 	if o.Now == nil {
 		o.Now = time.Now

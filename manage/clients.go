@@ -24,6 +24,9 @@ type ClientChange struct {
 	RequirePAR             *bool     `json:"require_pushed_authorization_requests"`
 	RequireDPoP            *bool     `json:"dpop_bound_access_tokens"`
 	AllowImpersonation     *bool     `json:"allow_impersonation"`
+
+	BackchannelLogoutURI             *string `json:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired *bool   `json:"backchannel_logout_session_required"`
 }
 
 // apply writes the set fields into spec and returns their names.
@@ -34,6 +37,13 @@ func (ch ClientChange) apply(spec *clients.Spec) []string {
 	}
 	if ch.IntrospectAny != nil {
 		spec.IntrospectAny, fields = *ch.IntrospectAny, append(fields, "introspect_any")
+	}
+	if ch.BackchannelLogoutURI != nil {
+		spec.BackchannelLogoutURI, fields = *ch.BackchannelLogoutURI, append(fields, "backchannel_logout_uri")
+	}
+	if ch.BackchannelLogoutSessionRequired != nil {
+		spec.BackchannelLogoutSessionRequired = *ch.BackchannelLogoutSessionRequired
+		fields = append(fields, "backchannel_logout_session_required")
 	}
 	for _, f := range []struct {
 		name     string
@@ -105,8 +115,16 @@ func (s *Service) RotateClientSecret(ctx context.Context, a Actor, id string) (s
 	return c, plain, nil
 }
 
-// DeleteClient deletes a client with its consents and tokens.
+// DeleteClient deletes a client with its consents and tokens;
+// clients.ErrConfigManaged for a client declared in the configuration.
 func (s *Service) DeleteClient(ctx context.Context, a Actor, id string) error {
+	c, err := s.Store.GetClient(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.ConfigManaged {
+		return clients.ErrConfigManaged
+	}
 	if err := s.Store.DeleteClient(ctx, id); err != nil {
 		return err
 	}
@@ -120,6 +138,10 @@ type ClientView struct {
 	clients.Spec
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ConfigManaged: declared in the configuration file, read-only here.
+	// Disabled: its entry left the configuration file.
+	ConfigManaged bool `json:"config_managed"`
+	Disabled      bool `json:"disabled"`
 }
 
 // ViewClient returns the view of c, with plainSecret when not empty.
@@ -129,5 +151,5 @@ func ViewClient(c storage.Client, plainSecret string) ClientView {
 	for _, l := range []*[]string{&spec.RedirectURIs, &spec.PostLogoutRedirectURIs, &spec.GrantTypes, &spec.Scopes, &spec.Audience} {
 		*l = nonNil(*l)
 	}
-	return ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	return ClientView{Spec: spec, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, ConfigManaged: c.ConfigManaged, Disabled: c.Disabled}
 }

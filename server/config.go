@@ -56,12 +56,33 @@ type Config struct {
 	// MetricsListen, when set, serves /metrics on this address only,
 	// instead of on the main listener.
 	MetricsListen string `yaml:"metrics_listen"`
+	// BackchannelLogout configures the delivery of logout tokens (OpenID
+	// Connect Back-Channel Logout).
+	BackchannelLogout BackchannelLogoutConfig `yaml:"backchannel_logout"`
+	// Clients are OAuth2 clients declared here: created or updated at
+	// start, read-only in the admin API; one removed from the list is
+	// disabled. A secret can come from GATEHOUSE_CLIENTS_<ID>_SECRET (or
+	// _FILE).
+	Clients []ClientConfig `yaml:"clients"`
 
 	// The modern grants (config_grants.go).
 	Device        DeviceConfig        `yaml:"device"`
 	PAR           PARConfig           `yaml:"par"`
 	DPoP          DPoPConfig          `yaml:"dpop"`
 	TokenExchange TokenExchangeConfig `yaml:"token_exchange"`
+}
+
+// BackchannelLogoutConfig configures back-channel logout deliveries.
+type BackchannelLogoutConfig struct {
+	// AllowedHosts may receive logout tokens although they resolve to a
+	// loopback, private or reserved address (refused otherwise).
+	AllowedHosts []string `yaml:"allowed_hosts"`
+	// Timeout bounds each request; RetryFor is how long after the session
+	// ended a failed delivery is retried (with backoff); Interval is how
+	// often each node looks for due deliveries.
+	Timeout  Duration `yaml:"timeout"`
+	RetryFor Duration `yaml:"retry_for"`
+	Interval Duration `yaml:"interval"`
 }
 
 // RegistrationConfig controls self-service sign-up.
@@ -202,7 +223,9 @@ type Lifetimes struct {
 
 // KeyConfig configures the signing keys.
 type KeyConfig struct {
-	Algorithm       string   `yaml:"algorithm"`
+	Algorithm string `yaml:"algorithm"`
+	// RSABits is the size of generated RS256 keys: 2048, 3072 or 4096.
+	RSABits         int      `yaml:"rsa_bits"`
 	PublishAhead    Duration `yaml:"publish_ahead"`
 	RefreshInterval Duration `yaml:"refresh_interval"`
 }
@@ -253,6 +276,7 @@ func Defaults() Config {
 		},
 		Keys: KeyConfig{
 			Algorithm:       "RS256",
+			RSABits:         2048,
 			PublishAhead:    Duration(5 * time.Minute),
 			RefreshInterval: Duration(time.Minute),
 		},
@@ -269,6 +293,8 @@ func Defaults() Config {
 			StatementTimeout: Duration(30 * time.Second), LockTimeout: Duration(5 * time.Second)},
 		Janitor: JanitorConfig{Interval: Duration(5 * time.Minute),
 			BatchSize: 500, BatchPause: Duration(100 * time.Millisecond), PassTimeout: Duration(time.Minute)},
+		BackchannelLogout: BackchannelLogoutConfig{Timeout: Duration(5 * time.Second),
+			RetryFor: Duration(time.Hour), Interval: Duration(2 * time.Second)},
 	}
 	grantDefaults(&c)
 	return c
@@ -345,6 +371,7 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (Config, error)
 	}
 	problems = append(problems, applyEnv(reflect.ValueOf(&cfg).Elem(), "GATEHOUSE", lookup)...)
 	problems = append(problems, applyProviderSecrets(&cfg, lookup)...)
+	problems = append(problems, applyClientSecrets(&cfg, lookup)...)
 	if cfg.Dev && cfg.Issuer == Defaults().Issuer && cfg.Listen != DevListen {
 		// A dev server moved to another address keeps a matching issuer;
 		// a wildcard listen host is reached through loopback.
@@ -479,7 +506,7 @@ func UnknownEnv(environ []string) []string {
 		name, _, _ := strings.Cut(kv, "=")
 		perProvider := strings.HasPrefix(name, "GATEHOUSE_PROVIDERS_") &&
 			(strings.HasSuffix(name, "_CLIENT_SECRET") || strings.HasSuffix(name, "_CLIENT_SECRET_FILE"))
-		if strings.HasPrefix(name, "GATEHOUSE_") && !known[name] && !perProvider && !strings.HasPrefix(name, "GATEHOUSE_TEST_") {
+		if strings.HasPrefix(name, "GATEHOUSE_") && !known[name] && !perProvider && !isClientSecretEnv(name) && !strings.HasPrefix(name, "GATEHOUSE_TEST_") {
 			unknown = append(unknown, name)
 		}
 	}

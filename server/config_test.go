@@ -103,6 +103,10 @@ func TestValidate(t *testing.T) {
 		{"algorithm lower case", func(c *Config) { c.Keys.Algorithm = "rs256" }, []string{"keys.algorithm"}},
 		{"algorithm ES256", func(c *Config) { c.Keys.Algorithm = "ES256" }, nil},
 		{"algorithm EdDSA (at_hash unsupported)", func(c *Config) { c.Keys.Algorithm = "EdDSA" }, []string{"keys.algorithm", "EdDSA"}},
+		{"rsa_bits 3072", func(c *Config) { c.Keys.RSABits = 3072 }, nil},
+		{"rsa_bits 4096", func(c *Config) { c.Keys.RSABits = 4096 }, nil},
+		{"rsa_bits 1024", func(c *Config) { c.Keys.RSABits = 1024 }, []string{"keys.rsa_bits", "1024"}},
+		{"rsa_bits 2500", func(c *Config) { c.Keys.RSABits = 2500 }, []string{"keys.rsa_bits", "2500"}},
 		{"publish_ahead negative", func(c *Config) { c.Keys.PublishAhead = Duration(-time.Second) }, []string{"keys.publish_ahead"}},
 		{"publish_ahead zero", func(c *Config) { c.Keys.PublishAhead = 0 }, nil},
 		{"publish_ahead below refresh_interval", func(c *Config) { c.Keys.PublishAhead = Duration(30 * time.Second) }, []string{"keys.publish_ahead", "refresh_interval"}},
@@ -410,6 +414,7 @@ keys:
 		"GATEHOUSE_BCRYPT_COST":            "10",
 		"GATEHOUSE_LIFETIMES_ACCESS_TOKEN": "30m",
 		"GATEHOUSE_KEYS_ALGORITHM":         "ES256",
+		"GATEHOUSE_KEYS_RSA_BITS":          "3072",
 		"GATEHOUSE_KEYS_REFRESH_INTERVAL":  "90s",
 	}
 	c, err := LoadConfig(p, envMap(env))
@@ -433,6 +438,9 @@ keys:
 	}
 	if c.Keys.Algorithm != "ES256" {
 		t.Errorf("Algorithm = %q, want ES256", c.Keys.Algorithm)
+	}
+	if c.Keys.RSABits != 3072 {
+		t.Errorf("RSABits = %d, want 3072", c.Keys.RSABits)
 	}
 	if c.Keys.RefreshInterval.D() != 90*time.Second {
 		t.Errorf("RefreshInterval = %s, want 90s", c.Keys.RefreshInterval.D())

@@ -22,12 +22,15 @@ import (
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
+	gsecret "github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/admin"
 	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/web"
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/clientcache"
+	"github.com/gatehouse-id/gatehouse/storage/groupcommit"
 )
 
 // Server is a ready-to-serve Gatehouse: its HTTP handler and the
@@ -44,23 +47,36 @@ type Server struct {
 	Limiter *ratelimit.Limiter
 	Metrics *metrics.Metrics
 	closer  io.Closer
+	group   *groupcommit.Committer
 	pages   *web.Handlers
 	// routes is the table the router serves (routes.go); router and
 	// admin are kept for the test that walks it.
 	routes []route
 	router *mux.Router
 	admin  *admin.Handler
+	// stopLogouts stops the back-channel logout sender and waits for it.
+	stopLogouts func()
 }
 
 // Close waits for the pages' background work (mail) to finish and closes
 // the rate limiter's Redis connection. Call it after the HTTP server
-// stopped and before closing the store.
+// stopped and before closing the store. It first stops the back-channel
+// logout sender: deliveries in flight go back to the queue.
 func (s *Server) Close() {
+	if s.stopLogouts != nil {
+		s.stopLogouts()
+	}
 	s.pages.Close()
+	s.group.Close()
 	if s.closer != nil {
 		_ = s.closer.Close()
 	}
 }
+
+// ClientCacheTTL is how long a node answers client lookups from memory:
+// a client changed on another node or by the CLI takes effect on this one
+// within it (README, Performance).
+const ClientCacheTTL = time.Second
 
 // New builds the server on an open store. cfg must be validated and carry
 // the system secret.
@@ -87,6 +103,14 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	}
 	mets := metrics.New(dbStats(store))
 	timeQueries(store, mets)
+	// Every protocol request reads its client: keep them a second
+	// (storage/clientcache). Everything below uses the wrapped store, so
+	// this node's own changes to a client show at once.
+	store = clientcache.Wrap(store, ClientCacheTTL)
+	// Audit events and token sessions written outside a transaction
+	// share commits under load (storage/groupcommit).
+	group := groupcommit.New(store, 0)
+	auditLog = auditLog.WithGroupCommit(group)
 	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
 		ProductName:  cfg.Branding.ProductName,
 		LogoURL:      cfg.Branding.LogoURL,
@@ -111,6 +135,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	// Requests a database failure answered with 503: counted, and logged
 	// at most once a second per surface.
 	fails := &faults.Reporter{Logger: logger, Count: mets.StorageFailed}
+	tokenStore := oauth.NewStore(store, acc, lt.AuthorizeCode.D())
+	tokenStore.UseGroupCommit(group)
 	provider := oauth.NewProvider(oauth.ProviderOptions{
 		Faults: fails,
 		Issuer: cfg.Issuer,
@@ -123,7 +149,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 
 			RefreshReuseGrace: lt.RefreshReuseGrace.D(),
 		},
-		Store:  oauth.NewStore(store, acc, lt.AuthorizeCode.D()),
+		Store:  tokenStore,
 		Keys:   km,
 		Grants: GrantOptions(cfg),
 	})
@@ -148,6 +174,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	upstreams, err := ProviderRegistry.Open(UpstreamConfigs(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
+	}
+	if err := DeclareClients(ctx, cfg, store, gsecret.NewHasher(secret), auditLog, logger); err != nil {
+		return nil, err
 	}
 	// Last of what can fail: nothing returns after it but the server, so
 	// its Redis connection is never left open by a failed New.
@@ -219,7 +248,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		renderer.Error(w, req, http.StatusRequestEntityTooLarge, web.MsgInvalidRequest)
 	}
 	routes := withBodyLimit(r, maxBodyBytes, bodyTooLarge)
-	return &Server{
+	srv := &Server{
 		Handler:  mets.Middleware(withMiddleware(resolver.Middleware(withHSTS(withCORS(routes, cfg.CORS.AllowedOrigins), secure || cfg.TLS.CertFile != "")), logger)),
 		Store:    store,
 		Keys:     km,
@@ -229,11 +258,14 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Limiter:  limiter,
 		Metrics:  mets,
 		closer:   closer,
+		group:    group,
 		pages:    pages,
 		routes:   table,
 		router:   r,
 		admin:    e.admin,
-	}, nil
+	}
+	srv.stopLogouts = startBackchannel(cfg, store, km, auditLog, mets, logger)
+	return srv, nil
 }
 
 // KeyOptions are the key manager's options for cfg: the server and the
@@ -245,6 +277,7 @@ func KeyOptions(cfg Config, store storage.Store, logger *slog.Logger) keys.Optio
 		Store:           store,
 		Secret:          []byte(cfg.Secret),
 		Algorithm:       cfg.Keys.Algorithm,
+		RSABits:         cfg.Keys.RSABits,
 		RetireAfter:     max(lt.AccessToken.D(), lt.IDToken.D()),
 		PublishAhead:    cfg.Keys.PublishAhead.D(),
 		RefreshInterval: cfg.Keys.RefreshInterval.D(),

@@ -15,6 +15,11 @@ func validateKeys(c *Config, k *checker) {
 	default:
 		k.check(false, "keys.algorithm: %q is not RS256 or ES256", c.Keys.Algorithm)
 	}
+	switch c.Keys.RSABits {
+	case 2048, 3072, 4096:
+	default:
+		k.check(false, "keys.rsa_bits: %d is not 2048, 3072 or 4096", c.Keys.RSABits)
+	}
 	k.check(c.Keys.PublishAhead.D() >= 0, "keys.publish_ahead: must not be negative")
 	k.check(c.Keys.PublishAhead.D() == 0 || c.Keys.PublishAhead.D() >= c.Keys.RefreshInterval.D(),
 		"keys.publish_ahead: %s is shorter than keys.refresh_interval (%s): other nodes would sign with a key before they publish it (use 0 to sign at once)",

@@ -33,6 +33,8 @@ func sectionValidators() []sectionValidator {
 		validateNetwork,
 		validateOperations,
 		validateOps,
+		validateBackchannel,
+		validateClients,
 		validateGrants,
 	}
 }

@@ -60,6 +60,7 @@ type Store interface {
 	OneTimeTokens
 	AuditEvents
 	RateCounters
+	Logouts
 
 	// Migrate brings the schema to the newest version. Open runs it too.
 	Migrate(ctx context.Context) error
@@ -185,6 +186,18 @@ type Client struct {
 	AllowImpersonation bool
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// BackchannelLogoutURI, when set, receives a logout token when a
+	// browser session the client got tokens in ends (OpenID Connect
+	// Back-Channel Logout 1.0); BackchannelLogoutSessionRequired is the
+	// client's backchannel_logout_session_required.
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
+	// ConfigManaged marks a client declared in the configuration file: it
+	// is written at start only, never through the admin API or the CLI.
+	ConfigManaged bool
+	// Disabled clients are refused everywhere (a config-managed client
+	// whose entry left the configuration file).
+	Disabled bool
 }
 
 // Clients stores OAuth2 clients.
@@ -200,7 +213,11 @@ type Clients interface {
 // BrowserSession is a signed-in browser. ID is the SHA-256 (hex) of the
 // random value in the cookie, never the cookie value itself.
 type BrowserSession struct {
-	ID        string
+	ID string
+	// SID is the session's public id: the sid claim of ID tokens and of
+	// back-channel logout tokens. It is random, unrelated to the cookie,
+	// and unique; a backend fills in a random one when it is empty.
+	SID       string
 	UserID    string
 	AuthTime  time.Time // when the person last entered credentials
 	CreatedAt time.Time
@@ -217,8 +234,22 @@ type BrowserSessions interface {
 	// ListBrowserSessions returns the user's sessions unexpired at now,
 	// oldest first.
 	ListBrowserSessions(ctx context.Context, userID string, now time.Time) ([]BrowserSession, error)
+	// DeleteBrowserSession ends the session with id, if any. Ending a
+	// session, here, in DeleteUserBrowserSessions and in DeleteUser, is
+	// one transaction that also revokes the tokens issued in it (see
+	// Logouts.AddSessionClient: codes and refresh tokens deactivated,
+	// access tokens deleted) and queues a LogoutDelivery for each enabled
+	// client with a BackchannelLogoutURI that got tokens in it.
 	DeleteBrowserSession(ctx context.Context, id string) error
+	// DeleteUserBrowserSessions ends every session of the user (sign out
+	// everywhere), as DeleteBrowserSession does.
 	DeleteUserBrowserSessions(ctx context.Context, userID string) error
+	// RenewBrowserSession replaces the session oldID by bs, a new id for a
+	// new sign-in of the same user on the same browser: bs keeps the old
+	// SID (bs.SID is ignored) and with it what was recorded in the
+	// session, and nothing ends. ErrNotFound when there is no session
+	// oldID of bs.UserID.
+	RenewBrowserSession(ctx context.Context, oldID string, bs BrowserSession) error
 }
 
 // Consent records that a user granted a client some scopes.

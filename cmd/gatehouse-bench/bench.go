@@ -45,6 +45,8 @@ type report struct {
 	Flood   *floodResult `json:"flood,omitempty"`
 	Seed    *seedResult  `json:"seed,omitempty"`
 	Targets []targetRow  `json:"targets"`
+	// Compare is the other server of -compare, under the same scenarios.
+	Compare *compareReport `json:"compare,omitempty"`
 }
 
 type machine struct {
@@ -58,6 +60,7 @@ type machine struct {
 type runConfig struct {
 	Target      string  `json:"target"`
 	Algorithm   string  `json:"algorithm"`
+	RSABits     int     `json:"rsa_bits,omitempty"`
 	BcryptCost  int     `json:"bcrypt_cost"`
 	Concurrency []int   `json:"concurrency"`
 	Seconds     float64 `json:"seconds_per_run,omitempty"`
@@ -69,7 +72,7 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 	rep := &report{
 		Machine: machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 			GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH},
-		Config: runConfig{Target: "child process", Algorithm: opts.alg, BcryptCost: opts.bcryptCost,
+		Config: runConfig{Target: "child process", Algorithm: opts.alg, RSABits: opts.rsaBits, BcryptCost: opts.bcryptCost,
 			Concurrency: opts.concurrency, Seconds: opts.load.dur.Seconds(), Requests: opts.load.count},
 	}
 	if opts.load.count > 0 {
@@ -97,7 +100,7 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 		rep.Config.Target = opts.url
 	}
 	transport := newTransport(max(slices.Max(opts.concurrency)+2, 64))
-	a := &api{t: t, client: &http.Client{Transport: transport, Timeout: time.Minute}}
+	a := &api{t: t, client: &http.Client{Transport: transport, Timeout: time.Minute}, ep: gatehouseEndpoints(t.URL), ccScope: "api:read"}
 	proc := procStats{pid: t.pid}
 
 	lim := &limiter{opts: opts, dir: dir, api: a, progress: progress}
@@ -148,6 +151,13 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 		if err := runAll("seeded", again); err != nil {
 			return nil, err
 		}
+	}
+	if opts.compare.url != "" {
+		c, err := compareRun(ctx, opts, a.client, progress)
+		if err != nil {
+			return nil, err
+		}
+		rep.Compare = c
 	}
 	rep.Targets = checkTargets(rep)
 	return rep, nil
@@ -201,7 +211,7 @@ func scenarioOps(ctx context.Context, a *api, name string, c int) ([]op, error) 
 // -url (with a bare JWKS handler started here, in the load generator).
 func startTarget(opts options, dir string) (*target, error) {
 	if opts.url == "" {
-		return spawn(dir, childSpec{Algorithm: opts.alg, BcryptCost: opts.bcryptCost, DebugListen: opts.debugListen}, os.Stderr)
+		return spawn(dir, childSpec{Algorithm: opts.alg, RSABits: opts.rsaBits, BcryptCost: opts.bcryptCost, DebugListen: opts.debugListen}, os.Stderr)
 	}
 	base := strings.TrimRight(opts.url, "/")
 	resp, err := http.Get(base + oauth.PathJWKS)

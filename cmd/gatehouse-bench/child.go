@@ -27,6 +27,7 @@ const childEnv = "GATEHOUSE_BENCH_CHILD"
 type childSpec struct {
 	Database    string `json:"database"`
 	Algorithm   string `json:"algorithm"`
+	RSABits     int    `json:"rsa_bits"`
 	BcryptCost  int    `json:"bcrypt_cost"`
 	DebugListen string `json:"debug_listen,omitempty"`
 }
@@ -70,6 +71,9 @@ func runChild(ctx context.Context, raw string, stdin io.Reader, stdout, stderr i
 	cfg.LogLevel = "warn"
 	cfg.BcryptCost = spec.BcryptCost
 	cfg.Keys.Algorithm = spec.Algorithm
+	if spec.RSABits != 0 {
+		cfg.Keys.RSABits = spec.RSABits
+	}
 	cfg.Keys.PublishAhead = 0
 	cfg.DebugListen = spec.DebugListen
 	if err := cfg.Validate(); err != nil {

@@ -13,10 +13,25 @@ import (
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 )
 
-// api sends Gatehouse's protocol requests for the load generator.
+// api sends the protocol requests of the load generator to one server:
+// Gatehouse, or with -compare another server at the endpoints it publishes.
 type api struct {
 	t      *target
 	client *http.Client
+	ep     endpoints
+	// ccScope is the scope of client_credentials requests ("" sends none).
+	ccScope string
+}
+
+// endpoints are the absolute URLs the scenarios load.
+type endpoints struct {
+	Token, Introspect, UserInfo, JWKS, Discovery string
+}
+
+// gatehouseEndpoints are Gatehouse's endpoints under base.
+func gatehouseEndpoints(base string) endpoints {
+	return endpoints{Token: base + oauth.PathToken, Introspect: base + oauth.PathIntrospect,
+		UserInfo: base + oauth.PathUserInfo, JWKS: base + oauth.PathJWKS, Discovery: base + oauth.PathDiscovery}
 }
 
 // tokenResponse is the part of a token response the scenarios use.
@@ -42,9 +57,9 @@ func (a *api) do(req *http.Request, want int) (int, []byte, error) {
 	return resp.StatusCode, body, nil
 }
 
-// post sends form to path with the bench client's client_secret_basic.
-func (a *api) post(ctx context.Context, path string, form url.Values) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.t.URL+path, strings.NewReader(form.Encode()))
+// post sends form to the URL u with the bench client's client_secret_basic.
+func (a *api) post(ctx context.Context, u string, form url.Values) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -53,9 +68,9 @@ func (a *api) post(ctx context.Context, path string, form url.Values) (int, []by
 	return a.do(req, http.StatusOK)
 }
 
-// get fetches base+path, with a bearer token when one is given.
-func (a *api) get(ctx context.Context, base, path, bearer string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+// get fetches the URL u, with a bearer token when one is given.
+func (a *api) get(ctx context.Context, u, bearer string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -67,7 +82,7 @@ func (a *api) get(ctx context.Context, base, path, bearer string) (int, []byte, 
 
 // token runs a token request and decodes the answer.
 func (a *api) token(ctx context.Context, form url.Values) (int, tokenResponse, error) {
-	status, body, err := a.post(ctx, oauth.PathToken, form)
+	status, body, err := a.post(ctx, a.ep.Token, form)
 	var tr tokenResponse
 	if err == nil {
 		err = json.Unmarshal(body, &tr)
@@ -79,7 +94,11 @@ func (a *api) token(ctx context.Context, form url.Values) (int, tokenResponse, e
 }
 
 func (a *api) clientCredentials(ctx context.Context) (int, tokenResponse, error) {
-	return a.token(ctx, url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}})
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if a.ccScope != "" {
+		form.Set("scope", a.ccScope)
+	}
+	return a.token(ctx, form)
 }
 
 func (a *api) password(ctx context.Context, scope string) (int, tokenResponse, error) {
@@ -97,9 +116,15 @@ func (a *api) refresh(ctx context.Context, rt string) (int, tokenResponse, error
 }
 
 func (a *api) introspect(ctx context.Context, token string) (int, error) {
-	status, body, err := a.post(ctx, oauth.PathIntrospect, url.Values{"token": {token}})
+	status, body, err := a.post(ctx, a.ep.Introspect, url.Values{"token": {token}})
 	if err == nil && !bytes.Contains(body, []byte(`"active":true`)) {
-		err = fmt.Errorf("introspect: token not active")
+		// Another server may format its JSON differently.
+		var v struct {
+			Active bool `json:"active"`
+		}
+		if json.Unmarshal(body, &v) != nil || !v.Active {
+			err = fmt.Errorf("introspect: token not active")
+		}
 	}
 	return status, err
 }

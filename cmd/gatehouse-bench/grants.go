@@ -63,7 +63,7 @@ func (a *api) signedInBrowser(ctx context.Context) (*http.Client, error) {
 
 // deviceFlow runs one device authorization to its tokens.
 func (a *api) deviceFlow(ctx context.Context, browser *http.Client) (int, error) {
-	status, body, err := a.post(ctx, oauth.PathDeviceAuthorization, url.Values{"scope": {"openid"}})
+	status, body, err := a.post(ctx, a.t.URL+oauth.PathDeviceAuthorization, url.Values{"scope": {"openid"}})
 	if err != nil {
 		return status, err
 	}

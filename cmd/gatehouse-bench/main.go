@@ -39,6 +39,7 @@ type options struct {
 	load          loadSpec
 	limitDuration time.Duration
 	alg           string
+	rsaBits       int
 	bcryptCost    int
 	seedUsers     int
 	seedTokens    int
@@ -47,6 +48,7 @@ type options struct {
 	fromJSON      string
 	debugListen   string
 	keepDir       bool
+	compare       compareOptions
 }
 
 func main() {
@@ -108,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.load.count, "requests", 0, "run each scenario for this many requests instead of -duration")
 	fs.DurationVar(&o.limitDuration, "limit-duration", 3*time.Second, "how long each limit is measured")
 	fs.StringVar(&o.alg, "alg", "RS256", "signing algorithm of the started server (RS256, ES256)")
+	fs.IntVar(&o.rsaBits, "rsa-bits", 2048, "with -alg RS256: the started server's keys.rsa_bits (2048, 3072, 4096)")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 12, "bcrypt cost of the started server and of the bcrypt limit")
 	fs.IntVar(&o.seedUsers, "seed-users", 0, "then seed this many users and compare token and introspection")
 	fs.IntVar(&o.seedTokens, "seed-tokens", 0, "then seed this many token-session rows and compare token and introspection")
@@ -116,6 +119,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.fromJSON, "from-json", "", "run nothing: print the Markdown of a saved JSON report, targets checked again")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "serve the started server's pprof on this address")
 	fs.BoolVar(&o.keepDir, "keep", false, "keep the started server's temporary database")
+	fs.StringVar(&o.compare.url, "compare", "", "also load another server (its issuer URL: endpoints from its discovery document) and print both side by side")
+	fs.StringVar(&o.compare.tokenURL, "compare-token-url", "", "with -compare: its token endpoint, overriding discovery")
+	fs.StringVar(&o.compare.introspectURL, "compare-introspect-url", "", "with -compare: its introspection endpoint (e.g. Hydra's admin port), overriding discovery")
+	fs.StringVar(&o.compare.clientID, "compare-client-id", "", "with -compare: a confidential client allowed client_credentials (client_secret_basic)")
+	fs.StringVar(&o.compare.clientSecret, "compare-client-secret", "", "with -compare: that client's secret")
+	fs.StringVar(&o.compare.scope, "compare-scope", "", "with -compare: the scope of its client_credentials requests (none by default)")
+	fs.StringVar(&o.compare.username, "compare-username", "", "with -compare: a user for the password, refresh and userinfo scenarios (when it has the password grant)")
+	fs.StringVar(&o.compare.password, "compare-password", "", "with -compare: that user's password")
+	fs.IntVar(&o.compare.pid, "compare-pid", 0, "with -compare: its server process id, to measure its CPU time and memory")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -141,10 +153,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.alg != "RS256" && o.alg != "ES256":
 		return o, fmt.Errorf("-alg: %q is not RS256 or ES256", o.alg)
+	case o.rsaBits != 2048 && o.rsaBits != 3072 && o.rsaBits != 4096:
+		return o, fmt.Errorf("-rsa-bits: %d is not 2048, 3072 or 4096", o.rsaBits)
 	case o.url != "" && (o.clientID == "" || o.clientSecret == ""):
 		return o, errors.New("-url needs -client-id and -client-secret")
 	case o.url == "" && o.serverPID != 0:
 		return o, errors.New("-server-pid goes with -url")
+	case o.compare.url != "" && (o.compare.clientID == "" || o.compare.clientSecret == ""):
+		return o, errors.New("-compare needs -compare-client-id and -compare-client-secret")
+	case o.compare.url == "" && (o.compare.clientID != "" || o.compare.tokenURL != "" || o.compare.introspectURL != "" || o.compare.pid != 0):
+		return o, errors.New("-compare-* options go with -compare URL")
 	case (o.seedUsers > 0 || o.seedTokens > 0) && o.url != "":
 		return o, errors.New("-seed-users and -seed-tokens need the started server, not -url")
 	}

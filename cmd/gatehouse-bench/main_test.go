@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -80,7 +81,8 @@ func TestEveryScenario(t *testing.T) {
 	checkResults(t, rep, "seeded", []string{"client_credentials", "introspection"}, []int{1, 3})
 
 	l := rep.Limits
-	if l.SignPerSec["RS256"] <= 0 || l.SignPerSec["ES256"] <= 0 || l.BcryptPerSec <= 0 || l.CommitsPerSec <= 0 ||
+	if l.SignPerSec["RS256"] <= 0 || l.SignPerSec["RS256-3072"] <= 0 || l.SignPerSec["RS256-4096"] <= 0 ||
+		l.SignPerSec["ES256"] <= 0 || l.BcryptPerSec <= 0 || l.CommitsPerSec <= 0 ||
 		l.BarePerSec["1"] <= 0 || l.BarePerSec["3"] <= 0 {
 		t.Errorf("a limit is missing: %+v", l)
 	}
@@ -105,7 +107,7 @@ func TestEveryScenario(t *testing.T) {
 	if len(rep.Targets) < 8 {
 		t.Errorf("only %d targets checked: %+v", len(rep.Targets), rep.Targets)
 	}
-	for _, want := range []string{"| client_credentials | empty | 1 |", "| introspection | seeded | 3 |", "| Target |", "bare net/http JWKS handler, c=3"} {
+	for _, want := range []string{"| client_credentials | empty | 1 |", "| introspection | seeded | 3 |", "| Target |", "bare net/http JWKS handler, c=3", "sign RS256 (4096)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
@@ -147,11 +149,58 @@ func TestBadFlags(t *testing.T) {
 		{"-url", "http://127.0.0.1:1"},
 		{"-server-pid", "1"},
 		{"-url", "http://127.0.0.1:1", "-client-id", "a", "-client-secret", "b", "-seed-users", "5"},
+		{"-rsa-bits", "1024"},
+		{"-compare", "http://127.0.0.1:1"},
+		{"-compare-client-id", "a"},
 		{"extra"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != 2 || stderr.Len() == 0 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a reason", args, code, stderr.String())
+		}
+	}
+}
+
+// TestCompare puts the started server side by side with another server,
+// here a second Gatehouse reached only through its discovery document
+// (standing in for Hydra, Keycloak or Dex): the other server's rows come
+// from its own endpoints and process, and what it cannot run is named.
+func TestCompare(t *testing.T) {
+	other := servertest.Start(t)
+	id, sec := other.CreateClient(t, clients.Spec{
+		ID: "other", RedirectURIs: []string{benchRedirect},
+		GrantTypes: []string{"client_credentials"}, Scopes: []string{"api:read"},
+	})
+	scen := []string{"client_credentials", "introspection", "jwks", "discovery", "password", "authcode"}
+	rep, md, _ := runBench(t, "-compare", other.URL, "-compare-client-id", id, "-compare-client-secret", sec,
+		"-compare-scope", "api:read", "-compare-pid", strconv.Itoa(os.Getpid()),
+		"-scenarios", strings.Join(scen, ","), "-requests", "8", "-concurrency", "2", "-limit-duration", "100ms",
+		"-bcrypt-cost", "4", "-flood=false")
+	c := rep.Compare
+	if c == nil {
+		t.Fatal("no compare section in the report")
+	}
+	if c.Endpoints.Token != other.URL+"/oauth2/token" || c.Endpoints.Introspect != other.URL+"/oauth2/introspect" {
+		t.Errorf("endpoints not from the other server's discovery: %+v", c.Endpoints)
+	}
+	ran := map[string]bool{}
+	for _, r := range c.Results {
+		ran[r.Scenario] = true
+		if r.Requests != 8 || len(r.Errors) != 0 || r.Database != "compare" {
+			t.Errorf("%s against the other server: %+v", r.Scenario, r)
+		}
+	}
+	for _, name := range []string{"client_credentials", "introspection", "jwks", "discovery"} {
+		if !ran[name] {
+			t.Errorf("%s not run against the other server", name)
+		}
+	}
+	if ran["password"] || ran["authcode"] || len(c.Skipped) != 2 {
+		t.Errorf("password (no user given) and authcode (Gatehouse pages) must be skipped: ran %v, skipped %v", ran, c.Skipped)
+	}
+	for _, want := range []string{"Side by side with " + other.URL, "| introspection | 2 |", "Not run against"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
 	}
 }

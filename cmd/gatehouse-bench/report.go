@@ -10,17 +10,30 @@ import (
 	"strings"
 )
 
+// signLimits are the signing limits every run measures: the key sizes and
+// algorithms keys.rsa_bits and keys.algorithm allow, so the report shows
+// what a larger RSA key costs.
+var signLimits = []struct {
+	name, label, alg string
+	bits             int
+}{
+	{"RS256", "RS256 (2048)", "RS256", 2048},
+	{"RS256-3072", "RS256 (3072)", "RS256", 3072},
+	{"RS256-4096", "RS256 (4096)", "RS256", 4096},
+	{"ES256", "ES256", "ES256", 0},
+}
+
 // measureLimits measures the limits that do not need the server: signing,
 // bcrypt and SQLite commits, while nothing else runs.
 func measureLimits(ctx context.Context, opts options, dir string, l *limits, progress io.Writer) error {
 	l.SignPerSec = map[string]float64{}
-	for _, alg := range []string{"RS256", "ES256"} {
-		fmt.Fprintf(progress, "limit sign %s ...\n", alg)
-		r, err := signRate(alg, opts.limitDuration)
+	for _, k := range signLimits {
+		fmt.Fprintf(progress, "limit sign %s ...\n", k.name)
+		r, err := signRate(k.alg, k.bits, opts.limitDuration)
 		if err != nil {
 			return fmt.Errorf("sign limit: %w", err)
 		}
-		l.SignPerSec[alg] = r
+		l.SignPerSec[k.name] = r
 	}
 	fmt.Fprintf(progress, "limit bcrypt cost %d ...\n", opts.bcryptCost)
 	r, err := bcryptRate(opts.bcryptCost, opts.limitDuration)
@@ -58,7 +71,7 @@ func (m *limiter) bound(ctx context.Context, s scenario, c int) (string, float64
 		d := m.opts.limitDuration
 		switch kind {
 		case "sign":
-			v, err = signRate(m.opts.alg, d)
+			v, err = signRate(m.opts.alg, m.opts.rsaBits, d)
 		case "commits":
 			v, err = commitRate(ctx, m.dir, d)
 		case "bcrypt":
@@ -107,7 +120,7 @@ func (m *limiter) bound(ctx context.Context, s scenario, c int) (string, float64
 
 // bare loads the bare JWKS handler at concurrency c.
 func (m *limiter) bare(ctx context.Context, c int, spec loadSpec) float64 {
-	ops, _ := same(func(a *api) op { return a.getOp(a.t.BareURL, "/", "") })(ctx, m.api, c)
+	ops, _ := same(func(a *api) op { return a.getOp(a.t.BareURL+"/", "") })(ctx, m.api, c)
 	return runLoad(ctx, fmt.Sprintf("limit bare_jwks c=%d", c), ops, spec, m.progress).RPS
 }
 
@@ -198,11 +211,19 @@ func checkTargets(rep *report) []targetRow {
 // writeMarkdown prints the report as Markdown tables.
 func writeMarkdown(w io.Writer, rep *report) {
 	m := rep.Machine
+	alg := rep.Config.Algorithm
+	if alg == "RS256" && rep.Config.RSABits > 0 {
+		alg += fmt.Sprintf(" (%d-bit)", rep.Config.RSABits)
+	}
 	fmt.Fprintf(w, "Machine: %s, %d cores (GOMAXPROCS %d), %s, %s. Target: %s, %s keys, bcrypt cost %d.\n\n",
-		m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, rep.Config.Target, rep.Config.Algorithm, rep.Config.BcryptCost)
+		m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, rep.Config.Target, alg, rep.Config.BcryptCost)
 	l := rep.Limits
 	fmt.Fprintln(w, "| Limit (same run, before the scenarios) | per second |\n|---|---:|")
-	fmt.Fprintf(w, "| sign RS256, all cores | %.0f |\n| sign ES256, all cores | %.0f |\n", l.SignPerSec["RS256"], l.SignPerSec["ES256"])
+	for _, k := range signLimits {
+		if v, ok := l.SignPerSec[k.name]; ok {
+			fmt.Fprintf(w, "| sign %s, all cores | %.0f |\n", k.label, v)
+		}
+	}
 	fmt.Fprintf(w, "| bcrypt cost %d, all cores | %.1f |\n| SQLite commits (WAL, synchronous=NORMAL) | %.0f |\n", l.BcryptCost, l.BcryptPerSec, l.CommitsPerSec)
 	for _, c := range rep.Config.Concurrency {
 		fmt.Fprintf(w, "| bare net/http JWKS handler, c=%d | %.0f |\n", c, l.BarePerSec[strconv.Itoa(c)])
@@ -223,6 +244,7 @@ func writeMarkdown(w io.Writer, rep *report) {
 		fmt.Fprintf(w, "\nSeeded %d users and %d token sessions in %.0f s (%.0f rows/s, one transaction per %d rows).\n",
 			s.Users, s.Tokens, s.Seconds, s.RowsPerSecond, seedBatch)
 	}
+	writeCompare(w, rep)
 	fmt.Fprintln(w, "\n| Target | Measured | Goal | Result |\n|---|---|---|---|")
 	for _, t := range rep.Targets {
 		res := "PASS"

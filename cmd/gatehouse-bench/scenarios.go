@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-
-	"github.com/gatehouse-id/gatehouse/server/oauth"
 )
 
 // Limit names: what bounds a scenario's throughput.
@@ -35,8 +33,8 @@ func scenarios() []scenario {
 		{"authcode", limitBcrypt, same(func(a *api) op { return a.authCodeFlow })},
 		{"introspection", limitBare, setupIntrospection},
 		{"userinfo", limitBare, setupUserinfo},
-		{"jwks", limitBare, same(func(a *api) op { return a.getOp(a.t.URL, oauth.PathJWKS, "") })},
-		{"discovery", limitBare, same(func(a *api) op { return a.getOp(a.t.URL, oauth.PathDiscovery, "") })},
+		{"jwks", limitBare, same(func(a *api) op { return a.getOp(a.ep.JWKS, "") })},
+		{"discovery", limitBare, same(func(a *api) op { return a.getOp(a.ep.Discovery, "") })},
 		{"device", limitSign, setupDevice},
 		{"dpop_client_credentials", limitSign, setupDPoP},
 		{"token_exchange", limitSign, setupExchange},
@@ -80,9 +78,9 @@ func wrapToken(f func(ctx context.Context) (int, tokenResponse, error)) op {
 	}
 }
 
-func (a *api) getOp(base, path, bearer string) op {
+func (a *api) getOp(u, bearer string) op {
 	return func(ctx context.Context) (int, error) {
-		status, _, err := a.get(ctx, base, path, bearer)
+		status, _, err := a.get(ctx, u, bearer)
 		return status, err
 	}
 }
@@ -139,7 +137,7 @@ func setupUserinfo(ctx context.Context, a *api, n int) ([]op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("userinfo setup: %w", err)
 	}
-	return same(func(a *api) op { return a.getOp(a.t.URL, oauth.PathUserInfo, tr.AccessToken) })(ctx, a, n)
+	return same(func(a *api) op { return a.getOp(a.ep.UserInfo, tr.AccessToken) })(ctx, a, n)
 }
 
 // setupMixed builds each worker's op from the mixed scenario's parts and

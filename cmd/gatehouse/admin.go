@@ -144,6 +144,8 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.Var(&scopes, "scope", "allowed scope (repeatable)")
 	fs.Var(&audience, "audience", "allowed audience (repeatable)")
 	fs.BoolVar(&spec.IntrospectAny, "introspect-any", false, "a resource server: may introspect any token (others only their own)")
+	fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "where logout tokens go when a browser session ends (OIDC Back-Channel Logout)")
+	fs.BoolVar(&spec.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the client needs sid in logout tokens (always sent)")
 	fs.BoolVar(&spec.RequirePAR, "require-par", false, "every authorization request must be pushed first (RFC 9126)")
 	fs.BoolVar(&spec.RequireDPoP, "require-dpop", false, "every token request must carry a DPoP proof (RFC 9449)")
 	fs.BoolVar(&spec.AllowImpersonation, "allow-impersonation", false, "token exchange may issue tokens with no actor (RFC 8693 impersonation)")

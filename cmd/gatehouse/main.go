@@ -23,6 +23,7 @@ commands:
                         serve that creates a SQLite database)
   clients create        register a client: --id ID [--secret S | --public] --redirect-uri URI...
                         --grant-type G... --scope S... [--post-logout-redirect-uri URI] [--name N] [--audience A]
+                        [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
                         [--require-par] [--require-dpop] [--allow-impersonation]
   clients list          list clients
   clients delete --id   delete a client with its consents and tokens

@@ -57,15 +57,18 @@ func (h *Handler) GetClient(w http.ResponseWriter, r *http.Request) {
 }
 
 // UpdateClient answers PATCH /admin/clients/{id} with any of name,
-// redirect_uris, post_logout_redirect_uris, grant_types, scopes and
-// audience (each list replaced whole).
+// redirect_uris, post_logout_redirect_uris, grant_types, scopes,
+// audience (each list replaced whole), introspect_any,
+// backchannel_logout_uri and backchannel_logout_session_required. A client
+// declared in the configuration file is read-only: 409 config_managed, as
+// for DELETE and rotate-secret.
 func (h *Handler) UpdateClient(w http.ResponseWriter, r *http.Request) {
 	var ch manage.ClientChange
 	if !decode(w, r, &ch) {
 		return
 	}
 	if ch == (manage.ClientChange{}) {
-		badRequest(w, "Nothing to change: send name, redirect_uris, post_logout_redirect_uris, grant_types, scopes or audience.")
+		badRequest(w, "Nothing to change: send name, redirect_uris, post_logout_redirect_uris, grant_types, scopes, audience, introspect_any, backchannel_logout_uri or backchannel_logout_session_required.")
 		return
 	}
 	c, err := h.manage.UpdateClient(r.Context(), actor(r), mux.Vars(r)["id"], ch)

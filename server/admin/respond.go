@@ -36,14 +36,17 @@ func badRequest(w http.ResponseWriter, description string) {
 }
 
 // fail answers err from a manage, accounts, clients or storage call:
-// refused input is 400, an unknown id 404, a taken email or id and a
-// change that would lock the admin out 409, anything else 500.
+// refused input is 400, an unknown id 404, a taken email or id, a change
+// to a client declared in the configuration file and a change that would
+// lock the admin out 409, anything else 500.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "There is no such "+what+".")
 	case errors.Is(err, accounts.ErrEmailTaken), errors.Is(err, clients.ErrExists), errors.Is(err, storage.ErrAlreadyExists):
 		writeError(w, http.StatusConflict, "conflict", "A "+what+" with this identifier already exists.")
+	case errors.Is(err, clients.ErrConfigManaged):
+		writeError(w, http.StatusConflict, "config_managed", "This client is declared in the configuration file (clients:); change it there.")
 	case errors.Is(err, manage.ErrSelf):
 		writeError(w, http.StatusConflict, "conflict", "An admin cannot remove their own admin role, disable or delete themselves.")
 	case errors.Is(err, manage.ErrLastAdmin):

@@ -33,6 +33,7 @@ type Metrics struct {
 	rateLimited   *prometheus.CounterVec
 	queries       *prometheus.HistogramVec
 	storageFails  *prometheus.CounterVec
+	backchannel   *prometheus.CounterVec
 }
 
 // New registers the collectors; db, when not nil, adds the pool gauges.
@@ -69,8 +70,12 @@ func New(db DBStatser) *Metrics {
 			Name: "gatehouse_storage_failures_total",
 			Help: "Requests answered 503 because the database failed, by surface (protocol, pages, admin).",
 		}, []string{"surface"}),
+		backchannel: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_backchannel_logout_total",
+			Help: "Back-channel logout deliveries by outcome (sent, retry, failed, refused, dropped).",
+		}, []string{"outcome"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.tokens, m.loginFailures, m.rateLimited, m.queries, m.storageFails,
+	m.registry.MustRegister(m.requests, m.duration, m.tokens, m.loginFailures, m.rateLimited, m.queries, m.storageFails, m.backchannel,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
@@ -105,6 +110,13 @@ func (m *Metrics) LoginFailed() {
 func (m *Metrics) StorageFailed(surface string) {
 	if m != nil {
 		m.storageFails.WithLabelValues(surface).Inc()
+	}
+}
+
+// BackchannelLogout counts one outcome of a back-channel logout delivery.
+func (m *Metrics) BackchannelLogout(outcome string) {
+	if m != nil {
+		m.backchannel.WithLabelValues(outcome).Inc()
 	}
 }
 

@@ -198,12 +198,36 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 		requestedAt = cur.Session.AuthTime
 	}
 	sess := newUserSession(cur.User, clientID, ar.GetGrantedScopes(), cur.Session.AuthTime, requestedAt)
-	resp, err := a.Provider.NewAuthorizeResponse(ctx, ar, sess)
+	sess.setSID(cur.Session.SID)
+	resp, err := a.issueInSession(ctx, ar, sess, cur.Session.SID)
 	if err != nil {
 		a.writeError(ctx, w, r, ar, err)
 		return
 	}
 	a.Provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// issueInSession issues the authorization response and records, in the
+// same transaction, that the client got this grant in the browser session
+// sid: when the session ends, the grant's tokens are revoked and the
+// client hears of it by back-channel logout (storage.Logouts).
+func (a *Authorize) issueInSession(ctx context.Context, ar fosite.AuthorizeRequester, sess *Session, sid string) (fosite.AuthorizeResponder, error) {
+	var resp fosite.AuthorizeResponder
+	err := storage.InTx(ctx, a.Store, func(ctx context.Context) error {
+		err := a.Store.AddSessionClient(ctx, storage.SessionClient{
+			SID: sid, ClientID: ar.GetClient().GetID(), RequestID: ar.GetID(), CreatedAt: a.Now().UTC(),
+		})
+		if errors.Is(err, storage.ErrNotFound) {
+			// The session ended meanwhile (signed out elsewhere).
+			return fosite.ErrLoginRequired.WithHint("The browser session has ended.")
+		}
+		if err != nil {
+			return fosite.ErrServerError.WithWrap(err)
+		}
+		resp, err = a.Provider.NewAuthorizeResponse(ctx, ar, sess)
+		return err
+	})
+	return resp, err
 }
 
 // writeError sends err to the client's redirect URI when fosite validated

@@ -55,12 +55,15 @@ func NewDiscovery(issuer, signingAlg string, extra ...map[string]any) (*Discover
 		"prompt_values_supported":                       []string{"none", "login", "consent"},
 		"claims_supported": []string{
 			"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
-			"email", "email_verified", "name", "roles",
+			"email", "email_verified", "name", "roles", "sid",
 		},
 		"claims_parameter_supported":       false,
 		"request_parameter_supported":      false,
 		"request_uri_parameter_supported":  false,
 		"require_request_uri_registration": false,
+		// OpenID Connect Back-Channel Logout 1.0 (server/backchannel).
+		"backchannel_logout_supported":         true,
+		"backchannel_logout_session_supported": true,
 	}
 	for _, e := range extra {
 		for k, v := range e {

@@ -103,7 +103,11 @@ func NewProvider(o ProviderOptions) *Provider {
 	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
 	oidcStrategy := &openid.DefaultStrategy{Signer: signer, Config: cfg}
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: cfg},
+		CoreStrategy: &accessTokenStrategy{
+			DefaultJWTStrategy: &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: cfg},
+			signer:             signer,
+			now:                time.Now,
+		},
 		OpenIDConnectTokenStrategy: oidcStrategy,
 		Signer:                     signer,
 	}

@@ -24,6 +24,9 @@ type Session struct {
 	User bool `json:"user,omitempty"`
 	// Roles are the user's roles at issue time (empty for client tokens).
 	Roles []string `json:"roles,omitempty"`
+	// SID is the browser session the tokens were issued in (its sid
+	// claim): "" outside a browser flow (the password grant).
+	SID string `json:"sid,omitempty"`
 	// JKT binds the tokens to a DPoP key (RFC 9449): the key's SHA-256
 	// JWK thumbprint, the access token's cnf.jkt. Empty: bearer tokens.
 	JKT string `json:"jkt,omitempty"`
@@ -72,7 +75,18 @@ func (s *Session) setUser(user storage.User, scopes fosite.Arguments) {
 	if scopes.Has("profile") {
 		extra["name"] = user.Name
 	}
+	if s.SID != "" {
+		extra["sid"] = s.SID
+	}
 	s.Claims.Extra = extra
+}
+
+// setSID puts the browser session's sid in the session and its ID tokens.
+func (s *Session) setSID(sid string) {
+	s.SID = sid
+	if sid != "" {
+		s.Claims.Extra["sid"] = sid
+	}
 }
 
 // GetJWTClaims returns the access-token claims. fosite mutates the result

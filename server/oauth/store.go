@@ -15,6 +15,7 @@ import (
 	fositestorage "github.com/ory/fosite/storage"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
+	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -32,7 +33,16 @@ type Store struct {
 	refreshGrace time.Duration
 	// parLifespan is par.lifetime: how long a request_uri lives.
 	parLifespan time.Duration
+	// group, when set, writes token sessions created outside a
+	// transaction (client credentials, authorization codes) in shared
+	// commits (UseGroupCommit).
+	group audit.GroupCommitter
 }
+
+// UseGroupCommit makes s write the token sessions it creates outside a
+// transaction through g, so that many requests share one commit; each
+// still waits until its own session is stored. Call it before serving.
+func (s *Store) UseGroupCommit(g audit.GroupCommitter) { s.group = g }
 
 var (
 	_ fosite.ClientManager                                = (*Store)(nil)
@@ -71,7 +81,9 @@ type storedRequest struct {
 // GetClient implements fosite.ClientManager.
 func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
 	c, err := s.db.GetClient(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && c.Disabled) {
+		// A disabled client (its entry left the configuration file) is
+		// refused as an unknown one, and so are its stored tokens.
 		return nil, fosite.ErrNotFound
 	}
 	if err != nil {
@@ -125,7 +137,7 @@ func (s *Store) create(ctx context.Context, kind storage.TokenKind, key, accessK
 	if req.GetSession() != nil {
 		subject = req.GetSession().GetSubject()
 	}
-	err = s.db.CreateTokenSession(ctx, storage.TokenSession{
+	row := storage.TokenSession{
 		Kind:            kind,
 		Signature:       secret.SHA256Hex(key),
 		RequestID:       req.GetID(),
@@ -136,8 +148,11 @@ func (s *Store) create(ctx context.Context, kind storage.TokenKind, key, accessK
 		ExpiresAt:       s.expiresAt(kind, req),
 		AccessSignature: accessKey,
 		Data:            data,
-	})
-	return mapErr(err)
+	}
+	if s.group != nil {
+		return mapErr(s.group.Do(ctx, func(ctx context.Context) error { return s.db.CreateTokenSession(ctx, row) }))
+	}
+	return mapErr(s.db.CreateTokenSession(ctx, row))
 }
 
 // expiresAt is when the row may be garbage-collected.

@@ -139,7 +139,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (strin
 		return "", fmt.Errorf("%w: %w", fosite.ErrNotFound, err)
 	}
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("oauth: authenticate: %w", storageFailure(err))
 	}
 	return u.ID, nil
 }
@@ -150,10 +150,21 @@ func (s *Store) lockSubject(ctx context.Context, subject string) error {
 	return s.db.LockSubject(ctx, subject)
 }
 
-// BeginTX implements fosite's storage.Transactional.
+// BeginTX implements fosite's storage.Transactional. The first
+// transaction of a code exchange or refresh runs the token endpoint's issue
+// guard (the subject's lock and the user's check) before anything else.
 func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
 	txCtx, err := s.db.BeginTx(ctx)
-	return txCtx, mapErr(err)
+	if err != nil {
+		return txCtx, mapErr(err)
+	}
+	if err := runIssueGuard(ctx, txCtx); err != nil {
+		if rbErr := s.db.Rollback(txCtx); rbErr != nil {
+			return ctx, errors.Join(err, mapErr(rbErr))
+		}
+		return ctx, err
+	}
+	return txCtx, nil
 }
 
 // Commit implements fosite's storage.Transactional.

@@ -34,12 +34,23 @@ type Token struct {
 // ServeHTTP handles one token request: fosite reads it, the grant's own
 // preparation fills what fosite leaves to us, fosite issues the tokens.
 //
-// Code exchanges and refreshes run in one transaction, from reading the
-// code or refresh token to writing the new tokens; every user-bound grant
-// (code, refresh, password) writes its tokens in a transaction that holds
-// the user's lock (storage.Store.LockSubject) and checks the user under it.
-// "Revoke everything" takes that lock exclusively, so a token is either
-// issued before a revocation, which then revokes it, or refused after it.
+// Every user-bound grant (code, refresh, password) writes its tokens in a
+// transaction that holds the user's lock (storage.Store.LockSubject) and
+// checks the user under it. "Revoke everything" takes that lock
+// exclusively, so a token is either issued before a revocation, which then
+// revokes it, or refused after it.
+//
+// A refresh reads the refresh token and signs the new tokens outside any
+// transaction (on SQLite a transaction holds the one writer, so a signature
+// inside it would serialise every refresh behind it): fosite's own
+// transaction around the writes rotates the refresh token atomically, the
+// one guard against a concurrent second use, which can only fail once the
+// winner has committed, and runs the lock and the user check first
+// (issueGuard). A code exchange runs in one transaction from reading the
+// code to writing the tokens: it also uses up the PKCE session on the way,
+// and a concurrent exchange must see the code used, never half done. The
+// password grant, bounded by bcrypt, keeps one transaction from the check
+// to the writes.
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	g := r.PostFormValue("grant_type") // parses the body
@@ -57,7 +68,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.Provider.signer.warm(ctx)
 	tx := &issueTx{store: t.Provider.store}
 	defer tx.end(false) //nolint:errcheck // a no-op unless a panic skipped the ending below
-	if g == "authorization_code" || g == "refresh_token" {
+	if g == "authorization_code" {
 		if err := tx.begin(ctx); err != nil {
 			t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), fosite.ErrServerError.WithWrap(err))
 			return
@@ -113,9 +124,12 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			delete(ar.Extra, "scope")
 		}
 	}
-	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
+	// The audit event is stored before the answer goes out (in a commit
+	// shared with other requests' events under load): a token a client
+	// holds is never missing from the log.
 	t.recordIssued(r, ar, sess)
 	t.recordExchange(r, ar, sess)
+	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 }
 
 // precheckToken refuses, before fosite reads the request, repeated
@@ -140,7 +154,7 @@ func (t *Token) fail(ctx context.Context, w http.ResponseWriter, r *http.Request
 	if txErr := tx.end(keep); txErr != nil {
 		t.Logger.ErrorContext(ctx, "token request: end transaction", "error", txErr)
 	}
-	err = t.replayed(ctx, r, ar, err)
+	err = t.replayed(ctx, r, ar, guardRefusal(err))
 	t.writeError(ctx, w, r, ar, err)
 }
 

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ func (t *Token) prepare(ctx context.Context, tx *issueTx, r *http.Request, ar fo
 	case grant.ExactOne("authorization_code"):
 		return t.prepareCode(tx.context(ctx), sess)
 	case grant.ExactOne("refresh_token"):
-		return t.prepareRefresh(tx.context(ctx), r, ar, sess)
+		return t.prepareRefresh(ctx, r, ar, sess)
 	case grant.ExactOne("password"):
 		if err := tx.begin(ctx); err != nil {
 			return ctx, fosite.ErrServerError.WithWrap(err)
@@ -46,11 +47,11 @@ func (t *Token) prepare(ctx context.Context, tx *issueTx, r *http.Request, ar fo
 	return ctx, fosite.ErrUnsupportedGrantType
 }
 
-// prepareCode checks the code's user under the lock. The granted scopes
-// and the session are the ones stored with the code; fosite re-reads them
-// while it issues, and the adapter brings them up to date with the checked
-// user there (applyCheckedUser): current roles, no admin scope for someone
-// who has lost the admin role.
+// prepareCode checks the code's user under the lock, in the exchange's
+// transaction. The granted scopes and the session are the ones stored with
+// the code; fosite re-reads them while it issues, and the adapter brings
+// them up to date with the checked user there (applyCheckedUser): current
+// roles, no admin scope for someone who has lost the admin role.
 func (t *Token) prepareCode(ctx context.Context, sess *Session) (context.Context, error) {
 	if !sess.User {
 		return ctx, fosite.ErrServerError.WithDebug("authorization code without a user")
@@ -63,9 +64,10 @@ func (t *Token) prepareCode(ctx context.Context, sess *Session) (context.Context
 }
 
 // prepareRefresh refuses a scope beyond the original grant and, for a
-// person's tokens, checks the user under the lock: refreshed tokens carry
-// the user's current claims, and a disabled or deleted user's refresh
-// tokens stop working.
+// person's tokens, checks the user, now and again under the lock in the
+// transaction that writes the tokens (guardUser): refreshed tokens carry the
+// user's current claims, and a disabled or deleted user's refresh tokens
+// stop working.
 func (t *Token) prepareRefresh(ctx context.Context, r *http.Request, ar fosite.AccessRequester, sess *Session) (context.Context, error) {
 	// RFC 6749 section 6: no scope beyond the original grant. A narrower
 	// one is answered with the full grant, which the response's scope says
@@ -78,13 +80,30 @@ func (t *Token) prepareRefresh(ctx context.Context, r *http.Request, ar fosite.A
 	if !sess.User {
 		return ctx, nil
 	}
-	user, err := t.currentUser(ctx, sess.Subject)
+	user, err := t.activeUser(ctx, sess.Subject)
 	if err != nil {
 		return ctx, err
 	}
 	dropAdminScope(ar, user)
 	sess.setUser(user, ar.GetGrantedScopes())
-	return withCheckedUser(ctx, user), nil
+	return t.guardUser(withCheckedUser(ctx, user), user), nil
+}
+
+// guardUser returns ctx carrying the issue guard of a refresh for user: in the transaction that writes the tokens, the
+// subject's lock, then the user again, who must still be enabled and hold
+// the roles the tokens were made with (a change in between refuses the
+// request, which the client may retry: nothing was used up).
+func (t *Token) guardUser(ctx context.Context, user storage.User) context.Context {
+	return withIssueGuard(ctx, func(txCtx context.Context) error {
+		now, err := t.currentUser(txCtx, user.ID)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(now.Roles, user.Roles) {
+			return fosite.ErrInvalidGrant.WithHint("The user's roles changed during the request; try again.")
+		}
+		return nil
+	})
 }
 
 // preparePassword checks, under the lock, the user whose password fosite

@@ -91,5 +91,13 @@ func (p *Provider) WriteRevocationResponse(ctx context.Context, w http.ResponseW
 		p.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), err)
 		return
 	}
+	if errors.Is(err, fosite.ErrTemporarilyUnavailable) {
+		// fosite reports a token lookup that failed (rather than found
+		// nothing) as temporarily_unavailable, without its cause, and
+		// then writes 200 as if the token were revoked. The token may
+		// still work: RFC 7009 section 2.2.1 answers 503, to retry.
+		p.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), unavailable{cause: err})
+		return
+	}
 	p.OAuth2Provider.WriteRevocationResponse(ctx, w, boundError(err))
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,7 +53,15 @@ type Env struct {
 	Config server.Config
 	// HTTP is the underlying test server.
 	HTTP *httptest.Server
+	// stop stops everything Start started, once.
+	stop func()
 }
+
+// Stop shuts the server down before the test ends, in the order of a real
+// shutdown: the HTTP server, the server's background work (Server.Close),
+// the store. The cleanups Start registered then do nothing. A test that
+// restarts a server starts another with the same Database and Secret.
+func (e *Env) Stop() { e.stop() }
 
 // Option changes how Start builds the server.
 type Option func(*options)
@@ -128,27 +137,31 @@ func Start(t testing.TB, opts ...Option) *Env {
 		ln.Close()
 		t.Fatalf("servertest: open store: %v", err)
 	}
-	t.Cleanup(func() {
+	closeStore := sync.OnceFunc(func() {
 		if err := store.Close(); err != nil {
 			t.Errorf("servertest: close store: %v", err)
 		}
 	})
+	t.Cleanup(closeStore)
 	srv, err := server.New(ctx, cfg, store, o.logger)
 	if err != nil {
 		ln.Close()
 		t.Fatalf("servertest: server.New: %v", err)
 	}
 
-	t.Cleanup(srv.Close) // after the HTTP server, before the store
+	closeServer := sync.OnceFunc(srv.Close)
+	t.Cleanup(closeServer) // after the HTTP server, before the store
 	ts := httptest.NewUnstartedServer(srv.Handler)
 	ts.Listener.Close()
 	ts.Listener = ln
 	ts.Start()
-	t.Cleanup(ts.Close) // runs before the store closes (cleanups are LIFO)
+	closeHTTP := sync.OnceFunc(ts.Close)
+	t.Cleanup(closeHTTP) // runs before the store closes (cleanups are LIFO)
 	if ts.URL != base {
 		t.Fatalf("servertest: server URL %s, issuer %s", ts.URL, base)
 	}
-	return &Env{URL: base, Server: srv, Store: store, Config: cfg, HTTP: ts}
+	stop := func() { closeHTTP(); closeServer(); closeStore() }
+	return &Env{URL: base, Server: srv, Store: store, Config: cfg, HTTP: ts, stop: stop}
 }
 
 // CreateClient registers a client, as `gatehouse clients create` would, and

@@ -109,9 +109,17 @@ func (m *Manager) Current(r *http.Request) (Current, error) {
 // returns r with the new cookie in place of the old one, so whatever
 // handles the rest of this request (the authorization endpoint, resumed
 // after a login) sees the person as signed in.
+//
+// When the browser was already signed in as user (a new login for
+// prompt=login or max_age), the session is renewed rather than ended: it
+// keeps its sid, so the apps signed in through it are not logged out.
+// Another user's session on the browser ends (back-channel logout).
 func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.User) (*http.Request, error) {
-	if err := m.End(w, r); err != nil {
-		return nil, err
+	oldID := m.sameUserSession(r, user.ID)
+	if oldID == "" {
+		if err := m.End(w, r); err != nil {
+			return nil, err
+		}
 	}
 	raw := secret.Token(32)
 	now := m.now().UTC()
@@ -124,7 +132,16 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 		IP:        clientip.FromRequest(r),
 		UserAgent: safetext.Clip(r.UserAgent(), 256),
 	}
-	if err := m.store.CreateBrowserSession(r.Context(), bs); err != nil {
+	err := storage.ErrNotFound
+	if oldID != "" {
+		err = m.store.RenewBrowserSession(r.Context(), oldID, bs)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		// No session to renew (or it ended meanwhile): a new one.
+		bs.SID = secret.Token(16)
+		err = m.store.CreateBrowserSession(r.Context(), bs)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("session: create: %w", err)
 	}
 	c := &http.Cookie{
@@ -138,6 +155,20 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, user storage.Use
 	}
 	http.SetCookie(w, c)
 	return withCookie(r, c), nil
+}
+
+// sameUserSession returns the id of the request's unexpired session when
+// it belongs to userID, else "".
+func (m *Manager) sameUserSession(r *http.Request, userID string) string {
+	c, err := r.Cookie(m.cookieName())
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	bs, err := m.store.GetBrowserSession(r.Context(), secret.SHA256Hex(c.Value), m.now())
+	if err != nil || bs.UserID != userID {
+		return ""
+	}
+	return bs.ID
 }
 
 // withCookie returns a copy of r whose session cookie is c.

@@ -13,6 +13,7 @@ import (
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 	grant_types, response_types, scopes, audience, created_at, updated_at, introspect_any,
+	backchannel_logout_uri, backchannel_logout_session_required, config_managed, disabled,
 	require_par, require_dpop, allow_impersonation`
 
 func scanClient(row pgx.Row) (storage.Client, error) {
@@ -23,6 +24,7 @@ func scanClient(row pgx.Row) (storage.Client, error) {
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs,
 		&c.PostLogoutRedirectURIs, &c.GrantTypes, &c.ResponseTypes, &c.Scopes, &c.Audience,
 		&created, &updated, &c.IntrospectAny,
+		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.ConfigManaged, &c.Disabled,
 		&c.RequirePAR, &c.RequireDPoP, &c.AllowImpersonation); err != nil {
 		return storage.Client{}, mapErr(err)
 	}
@@ -39,6 +41,7 @@ func clientArgs(c storage.Client) []any {
 	return []any{c.Name, c.SecretHash, c.Public, toList(c.RedirectURIs),
 		toList(c.PostLogoutRedirectURIs), toList(c.GrantTypes), toList(c.ResponseTypes),
 		toList(c.Scopes), toList(c.Audience), toTime(c.CreatedAt), toTime(c.UpdatedAt), c.IntrospectAny,
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.ConfigManaged, c.Disabled,
 		c.RequirePAR, c.RequireDPoP, c.AllowImpersonation}
 }
 
@@ -46,7 +49,7 @@ func clientArgs(c storage.Client) []any {
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	args := append([]any{c.ID}, clientArgs(c)...)
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: create client %q: %w", c.ID, mapErr(err))
 	}

@@ -212,7 +212,7 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 		return ctx, fmt.Errorf("postgres: begin: %w", mapErr(err))
 	}
 	ended := storage.GuardTx(ctx, func() { _ = tx.Rollback(context.WithoutCancel(ctx)) })
-	return context.WithValue(ctx, txKey{s}, &txState{tx: tx, ended: ended}), nil
+	return storage.MarkTx(context.WithValue(ctx, txKey{s}, &txState{tx: tx, ended: ended})), nil
 }
 
 // Commit commits the transaction in ctx; on a nested context it does
@@ -227,6 +227,7 @@ func (s *Store) Commit(ctx context.Context) error {
 		return nil
 	}
 	defer st.ended()
+	storage.EndTx(ctx)
 	if err := st.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", mapErr(err))
 	}
@@ -246,6 +247,7 @@ func (s *Store) Rollback(ctx context.Context) error {
 	// A cancelled request context must not keep the connection in a
 	// transaction: roll back regardless.
 	defer st.ended()
+	storage.EndTx(ctx)
 	if err := st.tx.Rollback(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("postgres: rollback: %w", mapErr(err))
 	}

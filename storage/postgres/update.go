@@ -68,7 +68,9 @@ var clients = updatable[storage.Client]{
 		return `UPDATE clients SET name = $1, secret_hash = $2, public = $3, redirect_uris = $4,
 			post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, scopes = $8,
 			audience = $9, created_at = $10, updated_at = $11, introspect_any = $12,
-			require_par = $13, require_dpop = $14, allow_impersonation = $15 WHERE id = $16`,
+			backchannel_logout_uri = $13, backchannel_logout_session_required = $14,
+			config_managed = $15, disabled = $16, require_par = $17, require_dpop = $18,
+			allow_impersonation = $19 WHERE id = $20`,
 			append(clientArgs(c), id)
 	},
 }

@@ -79,6 +79,11 @@ func (s *Store) ListUsers(ctx context.Context, opts storage.ListOptions) ([]stor
 // are deleted by subject.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return storage.InTx(ctx, s, func(ctx context.Context) error {
+		// Its browser sessions end first, as DeleteUserBrowserSessions
+		// ends them (back-channel logouts queued).
+		if err := s.endSessions(ctx, "user_id = $1", id); err != nil {
+			return fmt.Errorf("postgres: delete user %q sessions: %w", id, err)
+		}
 		tag, err := s.q(ctx).Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("postgres: delete user %q: %w", id, mapErr(err))

@@ -10,6 +10,7 @@ import (
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 	grant_types, response_types, scopes, audience, created_at, updated_at, introspect_any,
+	backchannel_logout_uri, backchannel_logout_session_required, config_managed, disabled,
 	require_par, require_dpop, allow_impersonation`
 
 func scanClient(row scanner) (storage.Client, error) {
@@ -20,6 +21,7 @@ func scanClient(row scanner) (storage.Client, error) {
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &lists[0], &lists[1],
 		&lists[2], &lists[3], &lists[4], &lists[5], &created, &updated, &c.IntrospectAny,
+		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.ConfigManaged, &c.Disabled,
 		&c.RequirePAR, &c.RequireDPoP, &c.AllowImpersonation); err != nil {
 		return storage.Client{}, mapErr(err)
 	}
@@ -40,6 +42,7 @@ func clientArgs(c storage.Client) []any {
 	return []any{c.Name, c.SecretHash, c.Public, toList(c.RedirectURIs),
 		toList(c.PostLogoutRedirectURIs), toList(c.GrantTypes), toList(c.ResponseTypes),
 		toList(c.Scopes), toList(c.Audience), toTime(c.CreatedAt), toTime(c.UpdatedAt), c.IntrospectAny,
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.ConfigManaged, c.Disabled,
 		c.RequirePAR, c.RequireDPoP, c.AllowImpersonation}
 }
 
@@ -47,7 +50,7 @@ func clientArgs(c storage.Client) []any {
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	args := append([]any{c.ID}, clientArgs(c)...)
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: create client %q: %w", c.ID, mapErr(err))
 	}
@@ -96,7 +99,8 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*storage.Cl
 		res, err := s.q(ctx).ExecContext(ctx, `UPDATE clients SET name = ?, secret_hash = ?,
 			public = ?, redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?,
 			response_types = ?, scopes = ?, audience = ?, created_at = ?, updated_at = ?,
-			introspect_any = ?, require_par = ?, require_dpop = ?, allow_impersonation = ?
+			introspect_any = ?, backchannel_logout_uri = ?, backchannel_logout_session_required = ?,
+			config_managed = ?, disabled = ?, require_par = ?, require_dpop = ?, allow_impersonation = ?
 			WHERE id = ?`, append(clientArgs(c), id)...)
 		if err != nil {
 			return fmt.Errorf("sqlite: update client %q: %w", id, mapErr(err))

@@ -10,27 +10,31 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage/internal/sqlutil"
 )
 
-const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent`
+const browserSessionColumns = `id, user_id, auth_time, created_at, expires_at, ip, user_agent, sid`
 
 func scanBrowserSession(row scanner) (storage.BrowserSession, error) {
 	var (
 		bs                        storage.BrowserSession
 		authTime, created, expiry int64
 	)
-	if err := row.Scan(&bs.ID, &bs.UserID, &authTime, &created, &expiry, &bs.IP, &bs.UserAgent); err != nil {
+	if err := row.Scan(&bs.ID, &bs.UserID, &authTime, &created, &expiry, &bs.IP, &bs.UserAgent, &bs.SID); err != nil {
 		return storage.BrowserSession{}, mapErr(err)
 	}
 	bs.AuthTime, bs.CreatedAt, bs.ExpiresAt = fromTime(authTime), fromTime(created), fromTime(expiry)
 	return bs, nil
 }
 
-// CreateBrowserSession stores bs; ErrAlreadyExists when the id is taken,
-// ErrNotFound when the user does not exist.
+// CreateBrowserSession stores bs (with a random SID when it has none);
+// ErrAlreadyExists when the id or SID is taken, ErrNotFound when the user
+// does not exist.
 func (s *Store) CreateBrowserSession(ctx context.Context, bs storage.BrowserSession) error {
+	if bs.SID == "" {
+		bs.SID = sqlutil.RandomID()
+	}
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO browser_sessions (`+browserSessionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		bs.ID, bs.UserID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
-		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent))
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), bs.SID)
 	if err != nil {
 		return fmt.Errorf("sqlite: create browser session: %w", mapErr(err))
 	}
@@ -59,21 +63,34 @@ func (s *Store) ListBrowserSessions(ctx context.Context, userID string, now time
 	return out, nil
 }
 
-// DeleteBrowserSession deletes the session with id, if any.
+// DeleteBrowserSession ends the session with id, if any (see endSessions).
 func (s *Store) DeleteBrowserSession(ctx context.Context, id string) error {
-	if _, err := s.q(ctx).ExecContext(ctx, `DELETE FROM browser_sessions WHERE id = ?`, id); err != nil {
-		return fmt.Errorf("sqlite: delete browser session: %w", mapErr(err))
+	if err := s.endSessions(ctx, "id = ?", id); err != nil {
+		return fmt.Errorf("sqlite: delete browser session: %w", err)
 	}
 	return nil
 }
 
-// DeleteUserBrowserSessions deletes every session of the user (sign out
-// everywhere).
+// DeleteUserBrowserSessions ends every session of the user (sign out
+// everywhere; see endSessions).
 func (s *Store) DeleteUserBrowserSessions(ctx context.Context, userID string) error {
-	if _, err := s.q(ctx).ExecContext(ctx, `DELETE FROM browser_sessions WHERE user_id = ?`, userID); err != nil {
-		return fmt.Errorf("sqlite: delete browser sessions of %q: %w", userID, mapErr(err))
+	if err := s.endSessions(ctx, "user_id = ?", userID); err != nil {
+		return fmt.Errorf("sqlite: delete browser sessions of %q: %w", userID, err)
 	}
 	return nil
+}
+
+// RenewBrowserSession replaces the session oldID of bs.UserID by bs,
+// keeping its SID (and so what was recorded in it).
+func (s *Store) RenewBrowserSession(ctx context.Context, oldID string, bs storage.BrowserSession) error {
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE browser_sessions SET id = ?, auth_time = ?,
+		created_at = ?, expires_at = ?, ip = ?, user_agent = ? WHERE id = ? AND user_id = ?`,
+		bs.ID, toTime(bs.AuthTime), toTime(bs.CreatedAt), toTime(bs.ExpiresAt),
+		sqlutil.CleanText(bs.IP), sqlutil.CleanText(bs.UserAgent), oldID, bs.UserID)
+	if err != nil {
+		return fmt.Errorf("sqlite: renew browser session: %w", mapErr(err))
+	}
+	return affected(res, "sqlite: renew browser session")
 }
 
 const consentColumns = `user_id, client_id, scopes, granted_at, expires_at`

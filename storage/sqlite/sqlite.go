@@ -157,7 +157,7 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
-	return context.WithValue(ctx, txKey{s}, &txState{tx: tx, stmts: &txStmts{tx: tx, cache: s.writes}}), nil
+	return storage.MarkTx(context.WithValue(ctx, txKey{s}, &txState{tx: tx, stmts: &txStmts{tx: tx, cache: s.writes}})), nil
 }
 
 // Commit commits the transaction in ctx; on a nested context it does nothing.
@@ -169,6 +169,7 @@ func (s *Store) Commit(ctx context.Context) error {
 	if st.nested {
 		return nil
 	}
+	storage.EndTx(ctx)
 	if err := st.tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
@@ -185,6 +186,7 @@ func (s *Store) Rollback(ctx context.Context) error {
 	if st.nested {
 		return nil
 	}
+	storage.EndTx(ctx)
 	if err := st.tx.Rollback(); err != nil {
 		return fmt.Errorf("sqlite: rollback: %w", mapErr(err))
 	}

@@ -103,6 +103,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*storage.User
 // DeleteUser removes the user; its browser sessions and consents go with it.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return storage.InTx(ctx, s, func(ctx context.Context) error {
+		// Its browser sessions end first, as DeleteUserBrowserSessions
+		// ends them (back-channel logouts queued).
+		if err := s.endSessions(ctx, "user_id = ?", id); err != nil {
+			return fmt.Errorf("sqlite: delete user %q sessions: %w", id, err)
+		}
 		res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("sqlite: delete user %q: %w", id, mapErr(err))

@@ -11,6 +11,7 @@ import (
 func newBrowserSession(id, userID string) storage.BrowserSession {
 	return storage.BrowserSession{
 		ID:        id,
+		SID:       "sid-" + id,
 		UserID:    userID,
 		AuthTime:  t0,
 		CreatedAt: t0,

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Tx", txTests},
 		{"GarbageCollect", gcTests},
 		{"Text", textTests},
+		{"Logouts", logoutTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

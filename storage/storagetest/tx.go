@@ -11,6 +11,33 @@ import (
 )
 
 var txTests = []test{
+	{"InTransactionMarks", func(t *testing.T, s storage.Store) {
+		ctx := ctxFor(t)
+		if storage.InTransaction(ctx) {
+			t.Fatal("a plain context reads as in a transaction")
+		}
+		for _, commit := range []bool{true, false} {
+			txCtx, err := s.BeginTx(ctx)
+			must(t, err)
+			nested, err := s.BeginTx(txCtx)
+			must(t, err)
+			if !storage.InTransaction(txCtx) || !storage.InTransaction(nested) {
+				t.Fatal("a transaction's context does not read as in a transaction")
+			}
+			must(t, s.Commit(nested)) // a nested end ends nothing
+			if !storage.InTransaction(txCtx) {
+				t.Fatal("the nested commit ended the outer transaction's mark")
+			}
+			if commit {
+				must(t, s.Commit(txCtx))
+			} else {
+				must(t, s.Rollback(txCtx))
+			}
+			if storage.InTransaction(txCtx) || storage.InTransaction(nested) {
+				t.Fatalf("still in a transaction after it ended (commit %v)", commit)
+			}
+		}
+	}},
 	{"InTxPanicRollsBack", func(t *testing.T, s storage.Store) {
 		ctx := ctxFor(t)
 		mkUser(t, s, "u1")

@@ -1,0 +1,164 @@
+package groupcommit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/groupcommit"
+	"github.com/gatehouse-id/gatehouse/storage/sqlite"
+)
+
+// countingTx counts the transactions that commit.
+type countingTx struct {
+	storage.Store
+	commits atomic.Int64
+}
+
+func (c *countingTx) Commit(ctx context.Context) error {
+	err := c.Store.Commit(ctx)
+	if err == nil {
+		c.commits.Add(1)
+	}
+	return err
+}
+
+func open(t *testing.T, path string) storage.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func event(n int) storage.AuditEvent {
+	return storage.AuditEvent{Time: time.Now().UTC(), Type: "test.event", Outcome: "success", Details: map[string]string{"n": fmt.Sprint(n)}}
+}
+
+func count(t *testing.T, s storage.Store) int {
+	t.Helper()
+	evs, err := s.ListAuditEvents(t.Context(), storage.AuditFilter{Type: "test.event", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(evs)
+}
+
+// TestBatches: many concurrent writers are committed in fewer transactions
+// than writes, every write is durable when Do returns (another connection
+// to the file sees it), and none is written twice.
+func TestBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	s := &countingTx{Store: open(t, path)}
+	c := groupcommit.New(s, 16)
+	defer c.Close()
+	const writers, each = 32, 10
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if err := c.Do(t.Context(), func(ctx context.Context) error {
+					return s.AppendAuditEvent(ctx, event(w*each+i))
+				}); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Fatalf("%d writes failed", failed.Load())
+	}
+	other := open(t, path)
+	if n := count(t, other); n != writers*each {
+		t.Fatalf("%d events on disk, want %d", n, writers*each)
+	}
+	if n := s.commits.Load(); n >= writers*each {
+		t.Errorf("%d commits for %d concurrent writes: nothing was grouped", n, writers*each)
+	}
+}
+
+// TestFailureIsolated: a write that fails in a batch fails alone; the
+// others in its batch are committed once.
+func TestFailureIsolated(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	c := groupcommit.New(s, 64)
+	defer c.Close()
+	bad := errors.New("this write fails")
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	start := make(chan struct{})
+	for i := range errs {
+		wg.Go(func() {
+			<-start
+			errs[i] = c.Do(t.Context(), func(ctx context.Context) error {
+				if err := s.AppendAuditEvent(ctx, event(i)); err != nil {
+					return err
+				}
+				if i%10 == 3 {
+					return bad
+				}
+				return nil
+			})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if want := i%10 == 3; want != errors.Is(err, bad) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	if n := count(t, s); n != 36 {
+		t.Errorf("%d events stored, want the 36 good ones exactly once", n)
+	}
+}
+
+// TestInsideTransaction: a write from code that holds a transaction runs
+// in it (on SQLite waiting for the committer would deadlock on the one
+// writer) and goes with it when it rolls back.
+func TestInsideTransaction(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	c := groupcommit.New(s, 8)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	err := storage.InTx(ctx, s, func(ctx context.Context) error {
+		if err := c.Do(ctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(1)) }); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil || err.Error() != "roll back" {
+		t.Fatalf("InTx: %v", err)
+	}
+	if n := count(t, s); n != 0 {
+		t.Errorf("%d events after the rollback, want 0", n)
+	}
+}
+
+// TestClose: queued writes commit; after Close, Do refuses.
+func TestClose(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	c := groupcommit.New(s, 8)
+	if err := c.Do(t.Context(), func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(1)) }); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	c.Close() // twice is fine
+	if err := c.Do(t.Context(), func(context.Context) error { return nil }); !errors.Is(err, groupcommit.ErrClosed) {
+		t.Errorf("Do after Close: %v", err)
+	}
+	if n := count(t, s); n != 1 {
+		t.Errorf("%d events, want 1", n)
+	}
+}
