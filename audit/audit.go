@@ -65,6 +65,11 @@ const (
 	// registration was made (Details["uses"], ["expires_at"]).
 	InitialTokenCreated = "client.initial_token_created"
 	KeyRotated          = "key.rotated"
+	// Device authorization (RFC 8628) and token exchange (RFC 8693).
+	DeviceApproved    = "device.approved"
+	DeviceDenied      = "device.denied"
+	DeviceCodeFailure = "device.user_code_failure" // a user code that matched nothing
+	TokenExchanged    = "token.exchanged"          // Details["subject_client"], ["actor"]
 )
 
 // Outcomes.

@@ -21,8 +21,16 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
+// Grant types of RFC 8628 (device authorization) and RFC 8693 (token
+// exchange), registered per client like the others.
+const (
+	GrantDeviceCode    = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
+
 // Grant types a client may be registered for.
-var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials", "password"}
+var GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials", "password",
+	GrantDeviceCode, GrantTokenExchange}
 
 // Defaults for fields left empty.
 var (
@@ -61,6 +69,14 @@ type Spec struct {
 	// PKCE is PKCERequired (the default when empty) or PKCEOptional,
 	// which only a confidential client may be.
 	PKCE string `json:"pkce,omitempty"`
+	// RequirePAR: every authorization request must be pushed (RFC 9126).
+	RequirePAR bool `json:"require_pushed_authorization_requests"`
+	// RequireDPoP: every token request must carry a DPoP proof (RFC 9449
+	// client metadata dpop_bound_access_tokens).
+	RequireDPoP bool `json:"dpop_bound_access_tokens"`
+	// AllowImpersonation lets a token-exchange client get tokens that
+	// act as the subject with no actor (RFC 8693 impersonation).
+	AllowImpersonation bool `json:"allow_impersonation"`
 }
 
 // PKCE settings of a client (Spec.PKCE).
@@ -175,6 +191,12 @@ func (s *Spec) check() error {
 	if s.Public && slices.Contains(s.GrantTypes, "client_credentials") {
 		return errors.New("a public client cannot use the client_credentials grant")
 	}
+	if s.Public && slices.Contains(s.GrantTypes, GrantTokenExchange) {
+		return errors.New("a public client cannot use the token-exchange grant")
+	}
+	if s.AllowImpersonation && !slices.Contains(s.GrantTypes, GrantTokenExchange) {
+		return errors.New("--allow-impersonation needs the token-exchange grant")
+	}
 	if slices.Contains(s.GrantTypes, "authorization_code") && len(s.RedirectURIs) == 0 {
 		return errors.New("the authorization_code grant needs at least one redirect URI")
 	}
@@ -285,6 +307,9 @@ func (spec Spec) record(hash []byte, now time.Time) storage.Client {
 		IntrospectAny:                    spec.IntrospectAny,
 		PKCEOptional:                     spec.PKCE == PKCEOptional,
 		RequireMFA:                       spec.RequireMFA,
+		RequirePAR:                       spec.RequirePAR,
+		RequireDPoP:                      spec.RequireDPoP,
+		AllowImpersonation:               spec.AllowImpersonation,
 		BackchannelLogoutURI:             spec.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired,
 		CreatedAt:                        now.UTC(),

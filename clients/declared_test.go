@@ -34,6 +34,12 @@ func TestDeclare(t *testing.T) {
 	if err != nil || what != clients.DeclaredUpdated || !c.Public || len(c.SecretHash) != 0 || c.Name != "Shop" {
 		t.Fatalf("changed declaration: %v %q %+v", err, what, c)
 	}
+	// The grant settings are declared too, and a change to one is an update.
+	spec.RequirePAR, spec.RequireDPoP = true, true
+	c, what, err = clients.Declare(ctx, store, h, spec, now.Add(2*time.Minute))
+	if err != nil || what != clients.DeclaredUpdated || !c.RequirePAR || !c.RequireDPoP || c.AllowImpersonation {
+		t.Fatalf("declaration with grant settings: %v %q %+v", err, what, c)
+	}
 	if _, _, err := clients.Declare(ctx, store, h, clients.Spec{ID: "nosecret", RedirectURIs: []string{"https://x.example/cb"}}, now); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("confidential without secret: %v", err)
 	}

@@ -40,6 +40,9 @@ func SpecOf(c storage.Client) Spec {
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 		RequireMFA:                       c.RequireMFA,
 		PKCE:                             pkceOf(c),
+		RequirePAR:                       c.RequirePAR,
+		RequireDPoP:                      c.RequireDPoP,
+		AllowImpersonation:               c.AllowImpersonation,
 	}
 }
 
@@ -78,6 +81,7 @@ func Update(ctx context.Context, store storage.Clients, id string, fn func(*Spec
 		c.BackchannelLogoutSessionRequired = spec.BackchannelLogoutSessionRequired
 		c.RequireMFA = spec.RequireMFA
 		c.PKCEOptional = spec.PKCE == PKCEOptional
+		c.RequirePAR, c.RequireDPoP, c.AllowImpersonation = spec.RequirePAR, spec.RequireDPoP, spec.AllowImpersonation
 		c.UpdatedAt = now.UTC()
 		out = *c
 		return nil

@@ -21,6 +21,9 @@ type ClientChange struct {
 	Scopes                 *[]string `json:"scopes"`
 	Audience               *[]string `json:"audience"`
 	IntrospectAny          *bool     `json:"introspect_any"`
+	RequirePAR             *bool     `json:"require_pushed_authorization_requests"`
+	RequireDPoP            *bool     `json:"dpop_bound_access_tokens"`
+	AllowImpersonation     *bool     `json:"allow_impersonation"`
 
 	BackchannelLogoutURI             *string `json:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired *bool   `json:"backchannel_logout_session_required"`
@@ -49,6 +52,18 @@ func (ch ClientChange) apply(spec *clients.Spec) []string {
 	}
 	if ch.PKCE != nil {
 		spec.PKCE, fields = *ch.PKCE, append(fields, "pkce")
+	}
+	for _, f := range []struct {
+		name     string
+		from, to *bool
+	}{
+		{"require_pushed_authorization_requests", ch.RequirePAR, &spec.RequirePAR},
+		{"dpop_bound_access_tokens", ch.RequireDPoP, &spec.RequireDPoP},
+		{"allow_impersonation", ch.AllowImpersonation, &spec.AllowImpersonation},
+	} {
+		if f.from != nil {
+			*f.to, fields = *f.from, append(fields, f.name)
+		}
 	}
 	for _, f := range []struct {
 		name string

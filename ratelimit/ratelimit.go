@@ -42,6 +42,8 @@ const (
 	// ActionClientRegistration: dynamic client registration (RFC 7591),
 	// with its own budget (AllowWithin).
 	ActionClientRegistration = "client_registration"
+	// ActionDeviceCode: entering a device's user code on /device.
+	ActionDeviceCode = "device_code"
 )
 
 // Which limit refused an attempt (LimitedError.Limit, metric label).

@@ -74,6 +74,12 @@ type Config struct {
 	// disabled. A secret can come from GATEHOUSE_CLIENTS_<ID>_SECRET (or
 	// _FILE).
 	Clients []ClientConfig `yaml:"clients"`
+
+	// The modern grants (config_grants.go).
+	Device        DeviceConfig        `yaml:"device"`
+	PAR           PARConfig           `yaml:"par"`
+	DPoP          DPoPConfig          `yaml:"dpop"`
+	TokenExchange TokenExchangeConfig `yaml:"token_exchange"`
 }
 
 // BackchannelLogoutConfig configures back-channel logout deliveries.
@@ -332,6 +338,7 @@ func Defaults() Config {
 		MFA: MFAConfig{TOTP: true, Passkeys: true, RecoveryCodes: 10},
 	}
 	agentDefaults(&c)
+	grantDefaults(&c)
 	return c
 }
 

@@ -60,6 +60,10 @@ type endpoints struct {
 	introspect *oauth.Introspect
 	revoke     *oauth.Revoke
 	userInfo   *oauth.UserInfo
+	// par is served when par.enabled.
+	par *oauth.PushedAuthorize
+	// deviceAuth is served when device.enabled.
+	deviceAuth *oauth.DeviceAuthorization
 	pages      *web.Handlers
 	admin      *admin.Handler
 	ready      *readiness
@@ -120,6 +124,7 @@ func (e endpoints) routes() []route {
 		)
 	}
 	rs = append(rs, registrationRoutes(e.registration)...)
+	rs = append(rs, e.grantRoutes()...)
 	if p.ServesEndSession() {
 		// No HEAD: a request that may end a session is not a probe.
 		rs = append(rs, route{methods: []string{http.MethodGet, http.MethodPost}, path: web.PathEndSession, handler: in.EndSession, guard: crossSite,

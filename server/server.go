@@ -135,10 +135,6 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm, agentMetadata(cfg)...)
-	if err != nil {
-		return nil, err
-	}
 	sessions := session.NewManager(session.Options{Store: store, Secure: secure, TTL: lt.BrowserSession.D()})
 	// Requests a database failure answered with 503: counted, and logged
 	// at most once a second per surface.
@@ -161,7 +157,12 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Keys:      km,
 		Resources: agentResources(cfg),
 		Documents: newMetadataDocuments(cfg, store, logger),
+		Grants:    GrantOptions(cfg),
 	})
+	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm, append(agentMetadata(cfg), oauth.WithFields(provider.GrantMetadata()))...)
+	if err != nil {
+		return nil, err
+	}
 	authorize := oauth.NewAuthorize(oauth.AuthorizeOptions{
 		Provider: provider,
 		Store:    store,
@@ -234,6 +235,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 			TOTP:          cfg.MFA.TOTP,
 			Passkeys:      cfg.MFA.Passkeys,
 		},
+		Device: deviceApprover(cfg, provider, store),
 	})
 
 	e := endpoints{
@@ -247,7 +249,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		pages:      pages,
 		admin: admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails,
 			MFA: factors, Notify: notifier(pages)}),
-		ready: &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
+		par:        &oauth.PushedAuthorize{Provider: provider, Logger: logger},
+		deviceAuth: &oauth.DeviceAuthorization{Provider: provider, Store: store, Logger: logger, Now: time.Now},
+		ready:      &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
 
 		registration: newRegistration(cfg, store, auditLog, limiter, logger),
 	}

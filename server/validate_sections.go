@@ -37,5 +37,6 @@ func sectionValidators() []sectionValidator {
 		validateClients,
 		validateMFA,
 		validateAgents,
+		validateGrants,
 	}
 }

@@ -55,6 +55,7 @@ type Store interface {
 	Keys
 	TokenSessions
 	JTIs
+	DeviceCodes
 	Identities
 	Passkeys
 	OneTimeTokens
@@ -192,8 +193,19 @@ type Client struct {
 	// RequireMFA: every authorization request of this client is treated
 	// as asking for acr "mfa" (a second factor).
 	RequireMFA bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// RequirePAR makes the client send every authorization request
+	// through the pushed authorization request endpoint (RFC 9126).
+	RequirePAR bool
+	// RequireDPoP makes the client prove possession of a key (RFC 9449)
+	// at the token endpoint: its access tokens are all DPoP-bound.
+	RequireDPoP bool
+	// AllowImpersonation lets the client exchange a subject token for a
+	// token that acts as the subject with no actor (RFC 8693
+	// impersonation); without it the exchanged token always names an
+	// actor (the actor token's subject, or else the client itself).
+	AllowImpersonation bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 	// BackchannelLogoutURI, when set, receives a logout token when a
 	// browser session the client got tokens in ends (OpenID Connect
 	// Back-Channel Logout 1.0); BackchannelLogoutSessionRequired is the
@@ -381,10 +393,13 @@ const (
 	KindRefreshToken  TokenKind = "refresh_token"
 	KindPKCE          TokenKind = "pkce"
 	KindOIDC          TokenKind = "oidc"
+	// KindPAR is a pushed authorization request (RFC 9126), keyed by its
+	// request_uri; it is used once and lives a minute or so.
+	KindPAR TokenKind = "par"
 )
 
 // TokenKinds lists every kind, for conformance tests and cleanup.
-var TokenKinds = []TokenKind{KindAuthorizeCode, KindAccessToken, KindRefreshToken, KindPKCE, KindOIDC}
+var TokenKinds = []TokenKind{KindAuthorizeCode, KindAccessToken, KindRefreshToken, KindPKCE, KindOIDC, KindPAR}
 
 // TokenSession is one serialised fosite request, stored under a hashed
 // signature. Data is opaque to storage.

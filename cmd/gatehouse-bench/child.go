@@ -92,8 +92,9 @@ func runChild(ctx context.Context, raw string, stdin io.Reader, stdout, stderr i
 	_, sec, err := clients.Create(ctx, store, secret.NewHasher([]byte(cfg.Secret)), clients.Spec{
 		ID:           benchClientID,
 		RedirectURIs: []string{benchRedirect},
-		GrantTypes:   []string{"authorization_code", "refresh_token", "client_credentials", "password"},
-		Scopes:       []string{"openid", "offline_access", "profile", "email", "api:read"},
+		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials", "password",
+			clients.GrantDeviceCode, clients.GrantTokenExchange},
+		Scopes: []string{"openid", "offline_access", "profile", "email", "api:read"},
 	}, time.Now())
 	if err != nil {
 		return fmt.Errorf("create client: %w", err)

@@ -35,6 +35,9 @@ func scenarios() []scenario {
 		{"userinfo", limitBare, setupUserinfo},
 		{"jwks", limitBare, same(func(a *api) op { return a.getOp(a.ep.JWKS, "") })},
 		{"discovery", limitBare, same(func(a *api) op { return a.getOp(a.ep.Discovery, "") })},
+		{"device", limitSign, setupDevice},
+		{"dpop_client_credentials", limitSign, setupDPoP},
+		{"token_exchange", limitSign, setupExchange},
 		{"mixed", limitMixed, setupMixed},
 	}
 }

@@ -150,6 +150,9 @@ func cmdClientsCreate(ctx context.Context, d deps, args []string) (any, error) {
 	fs.BoolVar(&spec.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the client needs sid in logout tokens (always sent)")
 	fs.BoolVar(&spec.RequireMFA, "require-mfa", false, "every person signing in to this client must use a second factor")
 	fs.StringVar(&spec.PKCE, "pkce", clients.PKCERequired, "required, or optional (confidential clients only; a challenge sent is still checked)")
+	fs.BoolVar(&spec.RequirePAR, "require-par", false, "every authorization request must be pushed first (RFC 9126)")
+	fs.BoolVar(&spec.RequireDPoP, "require-dpop", false, "every token request must carry a DPoP proof (RFC 9449)")
+	fs.BoolVar(&spec.AllowImpersonation, "allow-impersonation", false, "token exchange may issue tokens with no actor (RFC 8693 impersonation)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}

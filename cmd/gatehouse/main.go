@@ -26,6 +26,7 @@ commands:
                         [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
                         [--introspect-any] [--require-mfa]
                         [--pkce required|optional]
+                        [--require-par] [--require-dpop] [--allow-impersonation]
   clients list          list clients
   clients delete --id   delete a client with its consents and tokens
   clients rotate-secret --id ID

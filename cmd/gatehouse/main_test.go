@@ -338,6 +338,15 @@ func TestClients(t *testing.T) {
 		t.Errorf("--introspect-any printed %v", chosen["introspect_any"])
 	}
 
+	// The grant settings (issue 16); the client is deleted again so the
+	// counts below hold.
+	broker := c.ok("clients", "create", "--id", "broker", "--grant-type", "urn:ietf:params:oauth:grant-type:token-exchange",
+		"--require-par", "--require-dpop", "--allow-impersonation")
+	if broker["require_pushed_authorization_requests"] != true || broker["dpop_bound_access_tokens"] != true || broker["allow_impersonation"] != true {
+		t.Errorf("--require-par --require-dpop --allow-impersonation printed %v", broker)
+	}
+	c.ok("clients", "delete", "--id", "broker")
+
 	// A public client has no secret.
 	pub := c.ok("clients", "create", "--id", "spa", "--public", "--redirect-uri", "http://localhost:5173/cb")
 	if pub["public"] != true {

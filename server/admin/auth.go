@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
@@ -39,6 +38,17 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (manage.A
 		return manage.Actor{}, false
 	}
 	b, err := h.tokens.Verify(ctx, r, token)
+	var de *oauth.DPoPError
+	if errors.As(err, &de) {
+		// RFC 9449 section 7.1: a DPoP challenge, with the nonce to use
+		// (a Bearer one when DPoP is off).
+		if !h.tokens.SetDPoPChallenge(w, err) {
+			challenge(w, http.StatusUnauthorized, "invalid_token", de.Description)
+			return manage.Actor{}, false
+		}
+		writeError(w, http.StatusUnauthorized, de.Code, de.Description)
+		return manage.Actor{}, false
+	}
 	if errors.Is(err, oauth.ErrInvalidToken) {
 		challenge(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
 		return manage.Actor{}, false
@@ -77,14 +87,11 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (manage.A
 	return manage.Actor{ID: user.ID, IP: ev.IP, UserAgent: ev.UserAgent}, true
 }
 
-// bearer returns the access token of the Authorization header; the admin
-// API takes it nowhere else.
+// bearer returns the access token of the Authorization header (Bearer,
+// or DPoP for a DPoP-bound token); the admin API takes it nowhere else.
 func bearer(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
+	token, _ := oauth.AccessTokenFromHeader(r)
+	return token
 }
 
 // challenge answers with RFC 6750's WWW-Authenticate header (no error code

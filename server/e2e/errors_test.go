@@ -254,7 +254,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 
-	for _, g := range []string{"urn:ietf:params:oauth:grant-type:device_code", "implicit", "magic"} {
+	for _, g := range []string{"urn:ietf:params:oauth:grant-type:jwt-bearer", "implicit", "magic"} {
 		t.Run("grant_type "+g, func(t *testing.T) {
 			r := post(t, f.env, "/oauth2/token", url.Values{"grant_type": {g}}, f.clientID, f.secret)
 			wantJSONError(t, r, http.StatusBadRequest, "unsupported_grant_type")

@@ -121,7 +121,13 @@ func (a *Authorize) Check(r *http.Request, flow string) (signin.Flow, error) {
 // up-front checks. On error ar may still be returned, for writeError to
 // decide whether the redirect URI can carry the answer.
 func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, error) {
+	pushed := a.pushedRequestURI(r)
 	unsupported := stripRequestObjects(r)
+	if pushed != "" && errors.Is(unsupported, fosite.ErrRequestURINotSupported) {
+		// A pushed request (RFC 9126): fosite loads it, once.
+		r.Form.Set("request_uri", pushed)
+		unsupported = nil
+	}
 	if r.Form != nil {
 		dropUnheldScopes(r.Form)
 		clampMaxAge(r)
@@ -136,6 +142,8 @@ func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, er
 	case unsupported != nil:
 		// Answer at the redirect URI fosite has now validated.
 		return ar, unsupported
+	case pushed == "" && !resumedPushed(r.Context()) && a.Provider.requiresPAR(ar.GetClient()):
+		return ar, fosite.ErrInvalidRequest.WithHint("This client must push its authorization requests to the pushed authorization request endpoint first (RFC 9126).")
 	}
 	if err := checkCodeRequest(ar); err != nil {
 		return ar, err
@@ -150,7 +158,7 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 		a.writeError(ctx, w, r, ar, err)
 		return
 	}
-	form := ar.GetRequestForm()
+	form := a.flowForm(r, ar)
 	flow := form.Encode()
 	prompt := strings.Fields(form.Get("prompt"))
 

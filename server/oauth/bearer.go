@@ -53,7 +53,6 @@ type BearerVerifier struct {
 // ErrUserGone (with the token's Bearer), or another error when the user
 // could not be loaded.
 func (v *BearerVerifier) Verify(ctx context.Context, r *http.Request, token string) (Bearer, error) {
-	_ = r // the request a DPoP proof will be checked against
 	sess := NewSession()
 	use, ar, err := v.Provider.IntrospectToken(ctx, token, fosite.AccessToken, sess)
 	if errors.Is(err, ErrStorageUnavailable) {
@@ -64,6 +63,9 @@ func (v *BearerVerifier) Verify(ctx context.Context, r *http.Request, token stri
 			logError(ctx, v.Logger, "bearer token", err)
 		}
 		return Bearer{}, ErrInvalidToken
+	}
+	if err := v.Provider.checkBinding(ctx, r, token, sess.JKT); err != nil {
+		return Bearer{}, err
 	}
 	b := Bearer{ClientID: sess.ClientID, Scopes: ar.GetGrantedScopes()}
 	if !sess.User {

@@ -41,7 +41,9 @@ func toFositeClient(c storage.Client, resources []Resource) fosite.Client {
 		}
 	}
 	return &client{lastUsed: c.LastUsedAt, registeredAudience: c.Audience, introspectAny: c.IntrospectAny, requireMFA: c.RequireMFA,
-		pkceOptional: c.PKCEOptional, origin: c.Origin, name: c.Name, DefaultClient: &fosite.DefaultClient{
+		pkceOptional: c.PKCEOptional, origin: c.Origin, name: c.Name,
+		requirePAR: c.RequirePAR, requireDPoP: c.RequireDPoP, allowImpersonation: c.AllowImpersonation,
+		DefaultClient: &fosite.DefaultClient{
 			ID:            c.ID,
 			Secret:        c.SecretHash,
 			RedirectURIs:  c.RedirectURIs,
@@ -74,6 +76,9 @@ type client struct {
 	registeredAudience []string
 	// lastUsed is storage.Client.LastUsedAt.
 	lastUsed time.Time
+	// requirePAR, requireDPoP and allowImpersonation are the client's
+	// settings of the same names in storage.Client.
+	requirePAR, requireDPoP, allowImpersonation bool
 }
 
 // unvetted reports whether nobody vetted the client: it registered itself

@@ -47,6 +47,16 @@ func WithMetadata(key string, value any) DiscoveryOption {
 	return func(doc map[string]any) { doc[key] = value }
 }
 
+// WithFields adds or replaces every member of fields (for example the
+// modern grants' members, Provider.GrantMetadata).
+func WithFields(fields map[string]any) DiscoveryOption {
+	return func(doc map[string]any) {
+		for k, v := range fields {
+			doc[k] = v
+		}
+	}
+}
+
 // NewDiscovery builds the metadata document for issuer, advertising
 // exactly what Gatehouse supports, plus what opts add.
 func NewDiscovery(issuer, signingAlg string, opts ...DiscoveryOption) (*Discovery, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 )
 
@@ -121,4 +122,22 @@ func (t *Token) recordPasswordFailure(r *http.Request, ar fosite.AccessRequester
 		details = map[string]string{"method": "password_grant", "email": email}
 	}
 	t.Audit.RecordRequest(r, audit.LoginFailure, audit.Failure, "", clientID, details)
+}
+
+// recordExchange records audit.TokenExchanged for a token exchange: the
+// subject (user), the client, the actor and the client the subject token
+// was issued to; never a token.
+func (t *Token) recordExchange(r *http.Request, ar fosite.AccessRequester, sess *Session) {
+	if !ar.GetGrantTypes().ExactOne(clients.GrantTokenExchange) {
+		return
+	}
+	details := map[string]string{"subject": sess.Subject, "subject_token_type": ar.GetRequestForm().Get("subject_token_type")}
+	if sess.Act != nil {
+		actor, _ := sess.Act["sub"].(string)
+		details["actor"] = actor
+	}
+	if sess.User {
+		details["user"] = sess.Subject
+	}
+	t.Audit.RecordRequest(r, audit.TokenExchanged, audit.Success, sessionUser(sess), ar.GetClient().GetID(), details)
 }

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -35,7 +36,14 @@ func (a *Authorize) flowRequest(r *http.Request, flow string) (*http.Request, bo
 		cur, err := a.Sessions.Current(r)
 		proven = err == nil && hmac.Equal([]byte(proof), []byte(a.loginProof(cur.Session.ID, q.Encode())))
 	}
-	r2 := r.Clone(r.Context())
+	ctx := r.Context()
+	if parProof := q.Get(parProofParam); parProof != "" {
+		q.Del(parProofParam)
+		if hmac.Equal([]byte(parProof), []byte(a.parProof(q.Encode()))) {
+			ctx = context.WithValue(ctx, pushedKey{}, true)
+		}
+	}
+	r2 := r.Clone(ctx)
 	r2.Method = http.MethodGet
 	r2.URL = &url.URL{Path: PathAuthorize, RawQuery: q.Encode()}
 	r2.Body, r2.ContentLength, r2.Form, r2.PostForm = http.NoBody, 0, nil, nil

@@ -49,6 +49,8 @@ type ProviderOptions struct {
 	// Documents resolves client IDs that are metadata document URLs; nil
 	// when client metadata documents are off.
 	Documents *MetadataDocuments
+	// Grants switch and tune the modern grants (grants.go).
+	Grants GrantOptions
 }
 
 // Provider is the composed fosite provider plus the pieces endpoints need
@@ -62,6 +64,11 @@ type Provider struct {
 	hmac   *oauth2.HMACSHAStrategy // signatures of codes and refresh tokens
 	issuer string
 	faults *faults.Reporter
+	grants GrantOptions
+	// userCodeKey keys the stored hashes of device user codes.
+	userCodeKey []byte
+	// dpop checks DPoP proofs; nil when DPoP is off.
+	dpop *dpopVerifier
 }
 
 // NewProvider composes exactly the fosite handlers Gatehouse supports:
@@ -95,6 +102,11 @@ func NewProvider(o ProviderOptions) *Provider {
 		SanitationWhiteList:            []string{"code", "redirect_uri"},
 		AllowedPromptValues:            SupportedPrompts,
 		SendDebugMessagesToClients:     false,
+		// PAR is enforced per client and globally by the authorization
+		// endpoint (Authorize.parseRequest), which also lets a pushed flow
+		// resume after the login and consent pages: fosite's own switch
+		// (IsPushedAuthorizeEnforced) stays off.
+		PushedAuthorizeContextLifespan: o.Grants.PARLifetime,
 	}
 	signer := NewSigner(o.Keys)
 	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
@@ -108,7 +120,7 @@ func NewProvider(o ProviderOptions) *Provider {
 		OpenIDConnectTokenStrategy: oidcStrategy,
 		Signer:                     signer,
 	}
-	p := compose.Compose(cfg, o.Store, strategy,
+	factories := []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2PKCEFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -119,14 +131,28 @@ func NewProvider(o ProviderOptions) *Provider {
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
-	)
+	}
+	if o.Grants.PAR {
+		factories = append(factories, compose.PushedAuthorizeHandlerFactory)
+	}
+	p := compose.Compose(cfg, o.Store, strategy, factories...)
 	if f, ok := p.(*fosite.Fosite); ok {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
+	exchange := appendGrantHandlers(cfg, o, issuer{config: cfg, strategy: strategy.CoreStrategy, store: o.Store})
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
 	o.Store.resources = o.Resources
 	o.Store.documents = o.Documents
-	return &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy, issuer: o.Issuer, faults: o.Faults}
+	o.Store.parLifespan = cfg.GetPushedAuthorizeContextLifespan(context.Background())
+	prov := &Provider{OAuth2Provider: p, config: cfg, oidc: oidcStrategy, signer: signer, store: o.Store, hmac: hmacStrategy,
+		issuer: o.Issuer, faults: o.Faults, grants: o.Grants, userCodeKey: secret.Derive(o.Secret, "device-user-code")}
+	if o.Grants.DPoP {
+		prov.dpop = newDPoPVerifier(o.Grants, o.Secret, o.Store.db)
+	}
+	if exchange != nil {
+		exchange.provider = prov
+	}
+	return prov
 }
 
 // revokeRequest revokes every token of one grant (its request ID): the

@@ -27,6 +27,12 @@ type Session struct {
 	// SID is the browser session the tokens were issued in (its sid
 	// claim): "" outside a browser flow (the password grant).
 	SID string `json:"sid,omitempty"`
+	// JKT binds the tokens to a DPoP key (RFC 9449): the key's SHA-256
+	// JWK thumbprint, the access token's cnf.jkt. Empty: bearer tokens.
+	JKT string `json:"jkt,omitempty"`
+	// Act is the actor of an exchanged token (RFC 8693 section 4.1), nested
+	// for a chain of delegations; nil for every other token.
+	Act map[string]any `json:"act,omitempty"`
 }
 
 var (
@@ -92,6 +98,7 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	if s.User {
 		extra["roles"] = append([]string{}, s.Roles...)
 	}
+	s.addBinding(extra)
 	return &jwt.JWTClaims{
 		Subject: s.Subject,
 		Extra:   extra,
@@ -103,12 +110,28 @@ func (s *Session) GetJWTHeader() *jwt.Headers {
 	return &jwt.Headers{Extra: map[string]any{"typ": "at+jwt"}}
 }
 
-// GetExtraClaims adds the roles to introspection responses.
+// GetExtraClaims adds the roles, the DPoP binding (cnf) and the actor
+// (act) to introspection responses.
 func (s *Session) GetExtraClaims() map[string]any {
-	if len(s.Roles) == 0 {
+	extra := map[string]any{}
+	if len(s.Roles) > 0 {
+		extra["roles"] = s.Roles
+	}
+	s.addBinding(extra)
+	if len(extra) == 0 {
 		return nil
 	}
-	return map[string]any{"roles": s.Roles}
+	return extra
+}
+
+// addBinding adds cnf (a DPoP key) and act (an exchanged token's actor).
+func (s *Session) addBinding(extra map[string]any) {
+	if s.JKT != "" {
+		extra["cnf"] = map[string]any{"jkt": s.JKT}
+	}
+	if s.Act != nil {
+		extra["act"] = s.Act
+	}
 }
 
 // Clone returns a deep copy.

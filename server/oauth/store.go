@@ -32,6 +32,8 @@ type Store struct {
 	// refreshGrace is lifetimes.refresh_reuse_grace: how long after its
 	// first use a refresh token may be used again (0: never).
 	refreshGrace time.Duration
+	// parLifespan is par.lifetime: how long a request_uri lives.
+	parLifespan time.Duration
 	// group, when set, writes token sessions created outside a
 	// transaction (client credentials, authorization codes) in shared
 	// commits (UseGroupCommit).

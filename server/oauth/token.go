@@ -11,6 +11,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gatehouse-id/gatehouse/audit"
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -56,7 +57,12 @@ type Token struct {
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	g := r.PostFormValue("grant_type") // parses the body
-	if err := precheckToken(r, g); err != nil {
+	if err := precheckToken(r, g, t.Provider.grants.grantTypes()); err != nil {
+		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), err)
+		return
+	}
+	proof, err := t.tokenProof(ctx, w, r)
+	if err != nil {
 		t.writeError(ctx, w, r, fosite.NewAccessRequest(NewSession()), err)
 		return
 	}
@@ -75,7 +81,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ar, err := t.Provider.NewAccessRequest(tx.context(ctx), r, NewSession())
+	ar, err := t.Provider.NewAccessRequest(withProofJKT(tx.context(ctx), proof.JKT), r, NewSession())
 	if err != nil {
 		// What fosite wrote while reading the request (a replayed code's
 		// or reused refresh token's revocation) is kept.
@@ -90,6 +96,9 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	issueCtx, err := t.prepare(ctx, tx, r, ar, sess)
+	if err == nil {
+		err = t.bindDPoP(ar, sess, proof)
+	}
 	if err != nil {
 		t.fail(ctx, w, r, tx, true, ar, err)
 		return
@@ -103,7 +112,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.fail(ctx, w, r, tx, false, ar, fosite.ErrServerError.WithWrap(err))
 		return
 	}
-	if ar.GetGrantTypes().ExactOne("password") && ar.GetGrantedScopes().Has("openid") {
+	if ar.GetGrantTypes().HasOneOf("password", clients.GrantDeviceCode) && ar.GetGrantedScopes().Has("openid") {
 		sess.Claims.AccessTokenHash = t.Provider.signer.LeftHalfHash(ctx, resp.GetAccessToken())
 		idToken, err := t.Provider.oidc.GenerateIDToken(ctx, t.Provider.config.IDTokenLifespan, ar)
 		if err != nil {
@@ -111,6 +120,9 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		resp.SetExtra("id_token", idToken)
+	}
+	if sess.JKT != "" {
+		resp.SetTokenType("DPoP")
 	}
 	if len(ar.GetGrantedScopes()) == 0 {
 		// No scope granted: leave the parameter out rather than send ""
@@ -123,6 +135,7 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// shared with other requests' events under load): a token a client
 	// holds is never missing from the log.
 	t.recordIssued(r, ar, sess)
+	t.recordExchange(r, ar, sess)
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 	if err := t.Provider.store.touchClient(ctx, ar.GetClient()); err != nil {
 		t.Logger.WarnContext(ctx, "token request: record the client's use", "client_id", ar.GetClient().GetID(), "error", err)
@@ -132,11 +145,11 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // precheckToken refuses, before fosite reads the request, repeated
 // parameters, grant types Gatehouse does not support and malformed client
 // authentication.
-func precheckToken(r *http.Request, grantType string) error {
+func precheckToken(r *http.Request, grantType string, accepted []string) error {
 	if err := checkSingleValues(r.PostForm); err != nil {
 		return err
 	}
-	if grantType != "" && !slices.Contains(SupportedGrantTypes, grantType) {
+	if grantType != "" && !slices.Contains(accepted, grantType) {
 		return fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", grantType)
 	}
 	if r.PostForm != nil {

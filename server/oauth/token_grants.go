@@ -9,6 +9,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -40,6 +41,19 @@ func (t *Token) prepare(ctx context.Context, tx *issueTx, r *http.Request, ar fo
 			return ctx, err
 		}
 		return ctx, t.prepareClientCredentials(ar, sess)
+	case grant.ExactOne(clients.GrantTokenExchange):
+		if !sess.User {
+			return ctx, nil
+		}
+		if err := tx.begin(ctx); err != nil {
+			return ctx, fosite.ErrServerError.WithWrap(err)
+		}
+		return t.prepareDevice(tx.context(ctx), ar, sess)
+	case grant.ExactOne(clients.GrantDeviceCode):
+		if err := tx.begin(ctx); err != nil {
+			return ctx, fosite.ErrServerError.WithWrap(err)
+		}
+		return t.prepareDevice(tx.context(ctx), ar, sess)
 	}
 	return ctx, fosite.ErrUnsupportedGrantType
 }
@@ -149,6 +163,20 @@ func (t *Token) prepareClientCredentials(ar fosite.AccessRequester, sess *Sessio
 	sess.Subject = clientID
 	grantRequested(ar)
 	return nil
+}
+
+// prepareDevice checks, under the lock, the user who approved the device
+// code (or the subject of a token exchange): a disabled or deleted user
+// gets nothing, one who has lost the admin role loses the admin scope,
+// and the tokens carry the user's current claims.
+func (t *Token) prepareDevice(ctx context.Context, ar fosite.AccessRequester, sess *Session) (context.Context, error) {
+	user, err := t.currentUser(ctx, sess.Subject)
+	if err != nil {
+		return ctx, err
+	}
+	dropAdminScope(ar, user)
+	sess.setUser(user, ar.GetGrantedScopes())
+	return withCheckedUser(ctx, user), nil
 }
 
 // currentUser takes the subject's lock in the transaction in ctx and

@@ -36,6 +36,20 @@ func (h *UserInfo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := h.verifier().Verify(ctx, r, token)
+	var de *DPoPError
+	if errors.As(err, &de) {
+		// RFC 9449 section 7.1: a DPoP challenge, with the nonce to use
+		// (a Bearer one when DPoP is off).
+		if !h.verifier().SetDPoPChallenge(w, err) {
+			h.challenge(w, http.StatusUnauthorized, "invalid_token", de.Description)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": de.Code, "error_description": de.Description})
+		return
+	}
 	if errors.Is(err, ErrInvalidToken) {
 		h.challenge(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
 		return
@@ -113,10 +127,8 @@ var errTwoTokens = errors.New("oauth: access token sent both in the header and t
 // and 2.2); never from the query string, since URLs end up in logs. Using
 // both methods at once is an error (section 2).
 func bearerToken(r *http.Request) (string, error) {
-	var header, body string
-	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-		header = strings.TrimSpace(token)
-	}
+	header, _ := AccessTokenFromHeader(r)
+	var body string
 	if r.Method == http.MethodPost {
 		ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
 		if strings.TrimSpace(ct) == "application/x-www-form-urlencoded" && r.ParseForm() == nil {

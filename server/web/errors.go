@@ -63,6 +63,7 @@ var fixedMessages = map[string]bool{
 	MsgLogoutInvalid:             true,
 	MsgLogoutBadRedirect:         true,
 	MsgTooManyAttempts:           true, // rate limits (ratelimit.go)
+	MsgDeviceScope:               true, // devicecode.go
 }
 
 // Texts shown beside form fields and on notice pages.

@@ -82,6 +82,9 @@ type Options struct {
 	// MFA configures second factors; without MFA.Service (or Store) none
 	// are asked for and their pages are not served.
 	MFA MFAOptions
+	// Device decides device authorizations (RFC 8628); nil leaves the
+	// /device page unserved.
+	Device signin.DeviceApprover
 }
 
 // MFAOptions configure second factors on the pages.
@@ -128,6 +131,8 @@ type Handlers struct {
 	SecondFactor *SecondFactor
 	// Assets serves /static/.
 	Assets *Assets
+	// Device serves /device; nil without Options.Device.
+	Device *Device
 
 	base  *base
 	tasks *tasks
@@ -196,6 +201,9 @@ func New(o Options) *Handlers {
 	}
 	if len(fed.Providers) > 0 {
 		h.Federation = &Federation{flows: fl, fed: fed}
+	}
+	if o.Device != nil {
+		h.Device = &Device{base: b, sessions: o.Sessions, approver: o.Device, clients: o.Clients, limiter: o.Limiter, audit: o.Audit}
 	}
 	if o.Store != nil {
 		links := &mailLinks{

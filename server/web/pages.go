@@ -164,4 +164,5 @@ var samples = map[string]any{
 		Apps:       []accountApp{{ClientID: "c", Name: "C", Scopes: []string{"x"}, Granted: "today"}},
 		Sessions:   []accountSession{{Handle: "h", Current: true, Started: "today", IP: "1.2.3.4", Device: "Chrome on Linux", UserAgent: "UA"}},
 		Identities: []accountIdentity{{Provider: "p", ProviderName: "P", Subject: "s", Email: "e", CanUnlink: true}}},
+	tmplDevice: devicePage{UserEmail: "a@example.com", UserCode: "BCDF-GHJK", ClientName: "TV", Scopes: []string{"x"}, Error: MsgDeviceCodeUnknown, Done: MsgDeviceApproved, CSRFToken: "t"},
 }

@@ -39,13 +39,14 @@ const (
 	tmplCodes    = "recovery_codes.html"
 	// tmplSelectAccount is the prompt=select_account page.
 	tmplSelectAccount = "select_account.html"
+	tmplDevice        = "device.html"
 )
 
 // pageNames lists every template a renderer needs, layout first.
 var pageNames = []string{
 	tmplLayout, tmplLogin, tmplConsent, tmplError, tmplSignedIn, tmplRegister, tmplNotice,
 	tmplForgot, tmplReset, tmplVerify, tmplAccount, tmplLogout, tmplHome, tmplSelectAccount,
-	tmplLoginMFA, tmplSecurity, tmplTOTP, tmplCodes,
+	tmplLoginMFA, tmplSecurity, tmplTOTP, tmplCodes, tmplDevice,
 }
 
 // contentSecurityPolicy is sent with every page (plus the logo's origin in

@@ -14,7 +14,8 @@ import (
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 	grant_types, response_types, scopes, audience, created_at, updated_at, introspect_any,
 	backchannel_logout_uri, backchannel_logout_session_required, config_managed, disabled, require_mfa,
-	origin, registration_token_hash, metadata, last_used_at, pkce_optional`
+	origin, registration_token_hash, metadata, last_used_at, pkce_optional,
+	require_par, require_dpop, allow_impersonation`
 
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var (
@@ -26,7 +27,8 @@ func scanClient(row pgx.Row) (storage.Client, error) {
 		&c.PostLogoutRedirectURIs, &c.GrantTypes, &c.ResponseTypes, &c.Scopes, &c.Audience,
 		&created, &updated, &c.IntrospectAny,
 		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.ConfigManaged, &c.Disabled, &c.RequireMFA,
-		&c.Origin, &c.RegistrationTokenHash, &c.Metadata, &lastUsed, &c.PKCEOptional); err != nil {
+		&c.Origin, &c.RegistrationTokenHash, &c.Metadata, &lastUsed, &c.PKCEOptional,
+		&c.RequirePAR, &c.RequireDPoP, &c.AllowImpersonation); err != nil {
 		return storage.Client{}, mapErr(err)
 	}
 	for _, l := range []*[]string{&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes,
@@ -43,14 +45,15 @@ func clientArgs(c storage.Client) []any {
 		toList(c.PostLogoutRedirectURIs), toList(c.GrantTypes), toList(c.ResponseTypes),
 		toList(c.Scopes), toList(c.Audience), toTime(c.CreatedAt), toTime(c.UpdatedAt), c.IntrospectAny,
 		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.ConfigManaged, c.Disabled, c.RequireMFA,
-		c.Origin, c.RegistrationTokenHash, c.Metadata, toOptTime(c.LastUsedAt), c.PKCEOptional}
+		c.Origin, c.RegistrationTokenHash, c.Metadata, toOptTime(c.LastUsedAt), c.PKCEOptional,
+		c.RequirePAR, c.RequireDPoP, c.AllowImpersonation}
 }
 
 // CreateClient stores c; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	args := append([]any{c.ID}, clientArgs(c)...)
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: create client %q: %w", c.ID, mapErr(err))
 	}

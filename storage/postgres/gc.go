@@ -13,6 +13,7 @@ var gcTargets = []struct{ table, key, dead string }{
 	{"token_sessions", "kind, signature", "expires_at IS NOT NULL AND expires_at < $1"},
 	{"browser_sessions", "id", "expires_at < $1"},
 	{"jtis", "jti", "expires_at < $1"},
+	{"device_codes", "device_code", "expires_at < $1"},
 	{"keys", "id", "retire_at IS NOT NULL AND retire_at < $1"},
 	{"consents", "user_id, client_id", "expires_at IS NOT NULL AND expires_at < $1"},
 	{"one_time_tokens", "hash", "expires_at < $1"},

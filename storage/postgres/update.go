@@ -72,8 +72,9 @@ var clients = updatable[storage.Client]{
 			audience = $9, created_at = $10, updated_at = $11, introspect_any = $12,
 			backchannel_logout_uri = $13, backchannel_logout_session_required = $14,
 			config_managed = $15, disabled = $16, require_mfa = $17, origin = $18,
-			registration_token_hash = $19, metadata = $20, last_used_at = $21, pkce_optional = $22
-			WHERE id = $23`,
+			registration_token_hash = $19, metadata = $20, last_used_at = $21, pkce_optional = $22,
+			require_par = $23, require_dpop = $24, allow_impersonation = $25
+			WHERE id = $26`,
 			append(clientArgs(c), id)
 	},
 }

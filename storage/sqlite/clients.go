@@ -12,7 +12,8 @@ import (
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 	grant_types, response_types, scopes, audience, created_at, updated_at, introspect_any,
 	backchannel_logout_uri, backchannel_logout_session_required, config_managed, disabled, require_mfa,
-	origin, registration_token_hash, metadata, last_used_at, pkce_optional`
+	origin, registration_token_hash, metadata, last_used_at, pkce_optional,
+	require_par, require_dpop, allow_impersonation`
 
 func scanClient(row scanner) (storage.Client, error) {
 	var (
@@ -24,7 +25,8 @@ func scanClient(row scanner) (storage.Client, error) {
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &lists[0], &lists[1],
 		&lists[2], &lists[3], &lists[4], &lists[5], &created, &updated, &c.IntrospectAny,
 		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.ConfigManaged, &c.Disabled, &c.RequireMFA,
-		&c.Origin, &c.RegistrationTokenHash, &c.Metadata, &lastUsed, &c.PKCEOptional); err != nil {
+		&c.Origin, &c.RegistrationTokenHash, &c.Metadata, &lastUsed, &c.PKCEOptional,
+		&c.RequirePAR, &c.RequireDPoP, &c.AllowImpersonation); err != nil {
 		return storage.Client{}, mapErr(err)
 	}
 	dsts := [6]*[]string{&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes,
@@ -45,14 +47,15 @@ func clientArgs(c storage.Client) []any {
 		toList(c.PostLogoutRedirectURIs), toList(c.GrantTypes), toList(c.ResponseTypes),
 		toList(c.Scopes), toList(c.Audience), toTime(c.CreatedAt), toTime(c.UpdatedAt), c.IntrospectAny,
 		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.ConfigManaged, c.Disabled, c.RequireMFA,
-		c.Origin, c.RegistrationTokenHash, c.Metadata, toOptTime(c.LastUsedAt), c.PKCEOptional}
+		c.Origin, c.RegistrationTokenHash, c.Metadata, toOptTime(c.LastUsedAt), c.PKCEOptional,
+		c.RequirePAR, c.RequireDPoP, c.AllowImpersonation}
 }
 
 // CreateClient stores c; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	args := append([]any{c.ID}, clientArgs(c)...)
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: create client %q: %w", c.ID, mapErr(err))
 	}
@@ -103,7 +106,8 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*storage.Cl
 			response_types = ?, scopes = ?, audience = ?, created_at = ?, updated_at = ?,
 			introspect_any = ?, backchannel_logout_uri = ?, backchannel_logout_session_required = ?,
 			config_managed = ?, disabled = ?, require_mfa = ?, origin = ?, registration_token_hash = ?, metadata = ?,
-			last_used_at = ?, pkce_optional = ? WHERE id = ?`, append(clientArgs(c), id)...)
+			last_used_at = ?, pkce_optional = ?, require_par = ?, require_dpop = ?, allow_impersonation = ?
+			WHERE id = ?`, append(clientArgs(c), id)...)
 		if err != nil {
 			return fmt.Errorf("sqlite: update client %q: %w", id, mapErr(err))
 		}

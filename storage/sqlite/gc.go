@@ -12,6 +12,7 @@ var gcTargets = []struct{ table, dead string }{
 	{"token_sessions", "expires_at IS NOT NULL AND expires_at < ?"},
 	{"browser_sessions", "expires_at < ?"},
 	{"jtis", "expires_at < ?"},
+	{"device_codes", "expires_at < ?"},
 	{"keys", "retire_at IS NOT NULL AND retire_at < ?"},
 	{"consents", "expires_at IS NOT NULL AND expires_at < ?"},
 	{"one_time_tokens", "expires_at < ?"},

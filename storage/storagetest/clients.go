@@ -46,6 +46,7 @@ var clientTests = []test{
 		want.Audience = nil
 		want.IntrospectAny = true
 		want.RequireMFA = true
+		want.RequirePAR, want.RequireDPoP, want.AllowImpersonation = true, true, true
 		want.UpdatedAt = at(time.Hour)
 		want.PKCEOptional = true
 		want.Origin = storage.ClientOriginDynamic

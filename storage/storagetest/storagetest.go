@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"TokenSessions", tokenTests},
 		{"Revoke", revokeTests},
 		{"JTIs", jtiTests},
+		{"DeviceCodes", deviceTests},
 		{"Identities", identityTests},
 		{"Passkeys", passkeyTests},
 		{"SecondFactors", secondFactorTests},
