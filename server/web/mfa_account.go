@@ -158,6 +158,9 @@ func (h *SecondFactor) TOTPForm(w http.ResponseWriter, r *http.Request) {
 		h.renderer.Error(w, r, http.StatusNotFound, MsgNotFound)
 		return
 	}
+	if !h.gateFactorChange(w, r, cur, PathTOTP) {
+		return
+	}
 	e, err := h.mfa.BeginTOTP(r.Context(), cur.User)
 	if errors.Is(err, mfa.ErrAlreadyEnrolled) {
 		http.Redirect(w, r, PathSecurity, http.StatusSeeOther)
@@ -186,6 +189,9 @@ func (h *SecondFactor) ConfirmTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	flow := r.PostForm.Get("flow")
 	if _, ok := h.checkFlow(w, r, flow); !ok {
+		return
+	}
+	if !h.gateFactorChange(w, r, cur, PathTOTP) {
 		return
 	}
 	ctx := r.Context()
@@ -290,6 +296,9 @@ func (h *SecondFactor) NewRecoveryCodes(w http.ResponseWriter, r *http.Request) 
 	}
 	if !has {
 		h.showSecurity(w, r, cur, http.StatusConflict, "", "", fieldErrors{"recovery": MsgRecoveryNeedsFactor})
+		return
+	}
+	if !h.gateFactorChange(w, r, cur, PathSecurity) {
 		return
 	}
 	codes, err := h.mfa.NewRecoveryCodes(ctx, cur.User.ID)

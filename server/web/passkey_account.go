@@ -90,6 +90,14 @@ func (h *Passkeys) RegisterOptions(w http.ResponseWriter, r *http.Request) {
 		h.optionsFailed(w, r, "load session", err)
 		return
 	}
+	if ok, err := h.sf.mayChangeFactors(r.Context(), cur); err != nil || !ok {
+		if err != nil {
+			h.optionsFailed(w, r, "list second factors", err)
+			return
+		}
+		writeJSON(w, http.StatusForbidden, jsonError{"step_up_required", MsgPasskeyStepUp})
+		return
+	}
 	opts, c, err := h.svc.BeginRegistration(r.Context(), cur.User)
 	if errors.Is(err, passkeys.ErrLimit) {
 		writeJSON(w, http.StatusConflict, jsonError{"limit", MsgPasskeyLimit})
@@ -114,6 +122,9 @@ func (h *Passkeys) Register(w http.ResponseWriter, r *http.Request) {
 	}
 	flow := r.PostForm.Get("flow")
 	if _, ok := h.checkFlow(w, r, flow); !ok {
+		return
+	}
+	if !h.sf.gateFactorChange(w, r, cur, PathSecurity) {
 		return
 	}
 	name, ok := passkeys.CleanName(r.PostForm.Get("name"))

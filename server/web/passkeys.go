@@ -57,6 +57,7 @@ const (
 	MsgPasskeyCSRF        = "This page has expired. Reload it and try again."
 	MsgPasskeyBadRequest  = "The request was not understood. Reload the page and try again."
 	MsgPasskeyNotSignedIn = "You are not signed in. Sign in again, then add the passkey."
+	MsgPasskeyStepUp      = "Use your current second factor first (sign in with it again), then add the passkey."
 	MsgPasskeyLimit       = "You have as many passkeys as an account may have. Remove one first."
 	MsgPasskeyFailed      = "That passkey could not be used. Try again, or sign in another way."
 	MsgPasskeyExpired     = "The passkey request expired or was already used. Try again."
