@@ -68,6 +68,15 @@ type Config struct {
 	// disabled. A secret can come from GATEHOUSE_CLIENTS_<ID>_SECRET (or
 	// _FILE).
 	Clients []ClientConfig `yaml:"clients"`
+	// Console configures the admin console at /console.
+	Console ConsoleConfig `yaml:"console"`
+}
+
+// ConsoleConfig configures the admin console (config section console:).
+type ConsoleConfig struct {
+	// RequireMFA: an admin must have signed in with a second factor to
+	// use the console. Default true.
+	RequireMFA bool `yaml:"require_mfa"`
 }
 
 // BackchannelLogoutConfig configures back-channel logout deliveries.
@@ -323,7 +332,8 @@ func Defaults() Config {
 			BatchSize: 500, BatchPause: Duration(100 * time.Millisecond), PassTimeout: Duration(time.Minute)},
 		BackchannelLogout: BackchannelLogoutConfig{Timeout: Duration(5 * time.Second),
 			RetryFor: Duration(time.Hour), Interval: Duration(2 * time.Second)},
-		MFA: MFAConfig{TOTP: true, Passkeys: true, RecoveryCodes: 10},
+		MFA:     MFAConfig{TOTP: true, Passkeys: true, RecoveryCodes: 10},
+		Console: ConsoleConfig{RequireMFA: true},
 	}
 }
 

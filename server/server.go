@@ -21,10 +21,12 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	gsecret "github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/admin"
+	"github.com/gatehouse-id/gatehouse/server/console"
 	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/server/session"
@@ -235,6 +237,24 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		},
 	})
 
+	// One service layer for the admin API and the console (package
+	// manage), so a rule cannot differ between them.
+	manageSvc := &manage.Service{
+		Store: store, Accounts: acc, Hasher: gsecret.NewHasher(secret), Keys: km, Audit: auditLog,
+		MFA: factors, Notify: notifier(pages), MailVerification: verificationMailer(pages),
+	}
+	adminConsole, err := console.New(console.Options{
+		Kit: pages.Kit(), Sessions: sessions, Store: store, Manage: manageSvc, Audit: auditLog,
+		MFA: factors, RequireMFA: cfg.Console.RequireMFA, Logger: logger,
+	})
+	if err != nil {
+		pages.Close()
+		if closer != nil {
+			_ = closer.Close()
+		}
+		return nil, fmt.Errorf("server: %w", err)
+	}
+
 	e := endpoints{
 		discovery:  discovery,
 		jwks:       &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger},
@@ -245,7 +265,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		userInfo:   &oauth.UserInfo{Provider: provider, Users: store, Logger: logger},
 		pages:      pages,
 		admin: admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails,
-			MFA: factors, Notify: notifier(pages)}),
+			MFA: factors, Notify: notifier(pages), Manage: manageSvc}),
+		console: adminConsole,
 		ready: &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
 	}
 	if cfg.MetricsListen == "" {

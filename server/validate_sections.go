@@ -36,5 +36,6 @@ func sectionValidators() []sectionValidator {
 		validateBackchannel,
 		validateClients,
 		validateMFA,
+		validateConsole,
 	}
 }
