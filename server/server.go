@@ -267,7 +267,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		admin: admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails,
 			MFA: factors, Notify: notifier(pages), Manage: manageSvc}),
 		console: adminConsole,
-		ready: &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
+		ready:   &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},
 	}
 	if cfg.MetricsListen == "" {
 		e.metrics = mets.Handler()
