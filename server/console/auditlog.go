@@ -52,7 +52,7 @@ func (h *Handler) Audit(w http.ResponseWriter, r *http.Request) {
 		h.kit.ServerError(w, r, "console: list audit events", err)
 		return
 	}
-	page.Events = eventRows(events[:min(len(events), pageSize)])
+	page.Events = h.eventRows(r.Context(), events[:min(len(events), pageSize)])
 	page.Pager = makePager(r, n, len(events) > pageSize)
 	exp := url.Values{}
 	for _, k := range []string{"type", "user", "client", "since", "until"} {

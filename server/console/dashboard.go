@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strings"
@@ -43,7 +44,7 @@ func (h *Handler) Dashboard(w http.ResponseWriter, r *http.Request) {
 		chrome: h.chrome(w, r, a, "dashboard"),
 		Users:  counts.Users, Clients: counts.Clients, Sessions: counts.ActiveSessions,
 		Chart:  buildChart(since, sum(hist, successTypes), sum(hist, failureTypes)),
-		Events: eventRows(events),
+		Events: h.eventRows(ctx, events),
 	})
 }
 
@@ -60,8 +61,24 @@ func sum(hist map[string][]int64, types []string) []int64 {
 	return out
 }
 
-// eventRows shows events, details as sorted key=value pairs.
-func eventRows(events []storage.AuditEvent) []eventRow {
+// eventRows shows events, details as sorted key=value pairs, users (and
+// the acting admin) by email where they still exist.
+func (h *Handler) eventRows(ctx context.Context, events []storage.AuditEvent) []eventRow {
+	emails := map[string]string{}
+	email := func(id string) string {
+		if id == "" {
+			return ""
+		}
+		if e, ok := emails[id]; ok {
+			return e
+		}
+		e := ""
+		if u, err := h.store.GetUser(ctx, id); err == nil {
+			e = u.Email
+		}
+		emails[id] = e
+		return e
+	}
 	out := make([]eventRow, 0, len(events))
 	for _, e := range events {
 		keys := make([]string, 0, len(e.Details))
@@ -71,11 +88,17 @@ func eventRows(events []storage.AuditEvent) []eventRow {
 		sort.Strings(keys)
 		pairs := make([]string, 0, len(keys))
 		for _, k := range keys {
-			pairs = append(pairs, k+"="+e.Details[k])
+			v := e.Details[k]
+			if k == "actor" {
+				if m := email(v); m != "" {
+					v = m
+				}
+			}
+			pairs = append(pairs, k+"="+v)
 		}
 		out = append(out, eventRow{
 			Time: e.Time.UTC().Format("2006-01-02 15:04:05"), Type: e.Type, Outcome: e.Outcome,
-			UserID: e.UserID, ClientID: e.ClientID, IP: e.IP, Details: strings.Join(pairs, " "),
+			UserID: e.UserID, UserEmail: email(e.UserID), ClientID: e.ClientID, IP: e.IP, Details: strings.Join(pairs, " "),
 		})
 	}
 	return out

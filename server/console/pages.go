@@ -30,6 +30,8 @@ type (
 	}
 	eventRow struct {
 		Time, Type, Outcome, UserID, ClientID, IP, Details string
+		// UserEmail is the user's email, "" when the user is gone.
+		UserEmail string
 	}
 	pager struct {
 		Prev, Next string // URLs; "" when there is no such page
@@ -133,7 +135,7 @@ type (
 func samples() map[string]any {
 	c := chrome{Nav: "users", Admin: "admin@example.com", CSRFToken: "t", Notice: "n", Error: "e"}
 	p := pager{Prev: "/console/users?page=1", Next: "/console/users?page=3", Page: 2}
-	ev := []eventRow{{Time: "t", Type: "login.success", Outcome: "success", UserID: "u", ClientID: "c", IP: "192.0.2.1", Details: "k=v"}}
+	ev := []eventRow{{Time: "t", Type: "login.success", Outcome: "success", UserID: "u", UserEmail: "e", ClientID: "c", IP: "192.0.2.1", Details: "k=v"}}
 	bars := []bar{{X: 1, Y: 2, W: 3, H: 4, Class: "ok", Title: "t"}}
 	return map[string]any{
 		tmplDashboard: dashboardPage{chrome: c, Users: 1, Clients: 2, Sessions: 3, Events: ev,
