@@ -170,7 +170,7 @@ func (h *Handler) clientAction(w http.ResponseWriter, r *http.Request, c confirm
 		return a, "", false
 	}
 	id := mux.Vars(r)["id"]
-	c.Cancel = clientPath(id)
+	c.Cancel, c.Subject = clientPath(id), id
 	if !h.confirmed(w, r, a, "clients", c) {
 		return a, "", false
 	}

@@ -126,7 +126,9 @@ type (
 	confirmPage struct {
 		chrome
 		Title, Question, Action, Button, Cancel string
-		Fields                                  []field
+		// Subject names what the action is on (an email, a client id).
+		Subject string
+		Fields  []field
 	}
 	field struct{ Name, Value string }
 )
@@ -157,6 +159,6 @@ func samples() map[string]any {
 		tmplSecret:  secretPage{chrome: c, ID: "c", Secret: "s", Rotated: true},
 		tmplKeys:    keysPage{chrome: c, Keys: []keyRow{{ID: "k", Algorithm: "RS256", State: "active", Created: "d", SignFrom: "d", RetireAt: "d"}}},
 		tmplAudit:   auditPage{chrome: c, Type: "t", User: "u", Client: "c", Since: "s", Until: "u", Types: []string{"t"}, Events: ev, Pager: p, Download: "/console/audit/export"},
-		tmplConfirm: confirmPage{chrome: c, Title: "T", Question: "Q", Action: "/console/x", Button: "B", Cancel: "/console", Fields: []field{{"a", "b"}}},
+		tmplConfirm: confirmPage{chrome: c, Title: "T", Question: "Q", Subject: "s", Action: "/console/x", Button: "B", Cancel: "/console", Fields: []field{{"a", "b"}}},
 	}
 }

@@ -21,7 +21,11 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, c *confirmP
 	}
 	id := mux.Vars(r)["id"]
 	if c != nil {
-		c.Cancel = userPath(id)
+		u, err := h.store.GetUser(r.Context(), id)
+		if h.refused(w, r, err, nil) {
+			return a, "", false
+		}
+		c.Cancel, c.Subject = userPath(id), u.Email
 		if !h.confirmed(w, r, a, "users", *c) {
 			return a, "", false
 		}

@@ -163,8 +163,8 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // refused answers err when there is one, and reports whether it did: a
-// refusal (bad input, a rule) through show, anything else as a server
-// error. An unknown user or client is 404.
+// refusal (bad input, a rule) through show (nil: a plain 400), anything
+// else as a server error. An unknown user or client is 404.
 func (h *Handler) refused(w http.ResponseWriter, r *http.Request, err error, show func(status int, msg string)) bool {
 	if err == nil {
 		return false
@@ -174,6 +174,10 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, err error, sho
 		return true
 	}
 	if status, msg, ok := problem(err); ok {
+		if show == nil {
+			h.kit.Error(w, r, http.StatusBadRequest, web.MsgInvalidRequest)
+			return true
+		}
 		show(status, msg)
 		return true
 	}

@@ -297,3 +297,36 @@ func TestConsoleConfigClients(t *testing.T) {
 		t.Error("the console changed a config client")
 	}
 }
+
+// TestConsoleBadInput: unknown ids and malformed input get a page, never
+// a server error.
+func TestConsoleBadInput(t *testing.T) {
+	f := newFixture(t)
+	admin, _, _ := consoleAdmin(t, f)
+	for _, path := range []string{"/console/users/nobody", "/console/users/%FF%00", "/console/clients/nobody", "/console/clients/%FF"} {
+		if resp := admin.Get(t, f.env.URL+path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, resp.StatusCode)
+		}
+	}
+	for _, q := range []string{"page=-1", "page=abc", "q=%00", "q=%FF"} {
+		for _, list := range []string{"/console/users?", "/console/clients?", "/console/audit?"} {
+			if resp := admin.Get(t, f.env.URL+list+q); resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s%s: %d", list, q, resp.StatusCode)
+			}
+		}
+	}
+	for _, q := range []string{"type=%00", "user=%FF", "client=%00"} {
+		if resp := admin.Get(t, f.env.URL+"/console/audit?"+q); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /console/audit?%s: %d", q, resp.StatusCode)
+		}
+	}
+	page := admin.Get(t, f.env.URL+"/console/users/new")
+	form, _ := servertest.HiddenFields(servertest.ReadBody(t, page), "/console/users")
+	for _, action := range []string{"/console/users/nobody", "/console/users/nobody/disable", "/console/users/nobody/delete", "/console/users/nobody/sessions/end",
+		"/console/clients/nobody", "/console/clients/nobody/delete", "/console/clients/nobody/rotate-secret"} {
+		fields := url.Values{"csrf_token": form["csrf_token"], "confirm": {"yes"}, "name": {"x\x00"}, "sid": {"\xff"}}
+		if resp := admin.PostForm(t, f.env.URL+action, fields); resp.StatusCode >= 500 {
+			t.Errorf("POST %s: %d", action, resp.StatusCode)
+		}
+	}
+}
