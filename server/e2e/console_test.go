@@ -330,3 +330,22 @@ func TestConsoleBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleEndSessionBackchannel: ending a session from the console
+// ends it as a logout does: the app signed in through it gets a logout
+// token for that sid, and the session's refresh token stops working.
+func TestConsoleEndSessionBackchannel(t *testing.T) {
+	l := newRPListener(t, 0)
+	f, id, sec := bclFixture(t, l)
+	rt, _, sid := rpSignIn(t, f, f.env.NewBrowser(t), id, sec)
+	admin, _, _ := consoleAdmin(t, f)
+	resp := consoleAction(t, f.env, admin, consoleUser(f.user.ID), consoleUser(f.user.ID)+"/sessions/end", url.Values{"sid": {sid}})
+	wantText(t, resp, http.StatusOK, "The session has been ended")
+	verifyLogoutToken(t, f.env, l.waitSID(t, sid), id)
+	cfg := f.env.OAuth2Config(id, sec, redirectURI, "openid", "offline_access")
+	if _, err := cfg.TokenSource(t.Context(), tokenWithRefresh(rt)).Token(); err == nil {
+		t.Error("the ended session's refresh token still works")
+	}
+	// The admin's own session goes on.
+	wantText(t, admin.Get(t, f.env.URL+"/console"), http.StatusOK, "Dashboard")
+}
