@@ -125,6 +125,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("server: templates: %w", err)
 	}
+	consolePages, err := console.ParsePages(renderer.WithLogger(logger))
+	if err != nil {
+		return nil, fmt.Errorf("server: templates: %w", err)
+	}
 	static, err := web.StaticFS(cfg.StaticDir)
 	if err != nil {
 		return nil, fmt.Errorf("server: static: %w", err)
@@ -243,17 +247,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Store: store, Accounts: acc, Hasher: gsecret.NewHasher(secret), Keys: km, Audit: auditLog,
 		MFA: factors, Notify: notifier(pages), MailVerification: verificationMailer(pages),
 	}
-	adminConsole, err := console.New(console.Options{
-		Kit: pages.Kit(), Sessions: sessions, Store: store, Manage: manageSvc, Audit: auditLog,
+	adminConsole := console.New(console.Options{
+		Kit: pages.Kit(), Pages: consolePages, Sessions: sessions, Store: store, Manage: manageSvc, Audit: auditLog,
 		MFA: factors, RequireMFA: cfg.Console.RequireMFA, Logger: logger,
 	})
-	if err != nil {
-		pages.Close()
-		if closer != nil {
-			_ = closer.Close()
-		}
-		return nil, fmt.Errorf("server: %w", err)
-	}
 
 	e := endpoints{
 		discovery:  discovery,

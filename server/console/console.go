@@ -33,8 +33,10 @@ const Path = "/console"
 // Options are the console's dependencies; all are required but MFA (nil:
 // nobody has a second factor), Logger and Now.
 type Options struct {
-	// Kit lends the pages' CSRF, forms, error pages and rendering.
+	// Kit lends the pages' CSRF, forms and error pages; Pages are the
+	// console's pages (ParsePages).
 	Kit      *web.PageKit
+	Pages    *web.PageSet
 	Sessions *session.Manager
 	Store    storage.Store
 	// Manage is the service layer shared with the admin API.
@@ -63,12 +65,21 @@ type Handler struct {
 	now        func() time.Time
 }
 
-// New parses the console's templates (a broken one fails here, at start)
-// and returns the handler.
-func New(o Options) (*Handler, error) {
-	switch {
-	case o.Kit == nil, o.Sessions == nil, o.Store == nil, o.Manage == nil, o.Audit == nil:
-		return nil, errors.New("console: Kit, Sessions, Store, Manage and Audit are required")
+// ParsePages parses the console's templates with the pages' renderer; a
+// missing or broken one is an error here, at start.
+func ParsePages(r *web.Renderer) (*web.PageSet, error) {
+	set, err := r.Pages([]string{tmplShared}, samples(), template.FuncMap{})
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	return set, nil
+}
+
+// New returns the console's handler. It panics when a required
+// dependency is missing: that is a wiring mistake, found at start.
+func New(o Options) *Handler {
+	if o.Kit == nil || o.Pages == nil || o.Sessions == nil || o.Store == nil || o.Manage == nil || o.Audit == nil {
+		panic("console: New: Kit, Pages, Sessions, Store, Manage and Audit are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -76,14 +87,10 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	pages, err := o.Kit.Pages([]string{tmplShared}, samples(), template.FuncMap{})
-	if err != nil {
-		return nil, fmt.Errorf("console: %w", err)
-	}
 	return &Handler{
-		kit: o.Kit, pages: pages, sessions: o.Sessions, store: o.Store, manage: o.Manage, audit: o.Audit,
+		kit: o.Kit, pages: o.Pages, sessions: o.Sessions, store: o.Store, manage: o.Manage, audit: o.Audit,
 		mfa: o.MFA, requireMFA: o.RequireMFA, logger: o.Logger, now: o.Now,
-	}, nil
+	}
 }
 
 // admin is the signed-in admin of a request.

@@ -9,9 +9,9 @@ import (
 
 // PageKit lends pages served by another package (the admin console,
 // server/console) what these pages use: the CSRF token and check, form
-// parsing with the same limits, the fixed-text error pages, and page sets
-// rendered through the same layout, stylesheet, branding and security
-// headers (strict CSP).
+// parsing with the same limits and the fixed-text error pages. Their
+// pages are a PageSet (Renderer.Pages), rendered through the same layout,
+// stylesheet, branding and security headers (strict CSP).
 type PageKit struct {
 	b *base
 }
@@ -53,9 +53,8 @@ type PageSet struct {
 // of that name, which defines "title" and "content" (and may define
 // "scripts" and "cardclass"), with the shared files (partials) and funcs.
 // Each page is dry-run with its sample, so a missing or broken template
-// fails start-up rather than a request.
-func (k *PageKit) Pages(shared []string, samples map[string]any, funcs template.FuncMap) (*PageSet, error) {
-	r := k.b.renderer
+// fails start-up rather than a request. The pages render like r's.
+func (r *Renderer) Pages(shared []string, samples map[string]any, funcs template.FuncMap) (*PageSet, error) {
 	set := &PageSet{renderer: r, pages: make(map[string]*template.Template, len(samples))}
 	for name, sample := range samples {
 		t, err := r.layout.Clone()

@@ -9,11 +9,11 @@ import (
 	"testing"
 )
 
-// TestPageKitPages: another package's pages render through the layout
+// TestRendererPages: another package's pages render through the layout
 // with the pages' security headers; an operator's templates directory
 // overrides them file by file; a broken one fails at start, not on a
 // request.
-func TestPageKitPages(t *testing.T) {
+func TestRendererPages(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) {
 		t.Helper()
@@ -27,10 +27,8 @@ func TestPageKitPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, func(o *Options) { o.Renderer = renderer })
-	kit := e.pages.Kit()
 	type page struct{ Name string }
-	set, err := kit.Pages([]string{"x_shared.html"}, map[string]any{"x_page.html": page{Name: "n"}}, nil)
+	set, err := renderer.Pages([]string{"x_shared.html"}, map[string]any{"x_page.html": page{Name: "n"}}, nil)
 	if err != nil {
 		t.Fatalf("Pages: %v", err)
 	}
@@ -51,10 +49,10 @@ func TestPageKitPages(t *testing.T) {
 		t.Errorf("unknown page: %d", rec.Code)
 	}
 	// A sample that does not fit the template fails at start.
-	if _, err := kit.Pages([]string{"x_shared.html"}, map[string]any{"x_page.html": struct{ Other string }{}}, nil); err == nil {
+	if _, err := renderer.Pages([]string{"x_shared.html"}, map[string]any{"x_page.html": struct{ Other string }{}}, nil); err == nil {
 		t.Error("a page referring to a missing field parsed")
 	}
-	if _, err := kit.Pages(nil, map[string]any{"missing.html": page{}}, nil); err == nil {
+	if _, err := renderer.Pages(nil, map[string]any{"missing.html": page{}}, nil); err == nil {
 		t.Error("a missing page parsed")
 	}
 }
