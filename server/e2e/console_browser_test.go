@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,7 +58,11 @@ func chromePath(t *testing.T, ctx context.Context) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.TrimPrefix(loc, strings.SplitN(loc, "/", 4)[0]+"//"+strings.SplitN(loc, "/", 4)[2])
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Path
 }
 
 // TestConsoleBrowser: in Chromium, a person without the admin role is
