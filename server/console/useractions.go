@@ -20,34 +20,35 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, c *confirmP
 		return a, "", false
 	}
 	id := mux.Vars(r)["id"]
-	if c != nil {
-		u, err := h.store.GetUser(r.Context(), id)
-		if h.refused(w, r, err, nil) {
-			return a, "", false
-		}
-		c.Cancel, c.Subject = userPath(id), u.Email
-		if !h.confirmed(w, r, a, "users", *c) {
-			return a, "", false
-		}
+	if c != nil && !h.confirmUser(w, r, a, id, *c) {
+		return a, "", false
 	}
 	return a, id, true
+}
+
+// confirmUser is confirmed for an action on user id: the page names the
+// user and goes back to theirs.
+func (h *Handler) confirmUser(w http.ResponseWriter, r *http.Request, a admin, id string, c confirmPage) bool {
+	u, err := h.store.GetUser(r.Context(), id)
+	if h.refused(w, r, err, nil) {
+		return false
+	}
+	c.Cancel, c.Subject = userPath(id), u.Email
+	return h.confirmed(w, r, a, "users", c)
 }
 
 // SetDisabled serves POST /console/users/{id}/disable {disabled: true or
 // false}. Disabling (confirmed first) signs the person out everywhere,
 // with back-channel logout, and revokes their tokens.
 func (h *Handler) SetDisabled(w http.ResponseWriter, r *http.Request) {
-	if !h.kit.ParseForm(w, r) {
+	a, ok := h.form(w, r)
+	if !ok {
 		return
 	}
+	id := mux.Vars(r)["id"]
 	disable := r.PostForm.Get("disabled") != "false"
-	var c *confirmPage
-	if disable {
-		c = &confirmPage{Title: "Disable user", Button: "Disable",
-			Question: "Disable this user? They are signed out everywhere, their tokens stop working, and they cannot sign in until enabled again."}
-	}
-	a, id, ok := h.userAction(w, r, c)
-	if !ok {
+	if disable && !h.confirmUser(w, r, a, id, confirmPage{Title: "Disable user", Button: "Disable",
+		Question: "Disable this user? They are signed out everywhere, their tokens stop working, and they cannot sign in until enabled again."}) {
 		return
 	}
 	_, err := h.manage.UpdateUser(r.Context(), a.actor, id, manage.UserChange{Disabled: &disable})
