@@ -23,6 +23,7 @@ const (
 	Logout                 = "logout"
 	Registered             = "user.registered"
 	EmailVerified          = "user.email_verified"
+	VerificationSent       = "user.verification_sent" // an admin mailed a new link
 	PasswordResetRequested = "password_reset.requested"
 	PasswordResetCompleted = "password_reset.completed"
 	PasswordChanged        = "user.password_changed"

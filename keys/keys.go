@@ -302,3 +302,22 @@ func (m *Manager) Reload(ctx context.Context) error {
 	_, err := m.reloadLocked(ctx)
 	return err
 }
+
+// Key states, as Info.State names them.
+const (
+	StateNext     = "next"     // published, not signing yet
+	StateActive   = "active"   // signing now
+	StateRetiring = "retiring" // no longer signing, still published until RetireAt
+)
+
+// State names where the key is in its life at now: next, active or
+// retiring.
+func (i Info) State(now time.Time) string {
+	switch {
+	case i.Current:
+		return StateActive
+	case i.SignFrom.After(now):
+		return StateNext
+	}
+	return StateRetiring
+}

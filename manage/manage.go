@@ -51,6 +51,9 @@ type Service struct {
 	// Notify mails a person about a change to their account's security
 	// (a sentence); optional.
 	Notify func(user storage.User, change string)
+	// MailVerification mails the person a new email-verification link
+	// (in the background); optional (nil: ResendVerification refuses).
+	MailVerification func(user storage.User)
 }
 
 func (s *Service) now() time.Time {

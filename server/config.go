@@ -80,6 +80,15 @@ type Config struct {
 	PAR           PARConfig           `yaml:"par"`
 	DPoP          DPoPConfig          `yaml:"dpop"`
 	TokenExchange TokenExchangeConfig `yaml:"token_exchange"`
+	// Console configures the admin console at /console.
+	Console ConsoleConfig `yaml:"console"`
+}
+
+// ConsoleConfig configures the admin console (config section console:).
+type ConsoleConfig struct {
+	// RequireMFA: an admin must have signed in with a second factor to
+	// use the console. Default true.
+	RequireMFA bool `yaml:"require_mfa"`
 }
 
 // BackchannelLogoutConfig configures back-channel logout deliveries.
@@ -335,7 +344,8 @@ func Defaults() Config {
 			BatchSize: 500, BatchPause: Duration(100 * time.Millisecond), PassTimeout: Duration(time.Minute)},
 		BackchannelLogout: BackchannelLogoutConfig{Timeout: Duration(5 * time.Second),
 			RetryFor: Duration(time.Hour), Interval: Duration(2 * time.Second)},
-		MFA: MFAConfig{TOTP: true, Passkeys: true, RecoveryCodes: 10},
+		MFA:     MFAConfig{TOTP: true, Passkeys: true, RecoveryCodes: 10},
+		Console: ConsoleConfig{RequireMFA: true},
 	}
 	agentDefaults(&c)
 	grantDefaults(&c)

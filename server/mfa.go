@@ -52,3 +52,12 @@ func notifier(pages *web.Handlers) func(storage.User, string) {
 	}
 	return pages.SecondFactor.Notify
 }
+
+// verificationMailer is the pages' way to mail a new verification link
+// (the console's "resend verification"); nil without the sign-up pages.
+func verificationMailer(pages *web.Handlers) func(storage.User) {
+	if pages.SignUp == nil {
+		return nil
+	}
+	return pages.SignUp.MailVerification
+}

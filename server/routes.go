@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gatehouse-id/gatehouse/server/admin"
+	"github.com/gatehouse-id/gatehouse/server/console"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/server/registration"
 	"github.com/gatehouse-id/gatehouse/server/web"
@@ -66,6 +67,7 @@ type endpoints struct {
 	deviceAuth *oauth.DeviceAuthorization
 	pages      *web.Handlers
 	admin      *admin.Handler
+	console    *console.Handler
 	ready      *readiness
 	// registration is dynamic client registration, nil when it is off.
 	registration *registration.Handler
@@ -180,6 +182,36 @@ func (e endpoints) routes() []route {
 			route{methods: post, path: "/account/passkeys", handler: pk.Register, guard: form},
 			route{methods: post, path: "/account/passkeys/rename", handler: pk.Rename, guard: form},
 			route{methods: post, path: "/account/passkeys/remove", handler: pk.Remove, guard: form},
+		)
+	}
+	if c := e.console; c != nil {
+		rs = append(rs,
+			// The admin console (server/console): every handler admits
+			// signed-in admins only (with a second factor when
+			// console.require_mfa); posts are forms with CSRF tokens.
+			route{methods: get, path: console.Path, handler: c.Dashboard},
+			route{methods: get, path: console.Path + "/users", handler: c.Users},
+			route{methods: post, path: console.Path + "/users", handler: c.CreateUser, guard: form},
+			route{methods: get, path: console.Path + "/users/new", handler: c.NewUserForm},
+			route{methods: get, path: console.Path + "/users/{id}", handler: c.User},
+			route{methods: post, path: console.Path + "/users/{id}", handler: c.UpdateUser, guard: form},
+			route{methods: post, path: console.Path + "/users/{id}/disable", handler: c.SetDisabled, guard: form},
+			route{methods: post, path: console.Path + "/users/{id}/delete", handler: c.DeleteUser, guard: form},
+			route{methods: post, path: console.Path + "/users/{id}/reset-mfa", handler: c.ResetMFA, guard: form},
+			route{methods: post, path: console.Path + "/users/{id}/resend-verification", handler: c.ResendVerification, guard: form},
+			route{methods: post, path: console.Path + "/users/{id}/sessions/end", handler: c.EndSession, guard: form},
+			route{methods: post, path: console.Path + "/users/{id}/sessions/end-all", handler: c.EndSessions, guard: form},
+			route{methods: get, path: console.Path + "/clients", handler: c.Clients},
+			route{methods: post, path: console.Path + "/clients", handler: c.CreateClient, guard: form},
+			route{methods: get, path: console.Path + "/clients/new", handler: c.NewClientForm},
+			route{methods: get, path: console.Path + "/clients/{id}", handler: c.Client},
+			route{methods: post, path: console.Path + "/clients/{id}", handler: c.UpdateClient, guard: form},
+			route{methods: post, path: console.Path + "/clients/{id}/rotate-secret", handler: c.RotateClientSecret, guard: form},
+			route{methods: post, path: console.Path + "/clients/{id}/delete", handler: c.DeleteClient, guard: form},
+			route{methods: get, path: console.Path + "/keys", handler: c.Keys},
+			route{methods: post, path: console.Path + "/keys/rotate", handler: c.RotateKey, guard: form},
+			route{methods: get, path: console.Path + "/audit", handler: c.Audit},
+			route{methods: get, path: console.Path + "/audit/export", handler: c.ExportAudit},
 		)
 	}
 	rs = append(rs,

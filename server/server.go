@@ -21,10 +21,12 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/faults"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
+	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	gsecret "github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/admin"
+	"github.com/gatehouse-id/gatehouse/server/console"
 	"github.com/gatehouse-id/gatehouse/server/metrics"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 	"github.com/gatehouse-id/gatehouse/server/session"
@@ -120,6 +122,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		LogoURL:      cfg.Branding.LogoURL,
 		PrimaryColor: cfg.Branding.PrimaryColor,
 	})
+	if err != nil {
+		return nil, fmt.Errorf("server: templates: %w", err)
+	}
+	consolePages, err := console.ParsePages(renderer.WithLogger(logger))
 	if err != nil {
 		return nil, fmt.Errorf("server: templates: %w", err)
 	}
@@ -238,6 +244,17 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Device: deviceApprover(cfg, provider, store),
 	})
 
+	// One service layer for the admin API and the console (package
+	// manage), so a rule cannot differ between them.
+	manageSvc := &manage.Service{
+		Store: store, Accounts: acc, Hasher: gsecret.NewHasher(secret), Keys: km, Audit: auditLog,
+		MFA: factors, Notify: notifier(pages), MailVerification: verificationMailer(pages),
+	}
+	adminConsole := console.New(console.Options{
+		Kit: pages.Kit(), Pages: consolePages, Sessions: sessions, Store: store, Manage: manageSvc, Audit: auditLog,
+		MFA: factors, RequireMFA: cfg.Console.RequireMFA, Logger: logger,
+	})
+
 	e := endpoints{
 		discovery:  discovery,
 		jwks:       &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger},
@@ -248,7 +265,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		userInfo:   &oauth.UserInfo{Provider: provider, Users: store, Logger: logger},
 		pages:      pages,
 		admin: admin.New(admin.Options{Tokens: &oauth.BearerVerifier{Provider: provider, Users: store, Logger: logger}, Store: store, Accounts: acc, Keys: km, Audit: auditLog, Secret: secret, Logger: logger, Faults: fails,
-			MFA: factors, Notify: notifier(pages)}),
+			MFA: factors, Notify: notifier(pages), Manage: manageSvc}),
+		console:    adminConsole,
 		par:        &oauth.PushedAuthorize{Provider: provider, Logger: logger},
 		deviceAuth: &oauth.DeviceAuthorization{Provider: provider, Store: store, Logger: logger, Now: time.Now},
 		ready:      &readiness{store: store, keys: km, degraded: limiterDegraded, logger: logger, now: time.Now},

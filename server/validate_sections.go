@@ -38,5 +38,6 @@ func sectionValidators() []sectionValidator {
 		validateMFA,
 		validateAgents,
 		validateGrants,
+		validateConsole,
 	}
 }

@@ -83,12 +83,13 @@ type AuditEvent struct {
 // AuditFilter selects audit events; zero fields do not filter. Limit 0
 // means a backend default (100); larger limits are capped at 1000.
 type AuditFilter struct {
-	Type   string
-	UserID string
-	Since  time.Time // inclusive
-	Until  time.Time // exclusive
-	Limit  int
-	Offset int
+	Type     string
+	UserID   string
+	ClientID string
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	Limit    int
+	Offset   int
 }
 
 // AuditEvents stores the security audit log. Events outlive the users

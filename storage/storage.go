@@ -64,6 +64,7 @@ type Store interface {
 	RateCounters
 	Logouts
 	SecondFactors
+	Overview
 
 	// Migrate brings the schema to the newest version. Open runs it too.
 	Migrate(ctx context.Context) error

@@ -42,6 +42,9 @@ type Options struct {
 	// about it. Both optional.
 	MFA    *mfa.Service
 	Notify func(user storage.User, change string)
+	// Manage is the service layer the admin API shares with the admin
+	// console; nil builds one from the fields above.
+	Manage *manage.Service
 }
 
 // Handler serves the admin API.
@@ -65,11 +68,9 @@ func New(o Options) *Handler {
 	if o.Faults == nil {
 		o.Faults = &faults.Reporter{Logger: o.Logger}
 	}
-	h := &Handler{
-		faults: o.Faults,
-		tokens: o.Tokens,
-		store:  o.Store,
-		manage: &manage.Service{
+	svc := o.Manage
+	if svc == nil {
+		svc = &manage.Service{
 			Store:    o.Store,
 			Accounts: o.Accounts,
 			Hasher:   secret.NewHasher(o.Secret),
@@ -77,7 +78,13 @@ func New(o Options) *Handler {
 			Audit:    o.Audit,
 			MFA:      o.MFA,
 			Notify:   o.Notify,
-		},
+		}
+	}
+	h := &Handler{
+		faults: o.Faults,
+		tokens: o.Tokens,
+		store:  o.Store,
+		manage: svc,
 		audit:  o.Audit,
 		logger: o.Logger,
 	}

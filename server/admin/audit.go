@@ -4,23 +4,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// eventView is how an audit event is shown.
-type eventView struct {
-	ID        int64             `json:"id"`
-	Time      time.Time         `json:"time"`
-	Type      string            `json:"type"`
-	Outcome   string            `json:"outcome"`
-	UserID    string            `json:"user_id,omitempty"`
-	ClientID  string            `json:"client_id,omitempty"`
-	IP        string            `json:"ip,omitempty"`
-	UserAgent string            `json:"user_agent,omitempty"`
-	Details   map[string]string `json:"details,omitempty"`
-}
-
-// ListAudit answers GET /admin/audit?type=&user=&since=&until=&limit=&offset=,
+// ListAudit answers GET /admin/audit?type=&user=&client=&since=&until=&limit=&offset=,
 // newest first; since (inclusive) and until (exclusive) are RFC 3339 times.
 func (h *Handler) ListAudit(w http.ResponseWriter, r *http.Request) {
 	limit, offset, ok := page(w, r)
@@ -28,7 +16,7 @@ func (h *Handler) ListAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := storage.AuditFilter{Type: q.Get("type"), UserID: q.Get("user"), Limit: limit, Offset: offset}
+	f := storage.AuditFilter{Type: q.Get("type"), UserID: q.Get("user"), ClientID: q.Get("client"), Limit: limit, Offset: offset}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
@@ -49,9 +37,9 @@ func (h *Handler) ListAudit(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "list audit events", err)
 		return
 	}
-	out := make([]eventView, 0, len(list))
+	out := make([]manage.EventView, 0, len(list))
 	for _, e := range list {
-		out = append(out, eventView(e))
+		out = append(out, manage.ViewEvent(e))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out, "limit": limit, "offset": offset})
 }

@@ -197,6 +197,10 @@ func TestAudit(t *testing.T) {
 	if ev := byUser.JSON["events"].([]any); len(ev) != 3 { // created, roles, disabled
 		t.Errorf("user filter: %s", byUser.Body)
 	}
+	byClient := f.ok(t, admin, http.MethodGet, "/admin/audit?client=cli-app", nil, http.StatusOK)
+	if ev := byClient.JSON["events"].([]any); len(ev) != 2 { // created, secret rotated
+		t.Errorf("client filter: %s", byClient.Body)
+	}
 	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	if ev := f.ok(t, admin, http.MethodGet, "/admin/audit?since="+future, nil, http.StatusOK).JSON["events"].([]any); len(ev) != 0 {
 		t.Errorf("%d events since %s", len(ev), future)

@@ -10,6 +10,9 @@ const (
 	MsgCSRF           = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
 	MsgServer         = "Something went wrong on our side. Please try again in a moment."
 	MsgNotFound       = "There is no page at this address."
+	// MsgForbidden: a signed-in person without the role a page needs
+	// (the admin console).
+	MsgForbidden = "You do not have permission to open this page."
 	// MsgRegistrationClosed: /register while registration is off.
 	MsgRegistrationClosed = "New accounts cannot be created here. Ask the administrator for an account."
 	// MsgLogoutInvalid: RP-initiated logout with an id_token_hint this
@@ -49,6 +52,7 @@ var fixedMessages = map[string]bool{
 	MsgCSRF:           true,
 	MsgServer:         true,
 	MsgNotFound:       true,
+	MsgForbidden:      true,
 
 	MsgUpstreamDenied:            true,
 	MsgUpstreamUnavailable:       true,

@@ -242,6 +242,18 @@ func (h *SignUp) ResendVerification(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// MailVerification mails user a new email-verification link in the
+// background, within the per-address mail limit: the admin console's
+// "resend verification" (manage.Service.MailVerification).
+func (h *SignUp) MailVerification(user storage.User) {
+	h.tasks.do("mail verification", func(ctx context.Context) {
+		if !h.mailAllowed(ctx, storage.PurposeEmailVerification, user.Email) {
+			return
+		}
+		h.mailVerification(ctx, user, "")
+	})
+}
+
 // tokenProblem answers a mailed link that does not work: a friendly page
 // for an unknown, used or expired token, the error page otherwise.
 func (h *mailLinks) tokenProblem(w http.ResponseWriter, r *http.Request, err error, title, msg, link, linkText string) {

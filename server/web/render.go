@@ -92,6 +92,10 @@ type Renderer struct {
 	brand    Branding
 	csp      string
 	logger   *slog.Logger
+	// fsys and layout are what PageSet parses other packages' pages
+	// from: the same files (an operator's directory first) and layout.
+	fsys   fs.FS
+	layout *template.Template
 }
 
 // NewRenderer parses every page from dir, or from the embedded templates
@@ -154,7 +158,8 @@ func newRenderer(fsys, mailFS fs.FS, b Branding) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{pages: make(map[string]*template.Template, len(samples)), mails: mails, brand: b, csp: pagePolicy(b.LogoURL), logger: slog.Default()}
+	r := &Renderer{pages: make(map[string]*template.Template, len(samples)), mails: mails, brand: b, csp: pagePolicy(b.LogoURL), logger: slog.Default(),
+		fsys: fsys, layout: layout}
 	if r.sections, err = parseSections(fsys, funcs); err != nil {
 		return nil, err
 	}
@@ -210,10 +215,14 @@ func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, status int, m
 // render executes page into a buffer and sends it with status. A render
 // failure is logged and becomes a plain fixed-text 500.
 func (r *Renderer) render(w http.ResponseWriter, req *http.Request, status int, page string, data any) {
-	t, ok := r.pages[page]
+	r.renderTemplate(w, req, status, page, r.pages[page], data)
+}
+
+// renderTemplate is render with the page's template t (nil: unknown).
+func (r *Renderer) renderTemplate(w http.ResponseWriter, req *http.Request, status int, page string, t *template.Template, data any) {
 	var buf bytes.Buffer
 	err := errors.New("unknown page")
-	if ok {
+	if t != nil {
 		err = t.ExecuteTemplate(&buf, "layout", data)
 	}
 	if err != nil {

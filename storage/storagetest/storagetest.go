@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"GarbageCollect", gcTests},
 		{"Text", textTests},
 		{"Logouts", logoutTests},
+		{"Overview", overviewTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

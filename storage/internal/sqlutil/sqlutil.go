@@ -101,6 +101,9 @@ func AuditQuery(columns string, f storage.AuditFilter, placeholder func(n int) s
 	if f.UserID != "" {
 		add("user_id = ", f.UserID)
 	}
+	if f.ClientID != "" {
+		add("client_id = ", f.ClientID)
+	}
 	if !f.Since.IsZero() {
 		add("time >= ", encodeTime(f.Since))
 	}
