@@ -31,11 +31,11 @@ func (e endpoints) grantRoutes() []route {
 
 // deviceApprover is what the /device page decides device codes with;
 // nil when the device grant is off.
-func deviceApprover(cfg Config, p *oauth.Provider, store storage.Store) signin.DeviceApprover {
+func deviceApprover(cfg Config, p *oauth.Provider, store storage.Store, policy oauth.SecondFactorPolicy) signin.DeviceApprover {
 	if !cfg.Device.Enabled {
 		return nil
 	}
-	return &oauth.DeviceApprovals{Provider: p, Store: store, Now: time.Now}
+	return &oauth.DeviceApprovals{Provider: p, Store: store, Now: time.Now, SecondFactors: policy}
 }
 
 // GrantOptions are the provider's grant options for cfg.

@@ -241,7 +241,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 			TOTP:          cfg.MFA.TOTP,
 			Passkeys:      cfg.MFA.Passkeys,
 		},
-		Device: deviceApprover(cfg, provider, store),
+		Device: deviceApprover(cfg, provider, store, policy),
 	})
 
 	// One service layer for the admin API and the console (package

@@ -35,6 +35,9 @@ type deviceRequest struct {
 	// Set on approval: the scopes granted and when the person signed in.
 	GrantedScope []string  `json:"granted_scope,omitempty"`
 	AuthTime     time.Time `json:"auth_time,omitempty"`
+	// AMR and ACR are the approving session's (for the ID token).
+	AMR []string `json:"amr,omitempty"`
+	ACR string   `json:"acr,omitempty"`
 }
 
 // DeviceAuthorization is the device authorization endpoint (POST

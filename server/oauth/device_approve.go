@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse-id/gatehouse/mfa"
 	"github.com/gatehouse-id/gatehouse/server/signin"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -17,6 +21,9 @@ type DeviceApprovals struct {
 	Provider *Provider
 	Store    storage.Store
 	Now      func() time.Time
+	// SecondFactors is the authorization endpoint's second-factor rule,
+	// which approving a device follows too.
+	SecondFactors SecondFactorPolicy
 }
 
 var _ signin.DeviceApprover = (*DeviceApprovals)(nil)
@@ -36,7 +43,7 @@ func (a *DeviceApprovals) Lookup(ctx context.Context, typed string) (signin.Devi
 // Decide implements signin.DeviceApprover. Approving grants the requested
 // scopes (offline_access only to a client that may refresh); the admin
 // scope only to a person with the admin role.
-func (a *DeviceApprovals) Decide(ctx context.Context, typed string, user storage.User, authTime time.Time, allow bool) (signin.DeviceRequest, error) {
+func (a *DeviceApprovals) Decide(ctx context.Context, typed string, user storage.User, sess storage.BrowserSession, allow bool) (signin.DeviceRequest, error) {
 	row, req, err := a.pending(ctx, typed)
 	if err != nil {
 		return signin.DeviceRequest{}, err
@@ -49,6 +56,16 @@ func (a *DeviceApprovals) Decide(ctx context.Context, typed string, user storage
 	if err != nil {
 		return out, fmt.Errorf("oauth: device approval: %w", err)
 	}
+	if allow {
+		to, err := a.stepUp(ctx, out.UserCode, user, sess, client)
+		if err != nil {
+			return out, fmt.Errorf("oauth: device approval: %w", err)
+		}
+		if to != "" {
+			return out, &signin.StepUpError{To: to}
+		}
+	}
+	authTime := sess.AuthTime
 	err = a.Store.UpdateDeviceCode(ctx, row.DeviceCode, func(d *storage.DeviceCode) error {
 		if d.Status != storage.DevicePending || !a.Now().Before(d.ExpiresAt) {
 			return errDecided
@@ -65,6 +82,7 @@ func (a *DeviceApprovals) Decide(ctx context.Context, typed string, user storage
 			}
 		}
 		req.GrantedScope, req.AuthTime = granted, authTime.UTC()
+		req.AMR, req.ACR = sessionAMR(sess), sessionACR(sess)
 		data, err := json.Marshal(req)
 		if err != nil {
 			return fmt.Errorf("oauth: device approval: %w", err)
@@ -79,6 +97,39 @@ func (a *DeviceApprovals) Decide(ctx context.Context, typed string, user storage
 		return out, fmt.Errorf("oauth: device approval: %w", err)
 	}
 	return out, nil
+}
+
+// StepUp implements signin.DeviceApprover.
+func (a *DeviceApprovals) StepUp(ctx context.Context, typed string, user storage.User, sess storage.BrowserSession) (string, error) {
+	row, _, err := a.pending(ctx, typed)
+	if err != nil {
+		return "", err
+	}
+	client, err := a.Provider.store.GetClient(ctx, row.ClientID)
+	if err != nil {
+		return "", fmt.Errorf("oauth: device approval: %w", err)
+	}
+	return a.stepUp(ctx, formatUserCode(normalizeUserCode(typed)), user, sess, client)
+}
+
+// stepUp applies the authorization endpoint's second-factor rule to
+// approving a device for client: a required role or a client registered
+// with require_mfa needs a session that used a second factor. It returns
+// where to go first (back to the device page afterwards), or "".
+func (a *DeviceApprovals) stepUp(ctx context.Context, userCode string, user storage.User, sess storage.BrowserSession, client fosite.Client) (string, error) {
+	p := a.SecondFactors
+	if p.Factors == nil || !p.forced(user, client) || mfa.Satisfies(sessionACR(sess), mfa.ACRMFA) {
+		return "", nil
+	}
+	best, err := p.Factors.BestACR(ctx, user.ID)
+	if err != nil {
+		return "", err
+	}
+	if best == "" {
+		return pathSecurity, nil
+	}
+	back := signin.PathDevice + "?user_code=" + url.QueryEscape(userCode)
+	return pathLoginMFA + "?return_to=" + url.QueryEscape(back), nil
 }
 
 // pending returns the pending, unexpired request of a typed user code.

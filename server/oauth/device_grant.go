@@ -78,6 +78,8 @@ func (h *deviceGrantHandler) HandleTokenEndpointRequest(ctx context.Context, ar 
 	sess.ClientID, sess.Subject, sess.User = client.GetID(), row.Subject, true
 	sess.Claims.Subject = row.Subject
 	sess.Claims.AuthTime = req.AuthTime.Truncate(time.Second)
+	sess.Claims.AuthenticationMethodsReferences = req.AMR
+	sess.Claims.AuthenticationContextClassReference = req.ACR
 	sess.Claims.RequestedAt = req.RequestedAt.Truncate(time.Second)
 	ar.SetRequestedScopes(req.RequestedScope)
 	ar.SetRequestedAudience(req.RequestedAudience)

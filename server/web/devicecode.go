@@ -83,8 +83,12 @@ func (h *Device) Device(w http.ResponseWriter, r *http.Request) {
 	if !h.allow(w, r) {
 		return
 	}
-	req, err := h.approver.Decide(r.Context(), typed, cur.User, cur.Session.AuthTime, decision == signin.DecisionAllow)
+	req, err := h.approver.Decide(r.Context(), typed, cur.User, cur.Session, decision == signin.DecisionAllow)
+	var stepUp *signin.StepUpError
 	switch {
+	case errors.As(err, &stepUp):
+		http.Redirect(w, r, stepUp.To, http.StatusSeeOther)
+		return
 	case errors.Is(err, signin.ErrUnknownUserCode):
 		h.failed(w, r, cur, typed)
 		return
@@ -116,6 +120,17 @@ func (h *Device) confirm(w http.ResponseWriter, r *http.Request, cur session.Cur
 	}
 	if err != nil {
 		h.serverError(w, r, "device lookup", err)
+		return
+	}
+	// A client or role that needs a second factor: use it (or set one
+	// up) before the request is even shown.
+	to, err := h.approver.StepUp(r.Context(), typed, cur.User, cur.Session)
+	if err != nil && !errors.Is(err, signin.ErrUnknownUserCode) {
+		h.serverError(w, r, "device step-up", err)
+		return
+	}
+	if to != "" {
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
 	client, err := h.clients.GetClient(r.Context(), req.ClientID)
