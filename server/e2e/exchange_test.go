@@ -30,7 +30,8 @@ func newExchangeFixture(t *testing.T) *exchangeFixture {
 	f := &exchangeFixture{fixture: newFixture(t), secrets: map[string]string{}}
 	scopes := append(slices.Clone(allScopes), "api:read")
 	for _, spec := range []clients.Spec{
-		{ID: "web", GrantTypes: []string{"password", "refresh_token", exchangeGrant}, Scopes: scopes, Audience: []string{"api", "imp"}},
+		{ID: "web", GrantTypes: []string{"authorization_code", "password", "refresh_token", exchangeGrant}, Scopes: scopes, Audience: []string{"api", "imp"},
+			RedirectURIs: []string{redirectURI}},
 		{ID: "api", GrantTypes: []string{"client_credentials", "password", exchangeGrant}, Scopes: scopes, Audience: []string{downstream}},
 		{ID: "imp", GrantTypes: []string{exchangeGrant}, Scopes: scopes, Audience: []string{downstream}, AllowImpersonation: true},
 		{ID: "other", GrantTypes: []string{exchangeGrant}, Scopes: scopes, Audience: []string{downstream}},
@@ -153,19 +154,42 @@ func (f *exchangeFixture) exchangedActive(t *testing.T, token string) bool {
 
 func TestTokenExchangeIDTokenAndDPoPSubject(t *testing.T) {
 	f := newExchangeFixture(t)
-	user := f.token(t, "web", url.Values{"grant_type": {"password"}, "username": {aliceEmail}, "password": {alicePassword}, "scope": {"openid email"}})
-	idt := user["id_token"].(string)
+	// An ID token from a browser sign-in stands for the grant its session
+	// gave the client: at most the consented scopes, and it ends with the
+	// session.
+	cfg := f.env.OAuth2Config("web", f.secrets["web"], redirectURI, "openid", "email", "api:read")
+	b := f.env.NewBrowser(t)
+	a := b.AuthCodeFlow(t, cfg, aliceEmail, alicePassword)
+	signedIn, err := cfg.Exchange(t.Context(), a.Code, a.VerifierOption())
+	if err != nil {
+		t.Fatalf("code exchange: %v", err)
+	}
+	idt, _ := signedIn.Extra("id_token").(string)
 	r := f.exchange(t, "web", url.Values{"subject_token": {idt}, "subject_token_type": {idTokenType}, "scope": {"api:read"}, "audience": {"api"}})
 	if r.Status != http.StatusOK {
 		t.Fatalf("exchange an ID token: %d %s", r.Status, r.Body)
 	}
-	claims, _ := verifyAccessToken(t, f.env, r.JSON["access_token"].(string), "api")
+	exchanged := r.JSON["access_token"].(string)
+	claims, _ := verifyAccessToken(t, f.env, exchanged, "api")
 	if claims.Subject != f.user.ID || claims.Scope != "api:read" {
 		t.Errorf("token from an ID token: sub %q scope %q", claims.Subject, claims.Scope)
 	}
+	// Beyond what Alice consented to for the client: refused.
+	wantJSONError(t, f.exchange(t, "web", url.Values{"subject_token": {idt}, "subject_token_type": {idTokenType}, "scope": {"profile"}}),
+		http.StatusBadRequest, "invalid_scope")
 	// Another client's ID token, and an access token passed as an ID token.
 	wantJSONError(t, f.exchange(t, "api", url.Values{"subject_token": {idt}, "subject_token_type": {idTokenType}}), http.StatusBadRequest, "invalid_request")
+	user := f.token(t, "web", url.Values{"grant_type": {"password"}, "username": {aliceEmail}, "password": {alicePassword}, "scope": {"openid email"}})
 	wantJSONError(t, f.exchange(t, "web", url.Values{"subject_token": {user["access_token"].(string)}, "subject_token_type": {idTokenType}}), http.StatusBadRequest, "invalid_request")
+	// An ID token of no browser session (the password grant's) stands for nothing.
+	wantJSONError(t, f.exchange(t, "web", url.Values{"subject_token": {user["id_token"].(string)}, "subject_token_type": {idTokenType}}), http.StatusBadRequest, "invalid_request")
+	// Signing out ends what the ID token gave, and the ID token gives no more.
+	submit(t, f.env, b, b.Get(t, f.env.URL+"/logout"), "/logout", nil)
+	if f.exchangedActive(t, exchanged) {
+		t.Error("a token exchanged from an ID token is still active after its session ended")
+	}
+	wantJSONError(t, f.exchange(t, "web", url.Values{"subject_token": {idt}, "subject_token_type": {idTokenType}, "scope": {"api:read"}}),
+		http.StatusBadRequest, "invalid_request")
 
 	// A DPoP-bound subject token needs a proof of its key.
 	key := newDPoPKey(t)

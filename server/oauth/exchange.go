@@ -12,6 +12,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gatehouse-id/gatehouse/clients"
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // Token types of RFC 8693 section 3 that Gatehouse takes and issues.
@@ -240,7 +241,45 @@ func (h *exchangeHandler) idToken(ctx context.Context, raw, clientID, param stri
 	if typ, _ := tok.Header["typ"].(string); (typ != "" && !strings.EqualFold(typ, "JWT")) || claims["auth_time"] == nil {
 		return exchangeSubject{}, bad // another kind of JWT this server signs
 	}
-	return exchangeSubject{Subject: sub, ClientID: clientID, User: true}, nil
+	return h.idTokenGrant(ctx, sub, clientID, claims, param)
+}
+
+// idTokenGrant is what an ID token of sub for clientID may be exchanged
+// for. An ID token carries no grant and cannot be revoked, so it stands
+// for the grant its browser session (its sid) gave the client: the
+// session must still be live and have given clientID tokens, the
+// exchanged token joins that grant (ending the session revokes it), and
+// the scopes are at most what the person consented to for the client,
+// never the admin scope.
+func (h *exchangeHandler) idTokenGrant(ctx context.Context, sub, clientID string, claims map[string]any, param string) (exchangeSubject, error) {
+	ended := fosite.ErrInvalidRequest.WithHintf("The %s belongs to a browser session that has ended, or that gave this client no tokens.", param)
+	sid, _ := claims["sid"].(string)
+	if sid == "" {
+		return exchangeSubject{}, ended
+	}
+	db := h.provider.store.db
+	given, err := db.ListSessionClients(ctx, sid)
+	if err != nil {
+		return exchangeSubject{}, fosite.ErrServerError.WithWrap(storageFailure(err))
+	}
+	var requestID string
+	for _, sc := range given {
+		if sc.ClientID == clientID {
+			requestID = sc.RequestID // the latest grant of the session to the client
+		}
+	}
+	if requestID == "" {
+		return exchangeSubject{}, ended
+	}
+	scopes := fosite.Arguments{"openid"}
+	consent, err := db.GetConsent(ctx, sub, clientID)
+	switch {
+	case err == nil:
+		scopes = fosite.Arguments(slices.DeleteFunc(slices.Clone(consent.Scopes), func(s string) bool { return s == ScopeAdmin }))
+	case !errors.Is(err, storage.ErrNotFound):
+		return exchangeSubject{}, fosite.ErrServerError.WithWrap(storageFailure(err))
+	}
+	return exchangeSubject{Subject: sub, ClientID: clientID, User: true, Scopes: scopes, RequestID: requestID}, nil
 }
 
 // numericClaim reads a JWT NumericDate as the decoder left it.
