@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/safefetch"
 )
 
 // ErrRefusedAddress is the error of a delivery to a host that resolves to
@@ -18,38 +20,12 @@ import (
 // backchannel_logout.allowed_hosts.
 var ErrRefusedAddress = errors.New("backchannel: refused: the host resolves to a loopback, private or reserved address")
 
-// internalRanges are the addresses a logout token is never sent to unless
-// the host is allowed: whatever a client registers, Gatehouse must not be
-// made to post into its own network (SSRF).
-var internalRanges = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("10.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
-	netip.MustParsePrefix("127.0.0.0/8"),
-	netip.MustParsePrefix("169.254.0.0/16"), // link-local, cloud metadata
-	netip.MustParsePrefix("172.16.0.0/12"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("192.168.0.0/16"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("224.0.0.0/3"), // multicast and reserved
-	netip.MustParsePrefix("::/128"),
-	netip.MustParsePrefix("::1/128"),
-	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 of any IPv4 address
-	netip.MustParsePrefix("fc00::/7"),
-	netip.MustParsePrefix("fe80::/10"),
-	netip.MustParsePrefix("ff00::/8"),
-}
-
 // Internal reports whether addr is loopback, private, link-local or
-// otherwise not a public unicast address.
+// otherwise not a public unicast address: exactly what the client
+// metadata fetcher refuses (safefetch.Public), 6to4, Teredo and NAT64
+// ranges that embed an internal IPv4 address included.
 func Internal(addr netip.Addr) bool {
-	addr = addr.Unmap()
-	for _, p := range internalRanges {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return !safefetch.Public(net.IP(addr.Unmap().AsSlice()))
 }
 
 // newClient returns the HTTP client logout tokens go out with: no proxy

@@ -198,6 +198,11 @@ func TestTokenExchangeIDTokenAndDPoPSubject(t *testing.T) {
 	if bound.Status != http.StatusOK {
 		t.Fatalf("DPoP token: %d %s", bound.Status, bound.Body)
 	}
+	// Nor can it act as the actor without its key.
+	plain := f.token(t, "web", url.Values{"grant_type": {"password"}, "username": {aliceEmail}, "password": {alicePassword}, "scope": {"openid"}, "audience": {"api"}})
+	asActor := url.Values{"grant_type": {exchangeGrant}, "subject_token": {plain["access_token"].(string)}, "subject_token_type": {accessTokenType},
+		"actor_token": {bound.JSON["access_token"].(string)}, "actor_token_type": {accessTokenType}}
+	wantJSONError(t, post(t, f.env, "/oauth2/token", asActor, "api", f.secrets["api"]), http.StatusBadRequest, "invalid_request")
 	ex := url.Values{"grant_type": {exchangeGrant}, "subject_token": {bound.JSON["access_token"].(string)}, "subject_token_type": {accessTokenType}}
 	wantJSONError(t, post(t, f.env, "/oauth2/token", ex, "api", f.secrets["api"]), http.StatusBadRequest, "invalid_request")
 	if r := dpopToken(t, f.env, ex, "api", f.secrets["api"], key.proof(t, http.MethodPost, f.env.URL+"/oauth2/token", "", nil)); r.Status != http.StatusOK || r.JSON["token_type"] != "DPoP" {

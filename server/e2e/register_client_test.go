@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/manage"
+	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/server/servertest"
 )
@@ -147,10 +148,26 @@ func TestDynamicRegistration(t *testing.T) {
 	if bad := manageClient(t, env, http.MethodGet, env.URL+"/oauth2/register/app-of-someone-else", rat, nil); bad.Status != http.StatusUnauthorized {
 		t.Errorf("read another client: %d", bad.Status)
 	}
+	// An administrator hardens the client; its own update must not undo that.
+	if err := env.Server.Store.UpdateClient(t.Context(), id, func(c *storage.Client) error {
+		c.RequireMFA, c.RequireDPoP = true, true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	update := map[string]any{"client_id": id, "redirect_uris": []string{agentRedirect, "https://agent.example/cb"}, "client_name": "Agent Smith 2", "scope": "openid offline_access"}
 	if up := manageClient(t, env, http.MethodPut, uri, rat, update); up.Status != http.StatusOK || up.JSON["client_name"] != "Agent Smith 2" ||
 		len(jsonStrings(up.JSON["redirect_uris"])) != 2 {
 		t.Errorf("update: %d %s", up.Status, up.Body)
+	}
+	if c, err := env.Store.GetClient(t.Context(), id); err != nil || !c.RequireMFA || !c.RequireDPoP {
+		t.Errorf("the client's own update dropped settings an administrator set: require_mfa %v, require_dpop %v (%v)", c.RequireMFA, c.RequireDPoP, err)
+	}
+	if err := env.Server.Store.UpdateClient(t.Context(), id, func(c *storage.Client) error {
+		c.RequireMFA, c.RequireDPoP = false, false // the flows below have neither
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	for name, body := range map[string]map[string]any{
 		"no client_id":     {"redirect_uris": []string{agentRedirect}},

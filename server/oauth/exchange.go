@@ -118,6 +118,9 @@ func (h *exchangeHandler) actor(ctx context.Context, ar fosite.AccessRequester, 
 		if err != nil {
 			return nil, err
 		}
+		if actor.JKT != "" && actor.JKT != proofJKT(ctx) {
+			return nil, fosite.ErrInvalidRequest.WithHint("The actor token is DPoP-bound: send a DPoP proof signed with its key.")
+		}
 		act = map[string]any{"sub": actor.Subject}
 		if actor.ClientID != "" && actor.ClientID != actor.Subject {
 			act["client_id"] = actor.ClientID

@@ -87,7 +87,11 @@ func (h *Handler) Update(w http.ResponseWriter, r *http.Request) {
 	}
 	spec := m.Spec(c.ID)
 	updated, err := clients.Update(r.Context(), h.o.Store, c.ID, func(s *clients.Spec) error {
-		*s = spec
+		// Only what a client may say about itself changes: settings an
+		// administrator imposed (a second factor, DPoP, PAR, audiences,
+		// back-channel logout, …) stay.
+		s.Name, s.RedirectURIs, s.PostLogoutRedirectURIs = spec.Name, spec.RedirectURIs, spec.PostLogoutRedirectURIs
+		s.GrantTypes, s.Scopes = spec.GrantTypes, spec.Scopes
 		return nil
 	}, h.o.Now())
 	if err == nil {
