@@ -13,9 +13,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/manage"
-	"github.com/gatehouse-id/gatehouse/storage"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/server/servertest"
+	"github.com/gatehouse-id/gatehouse/storage"
 )
 
 // registrationEnv is a server with dynamic registration on (open or
