@@ -171,4 +171,18 @@ func TestResourceRefused(t *testing.T) {
 	}
 	wantJSONError(t, cc("https://unknown.example.com"), http.StatusBadRequest, "invalid_target")
 	wantJSONError(t, cc("not a uri"), http.StatusBadRequest, "invalid_target")
+
+	// A resource with a scope list takes only those scopes, also next to
+	// one without a list, and also when named with fosite's audience
+	// parameter, which matches exactly, not by URL prefix.
+	form := url.Values{"grant_type": {"client_credentials"}, "resource": {mcpResource, apiResource}, "scope": {"api:read"}}
+	wantJSONError(t, post(t, f.env, "/oauth2/token", form, f.clientID, f.secret), http.StatusBadRequest, "invalid_scope")
+	form = url.Values{"grant_type": {"client_credentials"}, "audience": {mcpResource}, "scope": {"api:read"}}
+	wantJSONError(t, post(t, f.env, "/oauth2/token", form, f.clientID, f.secret), http.StatusBadRequest, "invalid_scope")
+	for _, aud := range []string{mcpResource + "/sub", apiResource + "/anything"} {
+		form = url.Values{"grant_type": {"client_credentials"}, "audience": {aud}}
+		if r := post(t, f.env, "/oauth2/token", form, f.clientID, f.secret); r.Status == http.StatusOK {
+			t.Errorf("audience %q under a configured resource was granted: %s", aud, r.Body)
+		}
+	}
 }

@@ -111,8 +111,14 @@ func (d *DeviceAuthorization) checkRequest(ctx context.Context, client fosite.Cl
 			return deviceRequest{}, fosite.ErrInvalidScope.WithHintf("The client is not allowed to request scope %q.", s)
 		}
 	}
-	audience := fosite.GetAudiences(form)
+	audience, err := requestedTargets(form, fosite.GetAudiences(form))
+	if err != nil {
+		return deviceRequest{}, err
+	}
 	if err := d.Provider.config.GetAudienceStrategy(ctx)(client.GetAudience(), audience); err != nil {
+		return deviceRequest{}, err
+	}
+	if err := d.Provider.checkResources(client, audience, scopes); err != nil {
 		return deviceRequest{}, err
 	}
 	return deviceRequest{RequestedAt: d.Now().UTC(), RequestedScope: scopes, RequestedAudience: audience}, nil

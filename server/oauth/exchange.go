@@ -173,6 +173,9 @@ func (h *exchangeHandler) narrow(ctx context.Context, ar fosite.AccessRequester,
 		}
 		ar.GrantAudience(a)
 	}
+	if err := h.provider.checkResources(client, audience, ar.GetGrantedScopes()); err != nil {
+		return err
+	}
 	if len(audience) == 0 {
 		for _, a := range subject.Audience {
 			if audOK(a) {

@@ -93,15 +93,19 @@ func NewProvider(o ProviderOptions) *Provider {
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
 		ScopeStrategy:                  fosite.ExactScopeStrategy,
-		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
-		ClientSecretsHasher:            secret.NewHasher(o.Secret),
-		JWKSFetcherStrategy:            fosite.NewDefaultJWKSFetcherStrategy(),
-		JWTScopeClaimKey:               jwt.JWTScopeFieldString,
-		RefreshTokenScopes:             []string{"offline_access"},
-		MinParameterEntropy:            fosite.MinParameterEntropy,
-		SanitationWhiteList:            []string{"code", "redirect_uri"},
-		AllowedPromptValues:            SupportedPrompts,
-		SendDebugMessagesToClients:     false,
+		// Audiences match exactly: fosite's default accepts any URL under
+		// an allowed one (https://api.example/anything for
+		// https://api.example), which could reach a resource nobody
+		// registered.
+		AudienceMatchingStrategy:   fosite.ExactAudienceMatchingStrategy,
+		ClientSecretsHasher:        secret.NewHasher(o.Secret),
+		JWKSFetcherStrategy:        fosite.NewDefaultJWKSFetcherStrategy(),
+		JWTScopeClaimKey:           jwt.JWTScopeFieldString,
+		RefreshTokenScopes:         []string{"offline_access"},
+		MinParameterEntropy:        fosite.MinParameterEntropy,
+		SanitationWhiteList:        []string{"code", "redirect_uri"},
+		AllowedPromptValues:        SupportedPrompts,
+		SendDebugMessagesToClients: false,
 		// PAR is enforced per client and globally by the authorization
 		// endpoint (Authorize.parseRequest), which also lets a pushed flow
 		// resume after the login and consent pages: fosite's own switch

@@ -60,30 +60,37 @@ func requestedResources(form url.Values) ([]string, error) {
 
 // checkResources refuses a resource the client may not ask for: neither a
 // configured resource nor one of the client's own audiences (exact
-// match), and scopes a requested resource does not list.
+// match), and scopes a requested resource does not accept: a configured
+// resource with a scope list takes only those scopes (and the identity
+// scopes), whatever else is requested with it.
 func (p *Provider) checkResources(c fosite.Client, resources, scopes []string) error {
-	allowedScopes := slices.Clone(IdentityScopes)
-	limited := true
 	for _, res := range resources {
 		i := slices.IndexFunc(p.store.resources, func(r Resource) bool { return r.URI == res })
 		switch {
 		case i >= 0 && len(p.store.resources[i].Scopes) > 0:
-			allowedScopes = append(allowedScopes, p.store.resources[i].Scopes...)
-		case i >= 0, slices.Contains(ownAudience(c), res):
-			limited = false
+			for _, s := range scopes {
+				if !slices.Contains(IdentityScopes, s) && !slices.Contains(p.store.resources[i].Scopes, s) {
+					return fosite.ErrInvalidScope.WithHintf("The scope %q is not one the resource %q accepts.", s, res)
+				}
+			}
+		case i >= 0, res == c.GetID(), slices.Contains(ownAudience(c), res):
 		default:
 			return ErrInvalidTarget.WithHintf("The resource %q is not one this client may ask for.", res)
 		}
 	}
-	if !limited || len(resources) == 0 {
-		return nil
-	}
-	for _, s := range scopes {
-		if !slices.Contains(allowedScopes, s) {
-			return fosite.ErrInvalidScope.WithHintf("The scope %q is not one the requested resource accepts.", s)
-		}
-	}
 	return nil
+}
+
+// requestedTargets are the resources a request names: its resource
+// parameters, else fosite's audience parameter, held to the same rules
+// (an audience must not reach a resource, or skip its scope list, that
+// resource could not).
+func requestedTargets(form url.Values, audience []string) ([]string, error) {
+	resources, err := requestedResources(form)
+	if err != nil || len(resources) > 0 {
+		return resources, err
+	}
+	return audience, nil
 }
 
 // ownAudience is the client's registered audience (the client's own id
@@ -98,7 +105,7 @@ func ownAudience(c fosite.Client) []string {
 // authorizeResources applies the resource parameters of an authorization
 // request fosite has parsed: they become its requested audience.
 func (p *Provider) authorizeResources(ar fosite.AuthorizeRequester) error {
-	resources, err := requestedResources(ar.GetRequestForm())
+	resources, err := requestedTargets(ar.GetRequestForm(), ar.GetRequestedAudience())
 	if err != nil || len(resources) == 0 {
 		return err
 	}

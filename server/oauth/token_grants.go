@@ -233,8 +233,8 @@ func codeResources(ctx context.Context, r *http.Request, ar fosite.AccessRequest
 // at once (password, client credentials): they become the requested
 // audience, checked like an authorization request's.
 func (t *Token) directResources(r *http.Request, ar fosite.AccessRequester) error {
-	resources, err := requestedResources(r.PostForm)
-	if err != nil || resources == nil {
+	resources, err := requestedTargets(r.PostForm, ar.GetRequestedAudience())
+	if err != nil || len(resources) == 0 {
 		return err
 	}
 	if err := t.Provider.checkResources(ar.GetClient(), resources, ar.GetRequestedScopes()); err != nil {
