@@ -245,7 +245,7 @@ func TestProfileClaims(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	b := f.env.NewBrowser(t)
-	tok, _ := f.codeTokensIn(t, b, "openid", "profile")
+	f.codeTokensIn(t, b, "openid", "profile") // signs the browser in
 	resp := submit(t, f.env, b, b.Get(t, f.env.URL+"/account"), "/account/profile", url.Values{
 		"name": {"Alice Liddell"}, "given_name": {"Alice"}, "family_name": {"Liddell"},
 		"preferred_username": {"alice"}, "locale": {"en-GB"}, "picture": {"https://pics.example/alice.png"},
@@ -260,7 +260,7 @@ func TestProfileClaims(t *testing.T) {
 	})
 	wantText(t, resp, http.StatusBadRequest)
 
-	tok, _ = f.codeTokensIn(t, b, "openid", "profile")
+	tok, _ := f.codeTokensIn(t, b, "openid", "profile")
 	verifyIDToken(t, f.env, f.clientID, idToken(tok))
 	for _, src := range []map[string]any{idTokenClaims(t, idToken(tok)), userinfo(t, f.env, http.MethodGet, tok.AccessToken).JSON} {
 		want := map[string]any{"name": "Alice Liddell", "given_name": "Alice", "family_name": "Liddell",

@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"slices"
 	"time"
 
 	"github.com/ory/fosite"
@@ -51,9 +50,6 @@ func (g GrantOptions) grantTypes() []string {
 	}
 	return out
 }
-
-// enabled reports whether grant type gt is accepted.
-func (g GrantOptions) enabled(gt string) bool { return slices.Contains(g.grantTypes(), gt) }
 
 // GrantMetadata returns the discovery members of the grants that are on:
 // the grant types accepted, and each grant's endpoints and settings.
