@@ -229,3 +229,28 @@ func TestTokenExchangeEndsWithTheSubjectsRefresh(t *testing.T) {
 		t.Error("exchanged token still active after the subject's grant was refreshed")
 	}
 }
+
+// TestTokenExchangeRevokedAlone: the downstream client revoking its own
+// exchanged token ends that token only; the upstream client's tokens of
+// the same grant keep working (review finding 6). Revoking the upstream
+// grant still ends the exchanged tokens (TestTokenExchangeEndsWithTheSubjectsRefresh).
+func TestTokenExchangeRevokedAlone(t *testing.T) {
+	f := newExchangeFixture(t)
+	user := f.token(t, "web", url.Values{"grant_type": {"password"}, "username": {aliceEmail}, "password": {alicePassword},
+		"scope": {"openid api:read offline_access"}, "audience": {"api"}})
+	r := f.exchange(t, "api", url.Values{"subject_token": {user["access_token"].(string)}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("exchange: %d %s", r.Status, r.Body)
+	}
+	exchanged := r.JSON["access_token"].(string)
+	if rv := post(t, f.env, "/oauth2/revoke", url.Values{"token": {exchanged}}, "api", f.secrets["api"]); rv.Status != http.StatusOK {
+		t.Fatalf("revoke the exchanged token: %d %s", rv.Status, rv.Body)
+	}
+	if f.exchangedActive(t, exchanged) {
+		t.Error("the revoked exchanged token is still active")
+	}
+	if in := post(t, f.env, "/oauth2/introspect", url.Values{"token": {user["access_token"].(string)}}, "web", f.secrets["web"]); in.JSON["active"] != true {
+		t.Errorf("the downstream revocation ended the upstream access token: %s", in.Body)
+	}
+	f.token(t, "web", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {user["refresh_token"].(string)}})
+}

@@ -94,6 +94,7 @@ func (h *exchangeHandler) HandleTokenEndpointRequest(ctx context.Context, ar fos
 		return fosite.ErrServerError.WithDebugf("unexpected session type %T", ar.GetSession())
 	}
 	sess.ClientID, sess.Subject, sess.User, sess.Act = client.GetID(), subject.Subject, subject.User, act
+	sess.Exchanged = true
 	sess.Roles = slices.Clone(subject.Roles)
 	sess.Claims.Subject = subject.Subject
 	now := time.Now().UTC().Truncate(time.Second)

@@ -33,6 +33,10 @@ type Session struct {
 	// Act is the actor of an exchanged token (RFC 8693 section 4.1), nested
 	// for a chain of delegations; nil for every other token.
 	Act map[string]any `json:"act,omitempty"`
+	// Exchanged marks a token issued by token exchange. It joins the
+	// subject token's grant (revoking that revokes it too), but its own
+	// client revoking it ends it alone (Revoke.revokeExchanged).
+	Exchanged bool `json:"exchanged,omitempty"`
 }
 
 var (
