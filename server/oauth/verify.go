@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ory/fosite"
@@ -28,21 +29,34 @@ type accessTokenStrategy struct {
 	*oauth2.DefaultJWTStrategy
 	signer *Signer
 	now    func() time.Time
+	// verified remembers tokens whose signature checked out, with their
+	// time claims: resource servers introspect the same token again and
+	// again, and the signature check is most of what that costs.
+	verified verifiedTokens
+}
+
+// timeClaims are the claims of an access token the check reads.
+type timeClaims struct {
+	Exp, Iat, Nbf *json.Number
 }
 
 // ValidateAccessToken implements oauth2.AccessTokenStrategy. fosite calls
 // it with the stored request of the token's session.
 func (s *accessTokenStrategy) ValidateAccessToken(ctx context.Context, req fosite.Requester, token string) error {
-	payload, err := s.signer.verifyCompact(ctx, token)
-	if err != nil {
-		return err
+	key := sha256.Sum256([]byte(token))
+	v, ok := s.verified.get(key)
+	if !ok || !s.signer.published(ctx, v.kid) {
+		kid, payload, err := s.signer.verifyCompact(ctx, token)
+		if err != nil {
+			return err
+		}
+		v = verifiedToken{kid: kid}
+		if err := json.Unmarshal(payload, &v.claims); err != nil {
+			return fosite.ErrInvalidTokenFormat.WithWrap(err).WithDebug("the claims are not a JSON object")
+		}
+		s.verified.put(key, v)
 	}
-	var c struct {
-		Exp, Iat, Nbf *json.Number
-	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return fosite.ErrInvalidTokenFormat.WithWrap(err).WithDebug("the claims are not a JSON object")
-	}
+	c := v.claims
 	now := s.now().Unix()
 	switch {
 	case c.Exp != nil && !before(now, c.Exp, true):
@@ -69,19 +83,19 @@ func before(now int64, claim *json.Number, strict bool) bool {
 }
 
 // verifyCompact verifies a compact JWS signed by one of the published keys
-// and returns its payload. The header's alg must be the algorithm of the
-// key its kid names.
-func (s *Signer) verifyCompact(ctx context.Context, token string) ([]byte, error) {
+// and returns the key's id and the payload. The header's alg must be the
+// algorithm of the key its kid names.
+func (s *Signer) verifyCompact(ctx context.Context, token string) (string, []byte, error) {
 	h, rest, ok1 := strings.Cut(token, ".")
 	p, sig, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(sig, ".") {
-		return nil, fosite.ErrInvalidTokenFormat.WithHint("The token is not a compact JWT.")
+		return "", nil, fosite.ErrInvalidTokenFormat.WithHint("The token is not a compact JWT.")
 	}
 	rawHeader, err1 := base64.RawURLEncoding.DecodeString(h)
 	payload, err2 := base64.RawURLEncoding.DecodeString(p)
 	signature, err3 := base64.RawURLEncoding.DecodeString(sig)
 	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, fosite.ErrInvalidTokenFormat.WithHint("The token is not base64url.")
+		return "", nil, fosite.ErrInvalidTokenFormat.WithHint("The token is not base64url.")
 	}
 	var header struct {
 		Alg  string `json:"alg"`
@@ -89,23 +103,23 @@ func (s *Signer) verifyCompact(ctx context.Context, token string) ([]byte, error
 		Crit any    `json:"crit"`
 	}
 	if err := json.Unmarshal(rawHeader, &header); err != nil {
-		return nil, fosite.ErrInvalidTokenFormat.WithHint("The token header is not JSON.")
+		return "", nil, fosite.ErrInvalidTokenFormat.WithHint("The token header is not JSON.")
 	}
 	if header.Kid == "" || header.Crit != nil {
-		return nil, fosite.ErrTokenSignatureMismatch.WithHint("The token header names no key or asks for extensions.")
+		return "", nil, fosite.ErrTokenSignatureMismatch.WithHint("The token header names no key or asks for extensions.")
 	}
 	k, err := s.keys.Verifying(ctx, header.Kid)
 	if err != nil {
-		return nil, fosite.ErrTokenSignatureMismatch.WithWrap(err).WithDebug("unknown key")
+		return "", nil, fosite.ErrTokenSignatureMismatch.WithWrap(err).WithDebug("unknown key")
 	}
 	if header.Alg != k.Algorithm {
-		return nil, fosite.ErrTokenSignatureMismatch.WithDebugf("token alg %q does not match key alg %q", header.Alg, k.Algorithm)
+		return "", nil, fosite.ErrTokenSignatureMismatch.WithDebugf("token alg %q does not match key alg %q", header.Alg, k.Algorithm)
 	}
 	signed := token[:len(h)+1+len(p)]
 	if err := verifySignature(k.Key, header.Alg, signed, signature); err != nil {
-		return nil, fosite.ErrTokenSignatureMismatch.WithWrap(err).WithDebug(err.Error())
+		return "", nil, fosite.ErrTokenSignatureMismatch.WithWrap(err).WithDebug(err.Error())
 	}
-	return payload, nil
+	return header.Kid, payload, nil
 }
 
 // verifySignature checks a JWS signature of the algorithms Gatehouse signs
@@ -138,4 +152,43 @@ func verifySignature(key crypto.PublicKey, alg, signed string, sig []byte) error
 		return nil
 	}
 	return fmt.Errorf("algorithm %q does not fit a %T", alg, key)
+}
+
+// published reports whether the key kid is still published: a token
+// remembered as verified stops counting as such once its key retires.
+func (s *Signer) published(ctx context.Context, kid string) bool {
+	_, err := s.keys.Verifying(ctx, kid)
+	return err == nil
+}
+
+// verifiedToken is a token whose signature checked out with key kid.
+type verifiedToken struct {
+	kid    string
+	claims timeClaims
+}
+
+// maxVerifiedTokens bounds verifiedTokens: past it, it starts over.
+const maxVerifiedTokens = 10000
+
+// verifiedTokens remembers verified tokens by the SHA-256 of the whole
+// token, so a token that differs in any byte is verified afresh.
+type verifiedTokens struct {
+	mu sync.Mutex
+	m  map[[32]byte]verifiedToken
+}
+
+func (v *verifiedTokens) get(key [32]byte) (verifiedToken, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	t, ok := v.m[key]
+	return t, ok
+}
+
+func (v *verifiedTokens) put(key [32]byte, t verifiedToken) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= maxVerifiedTokens {
+		v.m = make(map[[32]byte]verifiedToken)
+	}
+	v.m[key] = t
 }

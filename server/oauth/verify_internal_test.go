@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,7 +36,10 @@ func accessTokenCheck(t *testing.T, alg string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	var clock atomic.Int64 // what the key manager's clock adds to the start
+	start := time.Now()
 	km, err := keys.New(ctx, keys.Options{Store: db, Secret: []byte("0123456789abcdef0123456789abcdef-test"), Algorithm: alg,
+		RetireAfter: time.Hour, Now: func() time.Time { return start.Add(time.Duration(clock.Load())) },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -101,5 +105,29 @@ func accessTokenCheck(t *testing.T, alg string) {
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %s", c.name, err, c.want.ErrorField)
 		}
+	}
+
+	// A token verified once is remembered: it checks again (and its time
+	// claims still count), and stops checking once its key retires.
+	for range 2 {
+		if err := s.ValidateAccessToken(ctx, nil, valid); err != nil {
+			t.Fatalf("the valid token again: %v", err)
+		}
+	}
+	later := now
+	now = now.Add(2 * time.Hour)
+	if err := s.ValidateAccessToken(ctx, nil, valid); !errors.Is(err, fosite.ErrTokenExpired) {
+		t.Errorf("a remembered token past its exp: %v, want expired", err)
+	}
+	now = later
+	if _, err := km.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(int64(3 * time.Hour)) // the first key has retired
+	if err := km.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ValidateAccessToken(ctx, nil, valid); !errors.Is(err, fosite.ErrTokenSignatureMismatch) {
+		t.Errorf("a remembered token whose key retired: %v, want a signature mismatch", err)
 	}
 }
