@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -80,22 +79,7 @@ func ClientSecretEnv(id string) string {
 func applyClientSecrets(c *Config, lookup func(string) (string, bool)) Problems {
 	var problems Problems
 	for i := range c.Clients {
-		name := ClientSecretEnv(c.Clients[i].ID)
-		val, ok := lookup(name)
-		file, fok := lookup(name + "_FILE")
-		switch {
-		case ok && fok:
-			problems = append(problems, fmt.Errorf("config: both %s and %s_FILE are set; use one", name, name))
-		case fok:
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				problems = append(problems, fmt.Errorf("config: %s_FILE: %w", name, err))
-				continue
-			}
-			c.Clients[i].Secret = strings.TrimRight(string(raw), "\r\n")
-		case ok:
-			c.Clients[i].Secret = val
-		}
+		problems = append(problems, secretFromEnv(ClientSecretEnv(c.Clients[i].ID), lookup, &c.Clients[i].Secret)...)
 	}
 	return problems
 }

@@ -61,22 +61,28 @@ func ProviderSecretEnv(id string) string {
 func applyProviderSecrets(c *Config, lookup func(string) (string, bool)) Problems {
 	var problems Problems
 	for i := range c.Providers {
-		name := ProviderSecretEnv(c.Providers[i].ID)
-		val, ok := lookup(name)
-		file, fok := lookup(name + "_FILE")
-		switch {
-		case ok && fok:
-			problems = append(problems, fmt.Errorf("config: both %s and %s_FILE are set; use one", name, name))
-		case fok:
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				problems = append(problems, fmt.Errorf("config: %s_FILE: %w", name, err))
-				continue
-			}
-			c.Providers[i].ClientSecret = strings.TrimRight(string(raw), "\r\n")
-		case ok:
-			c.Providers[i].ClientSecret = val
-		}
+		problems = append(problems, secretFromEnv(ProviderSecretEnv(c.Providers[i].ID), lookup, &c.Providers[i].ClientSecret)...)
 	}
 	return problems
+}
+
+// secretFromEnv sets *dst from the environment variable name, or from the
+// file name_FILE names (its trailing newline dropped), when either is set;
+// both set is a problem.
+func secretFromEnv(name string, lookup func(string) (string, bool), dst *string) Problems {
+	val, ok := lookup(name)
+	file, fok := lookup(name + "_FILE")
+	switch {
+	case ok && fok:
+		return Problems{fmt.Errorf("config: both %s and %s_FILE are set; use one", name, name)}
+	case fok:
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return Problems{fmt.Errorf("config: %s_FILE: %w", name, err)}
+		}
+		*dst = strings.TrimRight(string(raw), "\r\n")
+	case ok:
+		*dst = val
+	}
+	return nil
 }
