@@ -68,7 +68,7 @@ func TestAgentOnboarding(t *testing.T) {
 	if got := audOf(t, f, tok.AccessToken, mcpResource); !slices.Equal(got, []string{mcpResource}) {
 		t.Errorf("aud %v, want the MCP server", got)
 	}
-	if c := idTokenClaims(t, tok.AccessToken); c["scope"] != "openid offline_access mcp:tools" || c["client_id"] != cfg.ClientID {
+	if c := jwtClaims(t, tok.AccessToken); c["scope"] != "openid offline_access mcp:tools" || c["client_id"] != cfg.ClientID {
 		t.Errorf("access token claims %v", c)
 	}
 	if tok.RefreshToken == "" {

@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,7 +99,7 @@ func (l *rpListener) waitSID(t *testing.T, sid string) string {
 	var found string
 	l.waitFor(t, "a logout token for sid "+sid, func(_, received []string) bool {
 		for _, raw := range received {
-			if unverifiedClaims(t, raw)["sid"] == sid {
+			if jwtClaims(t, raw)["sid"] == sid {
 				found = raw
 				return true
 			}
@@ -110,24 +107,6 @@ func (l *rpListener) waitSID(t *testing.T, sid string) string {
 		return false
 	})
 	return found
-}
-
-// unverifiedClaims decodes a JWT's claims without checking anything.
-func unverifiedClaims(t *testing.T, raw string) map[string]any {
-	t.Helper()
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a compact JWT: %q", raw)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // backchannelConfig lets the server post to loopback listeners and look

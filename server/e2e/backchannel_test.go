@@ -78,7 +78,7 @@ func TestBackchannelLogoutToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := unverifiedClaims(t, idToken(refreshed)); c["sid"] != sid {
+	if c := jwtClaims(t, idToken(refreshed)); c["sid"] != sid {
 		t.Errorf("refreshed ID token sid %v, want %q", c["sid"], sid)
 	}
 	rt = refreshed.RefreshToken
@@ -232,7 +232,7 @@ func TestBackchannelLogoutSameUserSignsInAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := unverifiedClaims(t, idToken(tok)); c["sid"] != sid {
+	if c := jwtClaims(t, idToken(tok)); c["sid"] != sid {
 		t.Errorf("sid after signing in again %v, want %q", c["sid"], sid)
 	}
 	if _, err := cfg.TokenSource(t.Context(), tokenWithRefresh(rt)).Token(); err != nil {
@@ -267,7 +267,7 @@ func TestBackchannelLogoutRetries(t *testing.T) {
 	}
 	jtis := map[any]bool{}
 	for _, p := range posts {
-		c := unverifiedClaims(t, p)
+		c := jwtClaims(t, p)
 		jtis[c["jti"]] = true
 		if c["sid"] != sid {
 			t.Errorf("attempt for sid %v, want %q", c["sid"], sid)

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,16 +99,7 @@ func TestEmptyScopeOmitted(t *testing.T) {
 	if _, ok := r.JSON["scope"]; ok {
 		t.Errorf("response has scope %q", r.JSON["scope"])
 	}
-	parts := strings.Split(r.JSON["access_token"].(string), ".")
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		t.Fatal(err)
-	}
-	if s, ok := claims["scope"]; ok {
+	if s, ok := jwtClaims(t, r.JSON["access_token"].(string))["scope"]; ok {
 		t.Errorf("access token has scope claim %q", s)
 	}
 }

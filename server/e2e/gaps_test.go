@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -262,7 +260,7 @@ func TestProfileClaims(t *testing.T) {
 
 	tok, _ := f.codeTokensIn(t, b, "openid", "profile")
 	verifyIDToken(t, f.env, f.clientID, idToken(tok))
-	for _, src := range []map[string]any{idTokenClaims(t, idToken(tok)), userinfo(t, f.env, http.MethodGet, tok.AccessToken).JSON} {
+	for _, src := range []map[string]any{jwtClaims(t, idToken(tok)), userinfo(t, f.env, http.MethodGet, tok.AccessToken).JSON} {
 		want := map[string]any{"name": "Alice Liddell", "given_name": "Alice", "family_name": "Liddell",
 			"preferred_username": "alice", "locale": "en-GB", "picture": "https://pics.example/alice.png"}
 		for k, v := range want {
@@ -286,23 +284,4 @@ func TestProfileClaims(t *testing.T) {
 	if err != nil || u.Profile != (storage.Profile{GivenName: "Alice", FamilyName: "Liddell", PreferredUsername: "alice", Locale: "en-GB", Picture: "https://pics.example/alice.png"}) {
 		t.Errorf("stored profile %+v (%v)", u.Profile, err)
 	}
-}
-
-// idTokenClaims returns the claims of a JWT verifyIDToken (or
-// verifyAccessToken) has checked, as JSON values.
-func idTokenClaims(t *testing.T, raw string) map[string]any {
-	t.Helper()
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a compact JWT: %q", raw)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatalf("JWT payload: %v", err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		t.Fatalf("JWT payload: %v", err)
-	}
-	return claims
 }

@@ -39,7 +39,7 @@ func audOf(t *testing.T, f *fixture, raw string, some string) []string {
 	t.Helper()
 	verifyAccessToken(t, f.env, raw, some)
 	var out []string
-	switch a := idTokenClaims(t, raw)["aud"].(type) {
+	switch a := jwtClaims(t, raw)["aud"].(type) {
 	case string:
 		out = []string{a}
 	case []any:
