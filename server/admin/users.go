@@ -66,17 +66,25 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) {
 
 // GetUser answers GET /admin/users/{id}.
 func (h *Handler) GetUser(w http.ResponseWriter, r *http.Request) {
-	u, err := h.store.GetUser(r.Context(), mux.Vars(r)["id"])
+	if v, ok := h.userView(w, r, mux.Vars(r)["id"]); ok {
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// userView loads user id as the API shows it, with its second factors;
+// on failure it has answered.
+func (h *Handler) userView(w http.ResponseWriter, r *http.Request, id string) (any, bool) {
+	u, err := h.store.GetUser(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, "user", err)
-		return
+		return nil, false
 	}
 	v, err := h.manage.ViewUserFactors(r.Context(), u)
 	if err != nil {
 		h.serverError(w, r, "list second factors", err)
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, v)
+	return v, true
 }
 
 // UpdateUser answers PATCH /admin/users/{id} with any of name, roles (the
@@ -118,15 +126,7 @@ func (h *Handler) ResetMFA(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "user", err)
 		return
 	}
-	u, err := h.store.GetUser(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, "user", err)
-		return
+	if v, ok := h.userView(w, r, id); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"user": v, "removed": kinds})
 	}
-	v, err := h.manage.ViewUserFactors(r.Context(), u)
-	if err != nil {
-		h.serverError(w, r, "list second factors", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": v, "removed": kinds})
 }
