@@ -170,6 +170,7 @@ func (s *Store) Commit(ctx context.Context) error {
 		return nil
 	}
 	storage.EndTx(ctx)
+	defer st.stmts.warm(ctx)
 	if err := st.tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
@@ -187,6 +188,7 @@ func (s *Store) Rollback(ctx context.Context) error {
 		return nil
 	}
 	storage.EndTx(ctx)
+	defer st.stmts.warm(ctx)
 	if err := st.tx.Rollback(); err != nil {
 		return fmt.Errorf("sqlite: rollback: %w", mapErr(err))
 	}

@@ -114,6 +114,23 @@ type txStmts struct {
 	cache *stmtCache
 	mu    sync.Mutex
 	own   map[string]*sql.Stmt
+	// missed are the queries the writer had not cached: warm prepares
+	// them on the writer once the transaction has ended.
+	missed []string
+}
+
+// warm caches the queries the transaction prepared for itself on the
+// writer, so that the next transaction finds them prepared on the
+// writer's one connection instead of parsing them again. Call it once the
+// transaction has ended (inside it the connection is taken).
+func (t *txStmts) warm(ctx context.Context) {
+	t.mu.Lock()
+	missed := t.missed
+	t.missed = nil
+	t.mu.Unlock()
+	for _, q := range missed {
+		t.cache.stmt(ctx, q)
+	}
 }
 
 func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
@@ -138,6 +155,7 @@ func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
 		if st, err = t.tx.PrepareContext(ctx, query); err != nil {
 			return nil // the unprepared call reports the error
 		}
+		t.missed = append(t.missed, query)
 	}
 	if t.own == nil {
 		t.own = map[string]*sql.Stmt{}

@@ -92,3 +92,42 @@ func TestTextColumnsNotNull(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTxWarmsWriterCache: a query a transaction had to prepare for itself
+// is prepared on the writer once the transaction ends, committed or
+// rolled back, so later transactions reuse it instead of parsing it again.
+func TestTxWarmsWriterCache(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, end := range []struct {
+		name  string
+		query string
+		end   func(context.Context) error
+	}{
+		{"commit", `SELECT count(*) FROM users WHERE disabled = 0`, s.Commit},
+		{"rollback", `SELECT count(*) FROM users WHERE disabled = 1`, s.Rollback},
+	} {
+		if s.writes.cached(end.query) != nil {
+			t.Fatalf("%s: cached before any use", end.name)
+		}
+		txCtx, err := s.BeginTx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := s.rq(txCtx).QueryRowContext(txCtx, end.query).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if err := end.end(txCtx); err != nil {
+			t.Fatal(err)
+		}
+		if s.writes.cached(end.query) == nil {
+			t.Errorf("%s: the writer did not cache the transaction's query", end.name)
+		}
+	}
+}
