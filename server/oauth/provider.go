@@ -144,6 +144,7 @@ func NewProvider(o ProviderOptions) *Provider {
 		cfg.ClientAuthenticationStrategy = refusePublicSecrets(f.DefaultClientAuthenticationStrategy)
 	}
 	exchange := appendGrantHandlers(cfg, o, issuer{config: cfg, strategy: strategy.CoreStrategy, store: o.Store})
+	skipOtherGrantsQuietly(cfg)
 	o.Store.refreshGrace = o.Lifetimes.RefreshReuseGrace
 	o.Store.resources = o.Resources
 	o.Store.documents = o.Documents
