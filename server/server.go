@@ -84,6 +84,12 @@ func (s *Server) Close() {
 // within it (README, Performance).
 const ClientCacheTTL = time.Second
 
+// GroupCommitDelay is how long a batch of token sessions and audit events
+// waits for the writes of other token requests under way before it
+// commits (storage/groupcommit): one commit then serves several requests.
+// A lone request never waits.
+const GroupCommitDelay = 3 * time.Millisecond
+
 // New builds the server on an open store. cfg must be validated and carry
 // the system secret.
 func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logger) (*Server, error) {
@@ -115,7 +121,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	store = clientcache.Wrap(store, ClientCacheTTL)
 	// Audit events and token sessions written outside a transaction
 	// share commits under load (storage/groupcommit).
-	group := groupcommit.New(store, 0)
+	group := groupcommit.New(store, groupcommit.Options{Delay: GroupCommitDelay})
 	auditLog = auditLog.WithGroupCommit(group)
 	renderer, err := web.NewBrandedRenderer(cfg.TemplatesDir, web.Branding{
 		ProductName:  cfg.Branding.ProductName,

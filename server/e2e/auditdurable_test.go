@@ -12,9 +12,11 @@ import (
 )
 
 // TestIssuedTokenAuditedBeforeAnswer: the audit event of an issued token
-// is stored before the client has its answer (issue 18: events commit in
-// groups, but a request waits for its own), also with many clients at
-// once: whenever n answers have arrived, at least n events are stored.
+// and the token's session are stored before the client has its answer
+// (issue 18: a request hands both to the group committer without waiting
+// for each, and the answer waits for them), also with many clients at
+// once: whenever n answers have arrived, at least n events are stored,
+// and every token introspects as active at once.
 func TestIssuedTokenAuditedBeforeAnswer(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -37,6 +39,12 @@ func TestIssuedTokenAuditedBeforeAnswer(t *testing.T) {
 				}
 				if int64(len(evs)) < n {
 					t.Errorf("%d answers arrived but only %d token.issued events are stored", n, len(evs))
+					return
+				}
+				at, _ := r.JSON["access_token"].(string)
+				in := postNoFatal(f.env.URL+"/oauth2/introspect", url.Values{"token": {at}}, f.clientID, f.secret)
+				if in.Status != http.StatusOK || in.JSON["active"] != true {
+					t.Errorf("a token just answered introspects as %d %s", in.Status, in.Body)
 					return
 				}
 			}

@@ -15,10 +15,10 @@ import (
 	fositestorage "github.com/ory/fosite/storage"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
-	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/storage"
+	"github.com/gatehouse-id/gatehouse/storage/groupcommit"
 )
 
 // Store is the one adapter between fosite's storage interfaces and
@@ -37,7 +37,7 @@ type Store struct {
 	// group, when set, writes token sessions created outside a
 	// transaction (client credentials, authorization codes) in shared
 	// commits (UseGroupCommit).
-	group audit.GroupCommitter
+	group *groupcommit.Committer
 	// resources are the configured RFC 8707 resources.
 	resources []Resource
 	// documents resolves metadata document client IDs; nil when off.
@@ -47,7 +47,20 @@ type Store struct {
 // UseGroupCommit makes s write the token sessions it creates outside a
 // transaction through g, so that many requests share one commit; each
 // still waits until its own session is stored. Call it before serving.
-func (s *Store) UseGroupCommit(g audit.GroupCommitter) { s.group = g }
+func (s *Store) UseGroupCommit(g *groupcommit.Committer) { s.group = g }
+
+// deferWrites returns ctx under which the token sessions and audit events
+// a request writes outside a transaction are queued without waiting for
+// each, so that they share one commit, and the function that waits until
+// all of them are stored (groupcommit.Pending.Wait). It must be called on
+// every path; without a group committer both do nothing.
+func (s *Store) deferWrites(ctx context.Context) (context.Context, func(context.Context) error) {
+	if s.group == nil {
+		return ctx, func(context.Context) error { return nil }
+	}
+	ctx, p := s.group.Defer(ctx)
+	return ctx, p.Wait
+}
 
 var (
 	_ fosite.ClientManager                                = (*Store)(nil)

@@ -54,7 +54,20 @@ type Token struct {
 // and a concurrent exchange must see the code used, never half done. The
 // password grant, bounded by bcrypt, keeps one transaction from the check
 // to the writes.
+//
+// The request's writes outside a transaction (a client-credentials token's
+// session, the audit events) are handed to the group committer without
+// waiting for each (Store.deferWrites), so that they share one commit, and
+// the answer waits until they are stored (storedFirst): a token is never
+// sent before its session and its audit event are durable.
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, wait := t.Provider.store.deferWrites(r.Context())
+	sw := &storedFirst{ResponseWriter: w, ctx: ctx, wait: wait, log: t.Logger}
+	defer sw.flush() // ends the deferral on every path; a failure nobody answered is logged
+	t.serve(sw, r.WithContext(ctx))
+}
+
+func (t *Token) serve(w *storedFirst, r *http.Request) {
 	ctx := r.Context()
 	g := r.PostFormValue("grant_type") // parses the body
 	if err := precheckToken(r, g, t.Provider.grants.grantTypes()); err != nil {
@@ -136,6 +149,10 @@ func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// holds is never missing from the log.
 	t.recordIssued(r, ar, sess)
 	t.recordExchange(r, ar, sess)
+	if err := w.stored(); err != nil {
+		t.fail(ctx, w, r, tx, false, ar, fosite.ErrServerError.WithWrap(storageFailure(err)))
+		return
+	}
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 	if err := t.Provider.store.touchClient(ctx, ar.GetClient()); err != nil {
 		t.Logger.WarnContext(ctx, "token request: record the client's use", "client_id", ar.GetClient().GetID(), "error", err)

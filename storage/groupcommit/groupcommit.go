@@ -6,14 +6,22 @@
 // PostgreSQL flushes its log once per commit).
 //
 // Batches form by themselves: while one batch commits, the next requests
-// queue, and the committer takes all of them at once. Nothing waits for a
-// batch to fill, so a lone request pays no extra latency.
+// queue, and the committer takes all of them at once. A request can also
+// hand over its writes without waiting for each and then wait for all of
+// them together (Defer). While such requests are under way, a batch waits
+// up to Options.Delay for the writes they have yet to hand over, as
+// PostgreSQL's commit_delay does while commit_siblings transactions are
+// active: a request's token session and audit event then share one commit,
+// and under load one commit serves many requests. A write with no request
+// under way never waits.
 package groupcommit
 
 import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/storage"
 )
@@ -21,11 +29,25 @@ import (
 // ErrClosed is returned by Do after Close.
 var ErrClosed = errors.New("groupcommit: closed")
 
+// Options tune a Committer.
+type Options struct {
+	// MaxBatch is the most writes one transaction commits (64 when < 1).
+	MaxBatch int
+	// Delay is how long a batch may wait for the writes of deferring
+	// requests under way (Defer) before it commits; 0 never waits.
+	Delay time.Duration
+}
+
 // Committer batches writes into shared transactions on one store.
 type Committer struct {
 	store    storage.Tx
 	maxBatch int
+	delay    time.Duration
 	queue    chan *item
+	// active counts the deferring requests under way (Defer to Wait);
+	// wake tells a waiting batch that one has ended.
+	active atomic.Int64
+	wake   chan struct{}
 
 	mu     sync.RWMutex
 	closed bool
@@ -37,13 +59,13 @@ type item struct {
 	result chan error
 }
 
-// New starts a committer on store that commits at most maxBatch writes
-// together (64 when maxBatch < 1). Close stops it.
-func New(store storage.Tx, maxBatch int) *Committer {
-	if maxBatch < 1 {
-		maxBatch = 64
+// New starts a committer on store. Close stops it.
+func New(store storage.Tx, o Options) *Committer {
+	if o.MaxBatch < 1 {
+		o.MaxBatch = 64
 	}
-	c := &Committer{store: store, maxBatch: maxBatch, queue: make(chan *item, 4*maxBatch), done: make(chan struct{})}
+	c := &Committer{store: store, maxBatch: o.MaxBatch, delay: max(o.Delay, 0),
+		queue: make(chan *item, 4*o.MaxBatch), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -57,28 +79,41 @@ func New(store storage.Tx, maxBatch int) *Committer {
 //
 // When ctx already carries a transaction, fn runs in it at once: the
 // caller holds that transaction (on SQLite the one writer) and the
-// committer could not begin another. When ctx ends first, Do returns its
-// error; fn may still commit.
+// committer could not begin another. When ctx carries this committer's
+// Pending (Defer) that has not been waited for, Do queues fn and returns
+// nil: its outcome comes from Pending.Wait. When ctx ends first, Do
+// returns its error; fn may still commit.
 func (c *Committer) Do(ctx context.Context, fn func(ctx context.Context) error) error {
 	if storage.InTransaction(ctx) {
 		return fn(ctx)
 	}
 	it := &item{fn: fn, result: make(chan error, 1)}
-	c.mu.RLock()
-	if c.closed {
-		c.mu.RUnlock()
-		return ErrClosed
+	if p := c.pendingIn(ctx); p != nil && p.add(it) {
+		if err := c.enqueue(ctx, it); err != nil {
+			p.fail(err)
+		}
+		return nil
 	}
-	select {
-	case c.queue <- it:
-		c.mu.RUnlock()
-	case <-ctx.Done():
-		c.mu.RUnlock()
-		return ctx.Err()
+	if err := c.enqueue(ctx, it); err != nil {
+		return err
 	}
 	select {
 	case err := <-it.result:
 		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Committer) enqueue(ctx context.Context, it *item) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return ErrClosed
+	}
+	select {
+	case c.queue <- it:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -99,22 +134,54 @@ func (c *Committer) Close() {
 func (c *Committer) run() {
 	defer close(c.done)
 	batch := make([]*item, 0, c.maxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for first := range c.queue {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < c.maxBatch {
-			select {
-			case it, ok := <-c.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-			default:
-				break fill
-			}
-		}
+		batch = c.fill(append(batch[:0], first), timer)
 		c.commit(batch)
 	}
+}
+
+// fill adds the queued writes to batch. When none is left while deferring
+// requests are under way (they may hand over more writes before their
+// Wait), it waits for them, up to the delay.
+func (c *Committer) fill(batch []*item, timer *time.Timer) []*item {
+	timing := false
+	defer func() {
+		if timing {
+			timer.Stop()
+		}
+	}()
+	for len(batch) < c.maxBatch {
+		select {
+		case it, ok := <-c.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, it)
+			continue
+		default:
+		}
+		if c.delay == 0 || c.active.Load() == 0 {
+			return batch
+		}
+		if !timing {
+			timing = true
+			timer.Reset(c.delay)
+		}
+		select {
+		case it, ok := <-c.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, it)
+		case <-c.wake:
+		case <-timer.C:
+			timing = false
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs batch in one transaction; when anything in it fails, each

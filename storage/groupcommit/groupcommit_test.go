@@ -58,7 +58,7 @@ func count(t *testing.T, s storage.Store) int {
 func TestBatches(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
 	s := &countingTx{Store: open(t, path)}
-	c := groupcommit.New(s, 16)
+	c := groupcommit.New(s, groupcommit.Options{MaxBatch: 16})
 	defer c.Close()
 	const writers, each = 32, 10
 	var wg sync.WaitGroup
@@ -91,7 +91,7 @@ func TestBatches(t *testing.T) {
 // others in its batch are committed once.
 func TestFailureIsolated(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
-	c := groupcommit.New(s, 64)
+	c := groupcommit.New(s, groupcommit.Options{MaxBatch: 64})
 	defer c.Close()
 	bad := errors.New("this write fails")
 	var wg sync.WaitGroup
@@ -128,7 +128,7 @@ func TestFailureIsolated(t *testing.T) {
 // writer) and goes with it when it rolls back.
 func TestInsideTransaction(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
-	c := groupcommit.New(s, 8)
+	c := groupcommit.New(s, groupcommit.Options{MaxBatch: 8})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -149,7 +149,7 @@ func TestInsideTransaction(t *testing.T) {
 // TestClose: queued writes commit; after Close, Do refuses.
 func TestClose(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
-	c := groupcommit.New(s, 8)
+	c := groupcommit.New(s, groupcommit.Options{MaxBatch: 8})
 	if err := c.Do(t.Context(), func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(1)) }); err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +160,108 @@ func TestClose(t *testing.T) {
 	}
 	if n := count(t, s); n != 1 {
 		t.Errorf("%d events, want 1", n)
+	}
+}
+
+// TestDeferredShareOneCommit: the writes of requests under way (Defer)
+// wait for each other: with a delay longer than the test, the committer
+// commits once all of them have handed over their writes and called Wait,
+// so eight requests of two writes each take one commit, and every write
+// is stored when Wait returns.
+func TestDeferredShareOneCommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	s := &countingTx{Store: open(t, path)}
+	c := groupcommit.New(s, groupcommit.Options{MaxBatch: 64, Delay: time.Hour})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	const requests = 8
+	waits := make([]func(context.Context) error, requests)
+	ctxs := make([]context.Context, requests)
+	for i := range requests {
+		var p *groupcommit.Pending
+		ctxs[i], p = c.Defer(ctx)
+		waits[i] = p.Wait
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, requests)
+	for i := range requests {
+		wg.Go(func() {
+			for j := range 2 {
+				if err := c.Do(ctxs[i], func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(2*i+j)) }); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+			errs[i] = waits[i](ctx)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if n := count(t, open(t, path)); n != 2*requests {
+		t.Fatalf("%d events on disk, want %d", n, 2*requests)
+	}
+	if n := s.commits.Load(); n != 1 {
+		t.Errorf("%d commits for %d deferring requests, want 1", n, requests)
+	}
+}
+
+// TestDeferredOutcome: a deferred write's failure comes from Wait (Do
+// returned nil), the other writes of its batch are stored, and after
+// Wait a write under the same context waits for itself.
+func TestDeferredOutcome(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	c := groupcommit.New(s, groupcommit.Options{MaxBatch: 64, Delay: time.Hour})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	bad := errors.New("this write fails")
+	dctx, p := c.Defer(ctx)
+	if err := c.Do(dctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(1)) }); err != nil {
+		t.Fatalf("deferred Do: %v", err)
+	}
+	if err := c.Do(dctx, func(context.Context) error { return bad }); err != nil {
+		t.Fatalf("deferred Do returned the write's error before Wait: %v", err)
+	}
+	if err := p.Wait(ctx); !errors.Is(err, bad) {
+		t.Fatalf("Wait: %v, want the failed write's error", err)
+	}
+	if err := p.Wait(ctx); !errors.Is(err, bad) {
+		t.Errorf("second Wait: %v, want the same outcome", err)
+	}
+	if n := count(t, s); n != 1 {
+		t.Errorf("%d events stored, want the good one", n)
+	}
+	if err := c.Do(dctx, func(context.Context) error { return bad }); !errors.Is(err, bad) {
+		t.Errorf("Do after Wait: %v, want its own error", err)
+	}
+}
+
+// TestNoDelayWithoutRequests: with nobody deferring, a write commits at
+// once even when the delay is longer than the test; with a request under
+// way that hands over nothing, a write waits the delay and no longer.
+func TestNoDelayWithoutRequests(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	c := groupcommit.New(s, groupcommit.Options{Delay: time.Hour})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := c.Do(ctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(1)) }); err != nil {
+		t.Fatalf("Do with nobody deferring: %v (it waited for the delay)", err)
+	}
+	c.Close()
+
+	c = groupcommit.New(s, groupcommit.Options{Delay: 20 * time.Millisecond})
+	defer c.Close()
+	_, p := c.Defer(ctx)
+	defer p.Wait(ctx) //nolint:errcheck // it wrote nothing
+	if err := c.Do(ctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(2)) }); err != nil {
+		t.Fatalf("Do beside an idle request: %v", err)
+	}
+	if n := count(t, s); n != 2 {
+		t.Errorf("%d events, want 2", n)
 	}
 }

@@ -1,0 +1,92 @@
+package groupcommit
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Pending collects the writes one request hands to a Committer without
+// waiting for each (Defer), so that they can share a commit with each
+// other and with other requests' writes.
+type Pending struct {
+	c *Committer
+
+	mu      sync.Mutex
+	items   []*item
+	err     error // a write that could not be queued
+	waited  bool
+	outcome error
+}
+
+type pendingKey struct{ c *Committer }
+
+// Defer returns ctx under which c.Do queues its writes and returns at once,
+// and the Pending whose Wait returns once all of them have committed. The
+// request must call Wait (also on its error paths): until then the
+// committer counts it as under way, and batches wait up to Options.Delay
+// for its writes.
+func (c *Committer) Defer(ctx context.Context) (context.Context, *Pending) {
+	p := &Pending{c: c}
+	c.active.Add(1)
+	return context.WithValue(ctx, pendingKey{c}, p), p
+}
+
+func (c *Committer) pendingIn(ctx context.Context) *Pending {
+	p, _ := ctx.Value(pendingKey{c}).(*Pending)
+	return p
+}
+
+// add records it as one of p's writes; false once p has been waited for
+// (the caller then waits for its write itself).
+func (p *Pending) add(it *item) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.waited {
+		return false
+	}
+	p.items = append(p.items, it)
+	return true
+}
+
+// fail records that a write could not be queued.
+func (p *Pending) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = errors.Join(p.err, err)
+}
+
+// Wait returns once every write queued under p's context has committed,
+// with their errors joined, or ctx's error when ctx ends first (the writes
+// may still commit). It ends the deferral: later writes under p's context
+// wait for themselves, and a second Wait returns the first one's outcome.
+func (p *Pending) Wait(ctx context.Context) error {
+	p.mu.Lock()
+	if p.waited {
+		defer p.mu.Unlock()
+		return p.outcome
+	}
+	p.waited = true
+	items, err := p.items, p.err
+	p.mu.Unlock()
+	p.c.active.Add(-1)
+	select {
+	case p.c.wake <- struct{}{}:
+	default:
+	}
+	for _, it := range items {
+		select {
+		case e := <-it.result:
+			err = errors.Join(err, e)
+		case <-ctx.Done():
+			err = errors.Join(err, ctx.Err())
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	p.mu.Lock()
+	p.outcome = err
+	p.mu.Unlock()
+	return err
+}
