@@ -25,8 +25,15 @@ type result struct {
 	ServerCPUSeconds float64 `json:"server_cpu_s"`
 	ServerPeakRSSMB  float64 `json:"server_peak_rss_mb"`
 	Limit            string  `json:"limit"`
-	LimitPerSec      float64 `json:"limit_per_s"`
-	Ratio            float64 `json:"ratio"`
+	// LimitPerSec is requests per second at the limit: for a sign-bound
+	// row, signatures per second over Signatures.
+	LimitPerSec float64 `json:"limit_per_s"`
+	// Signatures is how many JWTs one request signs, in a sign-bound row.
+	Signatures int     `json:"signatures,omitempty"`
+	Ratio      float64 `json:"ratio"`
+	// CPURatio is the limit's CPU time per request over the server's (see
+	// cpuRatio); 0 where it does not apply.
+	CPURatio float64 `json:"cpu_ratio"`
 }
 
 // floodResult is the p99 of cheap requests during a password-grant flood.
@@ -122,9 +129,13 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 				}
 				r.Database = db
 				r.Limit, r.LimitPerSec = limName, limit
+				if s.limit == limitSign {
+					r.Signatures = s.signatures
+				}
 				if r.LimitPerSec > 0 {
 					r.Ratio = r.RPS / r.LimitPerSec
 				}
+				r.CPURatio = cpuRatio(r, rep.Machine.GOMAXPROCS)
 				rep.Results = append(rep.Results, r)
 			}
 		}

@@ -177,7 +177,8 @@ func scenarioNames() []string {
 	return names
 }
 
-// loadReport reads a JSON report and checks its targets again.
+// loadReport reads a JSON report and checks its targets again, with the
+// CPU ratios worked out again (reports older than them have none).
 func loadReport(path string) (*report, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -186,6 +187,9 @@ func loadReport(path string) (*report, error) {
 	var rep report
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range rep.Results {
+		rep.Results[i].CPURatio = cpuRatio(rep.Results[i], rep.Machine.GOMAXPROCS)
 	}
 	rep.Targets = checkTargets(&rep)
 	return &rep, nil

@@ -104,10 +104,21 @@ func TestEveryScenario(t *testing.T) {
 	if rep.Seed == nil || rep.Seed.Users != 50 || rep.Seed.Tokens != 200 {
 		t.Errorf("seed: %+v", rep.Seed)
 	}
+	// An OpenID grant signs an ID token too; bcrypt- and bare-bound rows
+	// count none.
+	sigs := map[string]int{"client_credentials": 1, "refresh": 2, "device": 2, "dpop_client_credentials": 1, "token_exchange": 1}
+	for _, r := range rep.Results {
+		if want := sigs[r.Scenario]; r.Signatures != want {
+			t.Errorf("%s c=%d: %d signatures per request, want %d", r.Scenario, r.Concurrency, r.Signatures, want)
+		}
+		if r.Limit == "bare handler" && r.CPURatio != 0 {
+			t.Errorf("%s c=%d: a CPU ratio to the bare handler: %+v", r.Scenario, r.Concurrency, r)
+		}
+	}
 	if len(rep.Targets) < 8 {
 		t.Errorf("only %d targets checked: %+v", len(rep.Targets), rep.Targets)
 	}
-	for _, want := range []string{"| client_credentials | empty | 1 |", "| introspection | seeded | 3 |", "| Target |", "bare net/http JWKS handler, c=3", "sign RS256 (4096)"} {
+	for _, want := range []string{"| client_credentials | empty | 1 |", "| introspection | seeded | 3 |", "| Target |", "bare net/http JWKS handler, c=3", "sign RS256 (4096)", "| Ratio | CPU ratio |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
 		}
@@ -135,6 +146,11 @@ func TestRunningServer(t *testing.T) {
 		"-username", "load@example.com", "-password", "correct horse battery",
 		"-scenarios", strings.Join(want, ","), "-requests", "8", "-concurrency", "2", "-limit-duration", "100ms", "-bcrypt-cost", "4")
 	checkResults(t, rep, "empty", want, []int{2})
+	for _, r := range rep.Results {
+		if r.CPURatio != 0 {
+			t.Errorf("%s: a CPU ratio without the server's CPU time (-server-pid): %+v", r.Scenario, r)
+		}
+	}
 	if rep.Config.Target != env.URL {
 		t.Errorf("target %q, want %q", rep.Config.Target, env.URL)
 	}
@@ -201,6 +217,85 @@ func TestCompare(t *testing.T) {
 	for _, want := range []string{"Side by side with " + other.URL, "| introspection | 2 |", "Not run against"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestRatios checks the per-request signing limit, the CPU ratio and the
+// targets and table built on them, from a report made in memory and read
+// back as an older JSON report without CPU ratios.
+func TestRatios(t *testing.T) {
+	for _, c := range []struct {
+		sign, commits float64
+		n             int
+		name          string
+		perSec        float64
+	}{
+		{2000, 1e5, 1, "sign RS256", 2000},
+		{2000, 1e5, 2, "sign RS256 ×2", 1000},
+		{2000, 800, 2, "sqlite commits", 800},
+	} {
+		if name, v := signBound("RS256", c.sign, c.commits, c.n); name != c.name || v != c.perSec {
+			t.Errorf("signBound(%v, %v, %d) = %q, %v; want %q, %v", c.sign, c.commits, c.n, name, v, c.name, c.perSec)
+		}
+	}
+
+	// Ten seconds at rps, with cpu seconds of server CPU time.
+	row := func(scen string, c int, rps, cpu float64, limit string, perSec float64, sigs int) result {
+		r := result{Scenario: scen, Database: "empty", Concurrency: c, ServerCPUSeconds: cpu,
+			Limit: limit, LimitPerSec: perSec, Signatures: sigs, Ratio: rps / perSec}
+		r.Requests, r.Seconds, r.RPS = int64(10*rps), 10, rps
+		return r
+	}
+	// Two cores: a token at 1000/s costs 2 ms of CPU, a refresh at 500/s 4 ms.
+	old := report{Machine: machine{GOMAXPROCS: 2}, Results: []result{
+		row("client_credentials", 16, 800, 17.6, "sign RS256", 1000, 1), // 2.2 ms: 91 %
+		row("refresh", 16, 300, 12, "sign RS256 ×2", 500, 2),            // 4 ms: 100 %
+		row("refresh", 64, 280, 14, "sign RS256 ×2", 500, 2),            // 5 ms: 80 %
+		row("jwks", 16, 9000, 50, "bare handler", 20000, 0),
+	}}
+	raw, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "old.json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := loadReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{0.909, 1, 0.8, 0} {
+		if got := rep.Results[i].CPURatio; got < want-0.001 || got > want+0.001 {
+			t.Errorf("%s c=%d: CPU ratio %.4f, want %.3f", rep.Results[i].Scenario, rep.Results[i].Concurrency, got, want)
+		}
+	}
+
+	targets := map[string]targetRow{}
+	for _, tr := range rep.Targets {
+		targets[tr.Name] = tr
+	}
+	for _, c := range []struct {
+		name, measured string
+		pass           bool
+	}{
+		{"client_credentials server CPU per token vs one signature", "= 91 % (throughput 80 %), c=16", true},
+		{"refresh vs its signing ceiling (2 signatures)", "= 100 % (throughput 60 %), c=16", true},
+		{"refresh throughput at 64 vs 16", "280 / 300 req/s = 0.93x", false},
+	} {
+		tr, ok := targets[c.name]
+		if !ok || !strings.HasSuffix(tr.Measured, c.measured) || tr.Pass != c.pass {
+			t.Errorf("target %q: %+v; want measured ending %q, pass %v", c.name, tr, c.measured, c.pass)
+		}
+	}
+
+	var md bytes.Buffer
+	writeMarkdown(&md, rep)
+	for _, want := range []string{"| Bound by | Ratio | CPU ratio |", "| sign RS256 ×2 | 56 % | 80 % |",
+		"| sign RS256 | 80 % | 91 % |", "| bare handler | 45 % | – |", "| refresh throughput at 64 vs 16 | 280 / 300 req/s = 0.93x | >= 1.0x | MISS |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md.String())
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 // Limit names: what bounds a scenario's throughput.
 const (
-	limitSign   = "sign"   // JWT signatures per second, configured algorithm, all cores
+	limitSign   = "sign"   // JWT signatures per second, configured algorithm, all cores, over the signatures per request
 	limitBcrypt = "bcrypt" // bcrypt verifications per second at the configured cost
 	limitBare   = "bare"   // a bare net/http handler serving the JWKS bytes, same concurrency
 	limitMixed  = "mixed"  // the weighted mix of the limits of the mixed scenario's parts
@@ -19,26 +19,29 @@ const (
 type scenario struct {
 	name  string
 	limit string
-	setup func(ctx context.Context, a *api, workers int) ([]op, error)
+	// signatures is how many JWTs one request of a sign-bound scenario
+	// signs (an OpenID grant signs an ID token too); 0 for the others.
+	signatures int
+	setup      func(ctx context.Context, a *api, workers int) ([]op, error)
 }
 
 // scenarios returns every named scenario, in report order.
 func scenarios() []scenario {
 	return []scenario{
-		{"client_credentials", limitSign, same(func(a *api) op { return wrapToken(a.clientCredentials) })},
-		{"password", limitBcrypt, same(func(a *api) op {
+		{"client_credentials", limitSign, 1, same(func(a *api) op { return wrapToken(a.clientCredentials) })},
+		{"password", limitBcrypt, 0, same(func(a *api) op {
 			return wrapToken(func(ctx context.Context) (int, tokenResponse, error) { return a.password(ctx, "openid") })
 		})},
-		{"refresh", limitSign, setupRefresh},
-		{"authcode", limitBcrypt, same(func(a *api) op { return a.authCodeFlow })},
-		{"introspection", limitBare, setupIntrospection},
-		{"userinfo", limitBare, setupUserinfo},
-		{"jwks", limitBare, same(func(a *api) op { return a.getOp(a.ep.JWKS, "") })},
-		{"discovery", limitBare, same(func(a *api) op { return a.getOp(a.ep.Discovery, "") })},
-		{"device", limitSign, setupDevice},
-		{"dpop_client_credentials", limitSign, setupDPoP},
-		{"token_exchange", limitSign, setupExchange},
-		{"mixed", limitMixed, setupMixed},
+		{"refresh", limitSign, 2, setupRefresh}, // access and ID token (scope openid)
+		{"authcode", limitBcrypt, 0, same(func(a *api) op { return a.authCodeFlow })},
+		{"introspection", limitBare, 0, setupIntrospection},
+		{"userinfo", limitBare, 0, setupUserinfo},
+		{"jwks", limitBare, 0, same(func(a *api) op { return a.getOp(a.ep.JWKS, "") })},
+		{"discovery", limitBare, 0, same(func(a *api) op { return a.getOp(a.ep.Discovery, "") })},
+		{"device", limitSign, 2, setupDevice}, // access and ID token (scope openid)
+		{"dpop_client_credentials", limitSign, 1, setupDPoP},
+		{"token_exchange", limitSign, 1, setupExchange}, // an access token only
+		{"mixed", limitMixed, 0, setupMixed},
 	}
 }
 
