@@ -31,6 +31,9 @@ type result struct {
 	// Signatures is how many JWTs one request signs, in a sign-bound row.
 	Signatures int     `json:"signatures,omitempty"`
 	Ratio      float64 `json:"ratio"`
+	// LimitCPUms is the CPU time one request takes at a signing or
+	// bcrypt limit, measured with it; 0 for the other limits.
+	LimitCPUms float64 `json:"limit_cpu_ms,omitempty"`
 	// CPURatio is the limit's CPU time per request over the server's (see
 	// cpuRatio); 0 where it does not apply.
 	CPURatio float64 `json:"cpu_ratio"`
@@ -119,7 +122,7 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 		for _, name := range names {
 			s, _ := findScenario(name)
 			for _, c := range opts.concurrency {
-				limName, limit, err := lim.bound(ctx, s, c)
+				limName, limit, limitCPU, err := lim.bound(ctx, s, c)
 				if err != nil {
 					return err
 				}
@@ -129,6 +132,7 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 				}
 				r.Database = db
 				r.Limit, r.LimitPerSec = limName, limit
+				r.LimitCPUms = 1000 * limitCPU.Seconds()
 				if s.limit == limitSign {
 					r.Signatures = s.signatures
 				}

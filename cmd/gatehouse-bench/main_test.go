@@ -272,6 +272,15 @@ func TestRatios(t *testing.T) {
 		}
 	}
 
+	// A limit's CPU time measured in the run wins over the estimate from
+	// the cores: the signing measurement spent 2.5 ms per signature
+	// (others shared the machine), so a 2.2 ms token is 114 %.
+	measured := old.Results[0]
+	measured.LimitCPUms = 2.5
+	if got := cpuRatio(measured, 2); got < 1.135 || got > 1.137 {
+		t.Errorf("CPU ratio with the measured limit CPU: %.4f, want 1.136", got)
+	}
+
 	targets := map[string]targetRow{}
 	for _, tr := range rep.Targets {
 		targets[tr.Name] = tr

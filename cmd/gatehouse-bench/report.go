@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // signLimits are the signing limits every run measures: the key sizes and
@@ -29,14 +30,14 @@ func measureLimits(ctx context.Context, opts options, dir string, l *limits, pro
 	l.SignPerSec = map[string]float64{}
 	for _, k := range signLimits {
 		fmt.Fprintf(progress, "limit sign %s ...\n", k.name)
-		r, err := signRate(k.alg, k.bits, opts.limitDuration)
+		r, _, err := signRate(k.alg, k.bits, opts.limitDuration)
 		if err != nil {
 			return fmt.Errorf("sign limit: %w", err)
 		}
 		l.SignPerSec[k.name] = r
 	}
 	fmt.Fprintf(progress, "limit bcrypt cost %d ...\n", opts.bcryptCost)
-	r, err := bcryptRate(opts.bcryptCost, opts.limitDuration)
+	r, _, err := bcryptRate(opts.bcryptCost, opts.limitDuration)
 	if err != nil {
 		return fmt.Errorf("bcrypt limit: %w", err)
 	}
@@ -58,26 +59,32 @@ type limiter struct {
 	progress io.Writer
 }
 
-// bound measures the limit of scenario s at concurrency c now.
-func (m *limiter) bound(ctx context.Context, s scenario, c int) (string, float64, error) {
-	memo := map[string]float64{}
+// bound measures the limit of scenario s at concurrency c now: its name,
+// requests per second, and, for the CPU-bound limits (signing, bcrypt),
+// the CPU time one request at the limit takes (else 0).
+func (m *limiter) bound(ctx context.Context, s scenario, c int) (string, float64, time.Duration, error) {
+	type measured struct {
+		perSec float64
+		cpu    time.Duration // per operation
+	}
+	memo := map[string]measured{}
 	var firstErr error
-	get := func(kind string) float64 {
+	get := func(kind string) measured {
 		if v, ok := memo[kind]; ok {
 			return v
 		}
-		var v float64
+		var v measured
 		var err error
 		d := m.opts.limitDuration
 		switch kind {
 		case "sign":
-			v, err = signRate(m.opts.alg, m.opts.rsaBits, d)
+			v.perSec, v.cpu, err = signRate(m.opts.alg, m.opts.rsaBits, d)
 		case "commits":
-			v, err = commitRate(ctx, m.dir, d)
+			v.perSec, err = commitRate(ctx, m.dir, d)
 		case "bcrypt":
-			v, err = bcryptRate(m.opts.bcryptCost, d)
+			v.perSec, v.cpu, err = bcryptRate(m.opts.bcryptCost, d)
 		case "bare":
-			v = m.bare(ctx, c, loadSpec{dur: d})
+			v.perSec = m.bare(ctx, c, loadSpec{dur: d})
 		}
 		if err != nil && firstErr == nil {
 			firstErr = err
@@ -85,34 +92,40 @@ func (m *limiter) bound(ctx context.Context, s scenario, c int) (string, float64
 		memo[kind] = v
 		return v
 	}
-	var pick func(s scenario) (string, float64)
-	pick = func(s scenario) (string, float64) {
+	var pick func(s scenario) (string, float64, time.Duration)
+	pick = func(s scenario) (string, float64, time.Duration) {
 		switch s.limit {
 		case limitSign:
-			return signBound(m.opts.alg, get("sign"), get("commits"), s.signatures)
+			sign := get("sign")
+			name, v := signBound(m.opts.alg, sign.perSec, get("commits").perSec, s.signatures)
+			if name == "sqlite commits" {
+				return name, v, 0
+			}
+			return name, v, sign.cpu * time.Duration(max(s.signatures, 1))
 		case limitBcrypt:
-			return fmt.Sprintf("bcrypt cost %d", m.opts.bcryptCost), get("bcrypt")
+			b := get("bcrypt")
+			return fmt.Sprintf("bcrypt cost %d", m.opts.bcryptCost), b.perSec, b.cpu
 		case limitBare:
-			return "bare handler", get("bare")
+			return "bare handler", get("bare").perSec, 0
 		case limitMixed:
 			// Each part costs 1/limit of the machine: the mix's limit
 			// is the weighted harmonic mean.
 			var total, cost float64
 			for _, w := range mixWeights {
 				part, _ := findScenario(w.name)
-				_, lim := pick(part)
+				_, lim, _ := pick(part)
 				if lim <= 0 {
-					return "", 0
+					return "", 0, 0
 				}
 				total += float64(w.weight)
 				cost += float64(w.weight) / lim
 			}
-			return "weighted mix", total / cost
+			return "weighted mix", total / cost, 0
 		}
-		return "", 0
+		return "", 0, 0
 	}
-	name, v := pick(s)
-	return name, v, firstErr
+	name, v, cpu := pick(s)
+	return name, v, cpu, firstErr
 }
 
 // signBound is the limit of a request that signs n JWTs with alg: sign
@@ -130,19 +143,31 @@ func signBound(alg string, sign, commits float64, n int) (string, float64) {
 	return "sign " + alg, perRequest
 }
 
-// cpuRatio is the CPU time per request at r's limit over the server's.
-// The signing and bcrypt limits keep procs goroutines (the bench's
-// GOMAXPROCS) busy, so a request at the limit costs procs/LimitPerSec
-// CPU-seconds. It is 0 for the other limits (the bare handler runs in
-// this process, SQLite commits wait on the disk) and without server CPU
-// time (-url without -server-pid). It needs only fields that old JSON
-// reports have.
-func cpuRatio(r result, procs int) float64 {
+// limitCPU is the CPU time one request takes at r's limit, in seconds:
+// as measured in the run (LimitCPUms), or, for reports from before it was,
+// procs busy goroutines over the limit. 0 where it does not apply: the
+// other limits (the bare handler runs in this process, SQLite commits
+// wait on the disk).
+func limitCPU(r result, procs int) float64 {
+	if r.LimitCPUms > 0 {
+		return r.LimitCPUms / 1000
+	}
 	cpuBound := strings.HasPrefix(r.Limit, "sign ") || strings.HasPrefix(r.Limit, "bcrypt ")
-	if !cpuBound || procs <= 0 || r.LimitPerSec <= 0 || r.ServerCPUSeconds <= 0 || r.Requests == 0 {
+	if !cpuBound || procs <= 0 || r.LimitPerSec <= 0 {
 		return 0
 	}
-	return float64(procs) / r.LimitPerSec / (r.ServerCPUSeconds / float64(r.Requests))
+	return float64(procs) / r.LimitPerSec
+}
+
+// cpuRatio is the CPU time per request at r's limit over the server's; 0
+// where limitCPU does not apply or without server CPU time (-url without
+// -server-pid).
+func cpuRatio(r result, procs int) float64 {
+	limit := limitCPU(r, procs)
+	if limit <= 0 || r.ServerCPUSeconds <= 0 || r.Requests == 0 {
+		return 0
+	}
+	return limit / (r.ServerCPUSeconds / float64(r.Requests))
 }
 
 // bare loads the bare JWKS handler at concurrency c.
@@ -204,7 +229,7 @@ func checkTargets(rep *report) []targetRow {
 		if !ok || r.CPURatio <= 0 {
 			return
 		}
-		limitMs := 1000 * float64(rep.Machine.GOMAXPROCS) / r.LimitPerSec
+		limitMs := 1000 * limitCPU(r, rep.Machine.GOMAXPROCS)
 		add(name(r), fmt.Sprintf("%.3g / %.3g ms CPU per request = %.0f %% (throughput %.0f %%), c=%d",
 			limitMs, cpuPerRequest(r), 100*r.CPURatio, 100*r.Ratio, r.Concurrency), goal, r.CPURatio >= min)
 	}
@@ -293,7 +318,7 @@ func writeMarkdown(w io.Writer, rep *report) {
 	}
 	fmt.Fprintln(w, "\nRatio divides a row's throughput by its bounding limit in requests per second, re-measured just before "+
 		"the row (\"×2\": each request signs two JWTs, so half the signing rate). CPU ratio divides the limit's CPU time per "+
-		"request (GOMAXPROCS busy cores over that limit) by the server's (its CPU seconds over its requests), for rows bound by signing or bcrypt.")
+		"request (the CPU time the limit's measurement spent per operation) by the server's (its CPU seconds over its requests), for rows bound by signing or bcrypt.")
 	fmt.Fprintln(w, "\n| Scenario | DB | Conc. | req/s | p50 ms | p90 ms | p99 ms | Errors | Server CPU s | Peak RSS MB | Bound by | Ratio | CPU ratio |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---:|")
 	for _, r := range rep.Results {
