@@ -51,16 +51,26 @@ func (s *Store) UseGroupCommit(g *groupcommit.Committer) { s.group = g }
 
 // deferWrites returns ctx under which the token sessions and audit events
 // a request writes outside a transaction are queued without waiting for
-// each, so that they share one commit, and the function that waits until
-// all of them are stored (groupcommit.Pending.Wait). It must be called on
-// every path; without a group committer both do nothing.
-func (s *Store) deferWrites(ctx context.Context) (context.Context, func(context.Context) error) {
+// each, so that they share one commit, and the handle that announces them
+// and waits until all of them are stored (groupcommit.Pending). Its Wait
+// must be called on every path; without a group committer it does nothing.
+func (s *Store) deferWrites(ctx context.Context) (context.Context, deferredWrites) {
 	if s.group == nil {
-		return ctx, func(context.Context) error { return nil }
+		return ctx, noDeferral{}
 	}
-	ctx, p := s.group.Defer(ctx)
-	return ctx, p.Wait
+	return s.group.Defer(ctx)
 }
+
+// deferredWrites is a request's deferred writes (groupcommit.Pending).
+type deferredWrites interface {
+	Expect()
+	Wait(ctx context.Context) error
+}
+
+type noDeferral struct{}
+
+func (noDeferral) Expect()                    {}
+func (noDeferral) Wait(context.Context) error { return nil }
 
 var (
 	_ fosite.ClientManager                                = (*Store)(nil)

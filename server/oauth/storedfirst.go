@@ -12,9 +12,9 @@ import (
 // error, goes out before its token session and audit events are durable.
 type storedFirst struct {
 	http.ResponseWriter
-	ctx  context.Context
-	wait func(context.Context) error
-	log  *slog.Logger
+	ctx    context.Context
+	writes deferredWrites
+	log    *slog.Logger
 
 	once    sync.Once
 	err     error
@@ -24,7 +24,7 @@ type storedFirst struct {
 // stored waits, once, for the deferred writes and returns their outcome;
 // the caller then answers it.
 func (s *storedFirst) stored() error {
-	s.once.Do(func() { s.err = s.wait(s.ctx) })
+	s.once.Do(func() { s.err = s.writes.Wait(s.ctx) })
 	s.checked = true
 	return s.err
 }

@@ -61,8 +61,8 @@ type Token struct {
 // the answer waits until they are stored (storedFirst): a token is never
 // sent before its session and its audit event are durable.
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, wait := t.Provider.store.deferWrites(r.Context())
-	sw := &storedFirst{ResponseWriter: w, ctx: ctx, wait: wait, log: t.Logger}
+	ctx, writes := t.Provider.store.deferWrites(r.Context())
+	sw := &storedFirst{ResponseWriter: w, ctx: ctx, writes: writes, log: t.Logger}
 	defer sw.flush() // ends the deferral on every path; a failure nobody answered is logged
 	t.serve(sw, r.WithContext(ctx))
 }
@@ -116,6 +116,9 @@ func (t *Token) serve(w *storedFirst, r *http.Request) {
 		t.fail(ctx, w, r, tx, true, ar, err)
 		return
 	}
+	// Only quick work is left before the writes (a password was checked
+	// above): batches may wait for them.
+	w.writes.Expect()
 	resp, err := t.Provider.NewAccessResponse(issueCtx, ar)
 	if err != nil {
 		t.fail(ctx, w, r, tx, false, ar, err)

@@ -8,12 +8,12 @@
 // Batches form by themselves: while one batch commits, the next requests
 // queue, and the committer takes all of them at once. A request can also
 // hand over its writes without waiting for each and then wait for all of
-// them together (Defer). While such requests are under way, a batch waits
-// up to Options.Delay for the writes they have yet to hand over, as
+// them together (Defer). While such requests are about to hand over
+// writes (Pending.Expect), a batch waits up to Options.Delay for them, as
 // PostgreSQL's commit_delay does while commit_siblings transactions are
 // active: a request's token session and audit event then share one commit,
 // and under load one commit serves many requests. A write with no request
-// under way never waits.
+// expected never waits.
 package groupcommit
 
 import (
@@ -33,8 +33,8 @@ var ErrClosed = errors.New("groupcommit: closed")
 type Options struct {
 	// MaxBatch is the most writes one transaction commits (64 when < 1).
 	MaxBatch int
-	// Delay is how long a batch may wait for the writes of deferring
-	// requests under way (Defer) before it commits; 0 never waits.
+	// Delay is how long a batch may wait for the writes of expected
+	// requests (Pending.Expect) before it commits; 0 never waits.
 	Delay time.Duration
 }
 
@@ -44,8 +44,8 @@ type Committer struct {
 	maxBatch int
 	delay    time.Duration
 	queue    chan *item
-	// active counts the deferring requests under way (Defer to Wait);
-	// wake tells a waiting batch that one has ended.
+	// active counts the requests about to hand over writes (Expect to
+	// Wait); wake tells a waiting batch that one has ended.
 	active atomic.Int64
 	wake   chan struct{}
 
@@ -142,9 +142,9 @@ func (c *Committer) run() {
 	}
 }
 
-// fill adds the queued writes to batch. When none is left while deferring
-// requests are under way (they may hand over more writes before their
-// Wait), it waits for them, up to the delay.
+// fill adds the queued writes to batch. When none is left while requests
+// are expected (they may hand over more writes before their Wait), it
+// waits for them, up to the delay.
 func (c *Committer) fill(batch []*item, timer *time.Timer) []*item {
 	timing := false
 	defer func() {

@@ -163,9 +163,10 @@ func TestClose(t *testing.T) {
 	}
 }
 
-// TestDeferredShareOneCommit: the writes of requests under way (Defer)
-// wait for each other: with a delay longer than the test, the committer
-// commits once all of them have handed over their writes and called Wait,
+// TestDeferredShareOneCommit: the writes of expected requests (Defer,
+// Expect) wait for each other: with a delay longer than the test, the
+// committer commits once all of them have handed over their writes and
+// called Wait,
 // so eight requests of two writes each take one commit, and every write
 // is stored when Wait returns.
 func TestDeferredShareOneCommit(t *testing.T) {
@@ -181,6 +182,7 @@ func TestDeferredShareOneCommit(t *testing.T) {
 	for i := range requests {
 		var p *groupcommit.Pending
 		ctxs[i], p = c.Defer(ctx)
+		p.Expect()
 		waits[i] = p.Wait
 	}
 	var wg sync.WaitGroup
@@ -241,9 +243,11 @@ func TestDeferredOutcome(t *testing.T) {
 	}
 }
 
-// TestNoDelayWithoutRequests: with nobody deferring, a write commits at
-// once even when the delay is longer than the test; with a request under
-// way that hands over nothing, a write waits the delay and no longer.
+// TestNoDelayWithoutRequests: with no request expected, a write commits
+// at once even when the delay is longer than the test, also beside a
+// request that deferred but is not yet about to write (it may be hashing
+// a password); with an expected request that hands over nothing, a write
+// waits the delay and no longer.
 func TestNoDelayWithoutRequests(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
 	c := groupcommit.New(s, groupcommit.Options{Delay: time.Hour})
@@ -252,16 +256,24 @@ func TestNoDelayWithoutRequests(t *testing.T) {
 	if err := c.Do(ctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(1)) }); err != nil {
 		t.Fatalf("Do with nobody deferring: %v (it waited for the delay)", err)
 	}
+	_, slow := c.Defer(ctx)
+	if err := c.Do(ctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(2)) }); err != nil {
+		t.Fatalf("Do beside a request not yet expected: %v (it waited for the delay)", err)
+	}
+	if err := slow.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
 	c.Close()
 
 	c = groupcommit.New(s, groupcommit.Options{Delay: 20 * time.Millisecond})
 	defer c.Close()
 	_, p := c.Defer(ctx)
+	p.Expect()
 	defer p.Wait(ctx) //nolint:errcheck // it wrote nothing
-	if err := c.Do(ctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(2)) }); err != nil {
-		t.Fatalf("Do beside an idle request: %v", err)
+	if err := c.Do(ctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(3)) }); err != nil {
+		t.Fatalf("Do beside an idle expected request: %v", err)
 	}
-	if n := count(t, s); n != 2 {
-		t.Errorf("%d events, want 2", n)
+	if n := count(t, s); n != 3 {
+		t.Errorf("%d events, want 3", n)
 	}
 }

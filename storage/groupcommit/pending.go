@@ -12,24 +12,37 @@ import (
 type Pending struct {
 	c *Committer
 
-	mu      sync.Mutex
-	items   []*item
-	err     error // a write that could not be queued
-	waited  bool
-	outcome error
+	mu       sync.Mutex
+	items    []*item
+	err      error // a write that could not be queued
+	expected bool  // counted as under way (Expect)
+	waited   bool
+	outcome  error
 }
 
 type pendingKey struct{ c *Committer }
 
 // Defer returns ctx under which c.Do queues its writes and returns at once,
 // and the Pending whose Wait returns once all of them have committed. The
-// request must call Wait (also on its error paths): until then the
-// committer counts it as under way, and batches wait up to Options.Delay
-// for its writes.
+// request must call Wait, also on its error paths.
 func (c *Committer) Defer(ctx context.Context) (context.Context, *Pending) {
 	p := &Pending{c: c}
-	c.active.Add(1)
 	return context.WithValue(ctx, pendingKey{c}, p), p
+}
+
+// Expect tells the committer that the request is about to hand over its
+// writes: from now until Wait, batches wait for them, up to
+// Options.Delay. Call it where only quick work remains before the writes
+// (not before a password hash or a network call: every batch meanwhile
+// would wait the whole delay). Calling it again does nothing.
+func (p *Pending) Expect() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.expected || p.waited {
+		return
+	}
+	p.expected = true
+	p.c.active.Add(1)
 }
 
 func (c *Committer) pendingIn(ctx context.Context) *Pending {
@@ -67,12 +80,14 @@ func (p *Pending) Wait(ctx context.Context) error {
 		return p.outcome
 	}
 	p.waited = true
-	items, err := p.items, p.err
+	items, err, expected := p.items, p.err, p.expected
 	p.mu.Unlock()
-	p.c.active.Add(-1)
-	select {
-	case p.c.wake <- struct{}{}:
-	default:
+	if expected {
+		p.c.active.Add(-1)
+		select {
+		case p.c.wake <- struct{}{}:
+		default:
+		}
 	}
 	for _, it := range items {
 		select {
