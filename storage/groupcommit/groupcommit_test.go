@@ -29,7 +29,7 @@ func (c *countingTx) Commit(ctx context.Context) error {
 	return err
 }
 
-func open(t *testing.T, path string) storage.Store {
+func open(t testing.TB, path string) storage.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
