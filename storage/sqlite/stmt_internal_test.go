@@ -9,18 +9,26 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
+// openTest opens a store on a new file, closed when the test ends, and a
+// context that ends after a minute.
+func openTest(t *testing.T) (context.Context, *Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return ctx, s
+}
+
 // TestTxReusesStatements: inside one transaction a query runs on one
 // statement however often it is called, whether the writer had it cached
 // or not (Tx.StmtContext would otherwise keep a new one per call until the
 // transaction ends).
 func TestTxReusesStatements(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	ctx, s := openTest(t)
 	now := time.Now()
 	cachedQuery := `SELECT id FROM users WHERE id = ?`
 	if s.writes.stmt(ctx, cachedQuery) == nil {
@@ -97,13 +105,7 @@ func TestTextColumnsNotNull(t *testing.T) {
 // is prepared on the writer once the transaction ends, committed or
 // rolled back, so later transactions reuse it instead of parsing it again.
 func TestTxWarmsWriterCache(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	ctx, s := openTest(t)
 	for _, end := range []struct {
 		name  string
 		query string
