@@ -22,9 +22,11 @@ type storedFirst struct {
 }
 
 // stored waits, once, for the deferred writes and returns their outcome;
-// the caller then answers it.
+// the caller then answers it. It waits even when the client has gone: the
+// writes are queued and commit shortly, and a disconnect must not read as
+// a failed write (a 503 and a storage failure counted).
 func (s *storedFirst) stored() error {
-	s.once.Do(func() { s.err = s.writes.Wait(s.ctx) })
+	s.once.Do(func() { s.err = s.writes.Wait(context.WithoutCancel(s.ctx)) })
 	s.checked = true
 	return s.err
 }
