@@ -90,7 +90,7 @@ func (c *Committer) Do(ctx context.Context, fn func(ctx context.Context) error) 
 	it := &item{fn: fn, result: make(chan error, 1)}
 	if p := c.pendingIn(ctx); p != nil && p.add(it) {
 		if err := c.enqueue(ctx, it); err != nil {
-			p.fail(err)
+			it.result <- err // Wait reports it
 		}
 		return nil
 	}

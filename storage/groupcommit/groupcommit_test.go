@@ -241,6 +241,17 @@ func TestDeferredOutcome(t *testing.T) {
 	if err := c.Do(dctx, func(context.Context) error { return bad }); !errors.Is(err, bad) {
 		t.Errorf("Do after Wait: %v, want its own error", err)
 	}
+
+	// A write that cannot be queued (the committer has closed) is
+	// reported by Wait, which does not wait for it for ever.
+	c.Close()
+	dctx, p = c.Defer(ctx)
+	if err := c.Do(dctx, func(context.Context) error { return nil }); err != nil {
+		t.Fatalf("deferred Do after Close: %v", err)
+	}
+	if err := p.Wait(ctx); !errors.Is(err, groupcommit.ErrClosed) {
+		t.Errorf("Wait for a write queued after Close: %v, want ErrClosed", err)
+	}
 }
 
 // TestNoDelayWithoutRequests: with no request expected, a write commits

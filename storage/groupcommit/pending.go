@@ -14,8 +14,7 @@ type Pending struct {
 
 	mu       sync.Mutex
 	items    []*item
-	err      error // a write that could not be queued
-	expected bool  // counted as under way (Expect)
+	expected bool // counted as under way (Expect)
 	waited   bool
 	outcome  error
 }
@@ -62,13 +61,6 @@ func (p *Pending) add(it *item) bool {
 	return true
 }
 
-// fail records that a write could not be queued.
-func (p *Pending) fail(err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.err = errors.Join(p.err, err)
-}
-
 // Wait returns once every write queued under p's context has committed,
 // with their errors joined, or ctx's error when ctx ends first (the writes
 // may still commit). It ends the deferral: later writes under p's context
@@ -80,7 +72,8 @@ func (p *Pending) Wait(ctx context.Context) error {
 		return p.outcome
 	}
 	p.waited = true
-	items, err, expected := p.items, p.err, p.expected
+	items, expected := p.items, p.expected
+	var err error
 	p.mu.Unlock()
 	if expected {
 		p.c.active.Add(-1)
