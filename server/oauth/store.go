@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/ory/fosite"
@@ -51,21 +52,36 @@ func (s *Store) UseGroupCommit(g *groupcommit.Committer) { s.group = g }
 
 // deferWrites returns ctx under which the token sessions and audit events
 // a request writes outside a transaction are queued without waiting for
-// each, so that they share one commit, and the handle that announces them
-// and waits until all of them are stored (groupcommit.Pending). Its Wait
-// must be called on every path; without a group committer it does nothing.
-func (s *Store) deferWrites(ctx context.Context) (context.Context, deferredWrites) {
-	if s.group == nil {
-		return ctx, noDeferral{}
+// each, so that they share one commit, and the request's writes: announce
+// them (Expect) and wait until all are stored (Wait, on every path).
+// Without a group committer both do nothing.
+func (s *Store) deferWrites(ctx context.Context) (context.Context, *requestWrites) {
+	rw := &requestWrites{pending: noDeferral{}}
+	if s.group != nil {
+		ctx, rw.pending = s.group.Defer(ctx)
 	}
-	return s.group.Defer(ctx)
+	return context.WithValue(ctx, requestWritesKey{}, rw), rw
 }
 
-// deferredWrites is a request's deferred writes (groupcommit.Pending).
-type deferredWrites interface {
-	Expect()
-	Wait(ctx context.Context) error
+// requestWrites are a token request's deferred writes.
+type requestWrites struct {
+	pending interface {
+		Expect()
+		Wait(ctx context.Context) error
+	}
+	// sessions is set when a token session is among them: if they
+	// fail, that token must not go out. Otherwise they are audit events
+	// only, whose failure never fails a request.
+	sessions atomic.Bool
 }
+
+type requestWritesKey struct{}
+
+// Expect announces the writes (groupcommit.Pending.Expect).
+func (rw *requestWrites) Expect() { rw.pending.Expect() }
+
+// Wait waits until the writes are stored (groupcommit.Pending.Wait).
+func (rw *requestWrites) Wait(ctx context.Context) error { return rw.pending.Wait(ctx) }
 
 type noDeferral struct{}
 
@@ -192,6 +208,9 @@ func (s *Store) create(ctx context.Context, kind storage.TokenKind, key, accessK
 		Data:            data,
 	}
 	if s.group != nil {
+		if rw, ok := ctx.Value(requestWritesKey{}).(*requestWrites); ok && !storage.InTransaction(ctx) {
+			rw.sessions.Store(true) // deferred: see requestWrites
+		}
 		return mapErr(s.group.Do(ctx, func(ctx context.Context) error { return s.db.CreateTokenSession(ctx, row) }))
 	}
 	return mapErr(s.db.CreateTokenSession(ctx, row))

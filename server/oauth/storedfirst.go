@@ -13,7 +13,7 @@ import (
 type storedFirst struct {
 	http.ResponseWriter
 	ctx    context.Context
-	writes deferredWrites
+	writes *requestWrites
 	log    *slog.Logger
 
 	once    sync.Once

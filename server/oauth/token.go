@@ -59,7 +59,9 @@ type Token struct {
 // session, the audit events) are handed to the group committer without
 // waiting for each (Store.deferWrites), so that they share one commit, and
 // the answer waits until they are stored (storedFirst): a token is never
-// sent before its session and its audit event are durable.
+// sent before its session and its audit event are durable. A token whose
+// session failed is not sent; an audit event that failed is logged and,
+// as anywhere, does not fail the request.
 func (t *Token) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, writes := t.Provider.store.deferWrites(r.Context())
 	sw := &storedFirst{ResponseWriter: w, ctx: ctx, writes: writes, log: t.Logger}
@@ -153,8 +155,16 @@ func (t *Token) serve(w *storedFirst, r *http.Request) {
 	t.recordIssued(r, ar, sess)
 	t.recordExchange(r, ar, sess)
 	if err := w.stored(); err != nil {
-		t.fail(ctx, w, r, tx, false, ar, fosite.ErrServerError.WithWrap(storageFailure(err)))
-		return
+		if w.writes.sessions.Load() {
+			// The token's session may not be stored: the token must not
+			// go out. Not t.fail: nothing was replayed.
+			t.writeError(ctx, w, r, ar, fosite.ErrServerError.WithWrap(storageFailure(err)))
+			return
+		}
+		// Audit events only: the tokens are stored (their transaction
+		// committed, using up the code or refresh token), and, as for
+		// any audit failure, the answer goes out.
+		t.Logger.ErrorContext(ctx, "token request: store audit events", "error", err)
 	}
 	t.Provider.WriteAccessResponse(ctx, w, ar, resp)
 	if err := t.Provider.store.touchClient(ctx, ar.GetClient()); err != nil {

@@ -89,7 +89,9 @@ func (c *Committer) Do(ctx context.Context, fn func(ctx context.Context) error) 
 	}
 	it := &item{fn: fn, result: make(chan error, 1)}
 	if p := c.pendingIn(ctx); p != nil && p.add(it) {
-		if err := c.enqueue(ctx, it); err != nil {
+		// The caller does not wait here, so a request that ends (its
+		// client gone) must not leave the write out: Wait decides.
+		if err := c.enqueue(context.WithoutCancel(ctx), it); err != nil {
 			it.result <- err // Wait reports it
 		}
 		return nil

@@ -288,3 +288,49 @@ func TestNoDelayWithoutRequests(t *testing.T) {
 		t.Errorf("%d events, want 3", n)
 	}
 }
+
+// TestDeferredCancellation: a request whose context has ended still hands
+// its write over (Wait decides, not the client's disconnect), and a Wait
+// whose own context ends before the writes commit says so instead of
+// reporting success.
+func TestDeferredCancellation(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	c := groupcommit.New(s, groupcommit.Options{Delay: time.Hour})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	gone, leave := context.WithCancel(ctx)
+	leave()
+	dctx, p := c.Defer(gone)
+	for i := range 20 { // enqueueing chose at random between the queue and a done context
+		if err := c.Do(dctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(i)) }); err != nil {
+			t.Fatalf("deferred Do under an ended context: %v", err)
+		}
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if n := count(t, s); n != 20 {
+		t.Fatalf("%d events stored, want all 20 of the gone request", n)
+	}
+
+	_, other := c.Defer(ctx)
+	other.Expect() // keeps the next batch waiting
+	dctx, p = c.Defer(ctx)
+	p.Expect()
+	if err := c.Do(dctx, func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(99)) }); err != nil {
+		t.Fatal(err)
+	}
+	impatient, stop := context.WithCancel(ctx)
+	stop()
+	if err := p.Wait(impatient); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait whose context ended before the commit: %v, want context.Canceled", err)
+	}
+	if err := other.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("second Wait: %v, want the first one's outcome", err)
+	}
+}

@@ -16,7 +16,9 @@ type Pending struct {
 	items    []*item
 	expected bool // counted as under way (Expect)
 	waited   bool
-	outcome  error
+	// done is closed once the first Wait has its outcome.
+	done    chan struct{}
+	outcome error
 }
 
 type pendingKey struct{ c *Committer }
@@ -64,16 +66,19 @@ func (p *Pending) add(it *item) bool {
 // Wait returns once every write queued under p's context has committed,
 // with their errors joined, or ctx's error when ctx ends first (the writes
 // may still commit). It ends the deferral: later writes under p's context
-// wait for themselves, and a second Wait returns the first one's outcome.
+// wait for themselves, and every later Wait returns the first one's
+// outcome once it has one.
 func (p *Pending) Wait(ctx context.Context) error {
 	p.mu.Lock()
 	if p.waited {
-		defer p.mu.Unlock()
+		done := p.done
+		p.mu.Unlock()
+		<-done
 		return p.outcome
 	}
 	p.waited = true
+	p.done = make(chan struct{})
 	items, expected := p.items, p.expected
-	var err error
 	p.mu.Unlock()
 	if expected {
 		p.c.active.Add(-1)
@@ -82,19 +87,18 @@ func (p *Pending) Wait(ctx context.Context) error {
 		default:
 		}
 	}
+	var err error
+wait:
 	for _, it := range items {
 		select {
 		case e := <-it.result:
 			err = errors.Join(err, e)
 		case <-ctx.Done():
 			err = errors.Join(err, ctx.Err())
-		}
-		if ctx.Err() != nil {
-			break
+			break wait
 		}
 	}
-	p.mu.Lock()
 	p.outcome = err
-	p.mu.Unlock()
+	close(p.done)
 	return err
 }
