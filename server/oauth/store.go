@@ -56,32 +56,31 @@ func (s *Store) UseGroupCommit(g *groupcommit.Committer) { s.group = g }
 // them (Expect) and wait until all are stored (Wait, on every path).
 // Without a group committer both do nothing.
 func (s *Store) deferWrites(ctx context.Context) (context.Context, *requestWrites) {
-	rw := &requestWrites{pending: noDeferral{}}
+	rw := &requestWrites{deferredWrites: noDeferral{}}
 	if s.group != nil {
-		ctx, rw.pending = s.group.Defer(ctx)
+		ctx, rw.deferredWrites = s.group.Defer(ctx)
 	}
 	return context.WithValue(ctx, requestWritesKey{}, rw), rw
 }
 
-// requestWrites are a token request's deferred writes.
+// requestWrites are a token request's deferred writes: Expect announces
+// them and Wait waits until all are stored (groupcommit.Pending).
 type requestWrites struct {
-	pending interface {
-		Expect()
-		Wait(ctx context.Context) error
-	}
+	deferredWrites
 	// sessions is set when a token session is among them: if they
 	// fail, that token must not go out. Otherwise they are audit events
 	// only, whose failure never fails a request.
 	sessions atomic.Bool
 }
 
+// deferredWrites is groupcommit.Pending, or noDeferral without a group
+// committer.
+type deferredWrites interface {
+	Expect()
+	Wait(ctx context.Context) error
+}
+
 type requestWritesKey struct{}
-
-// Expect announces the writes (groupcommit.Pending.Expect).
-func (rw *requestWrites) Expect() { rw.pending.Expect() }
-
-// Wait waits until the writes are stored (groupcommit.Pending.Wait).
-func (rw *requestWrites) Wait(ctx context.Context) error { return rw.pending.Wait(ctx) }
 
 type noDeferral struct{}
 

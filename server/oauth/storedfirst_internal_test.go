@@ -28,7 +28,7 @@ func TestStoredFirstOutlivesTheClient(t *testing.T) {
 	cancel()
 	writes := &ctxWrites{}
 	rec := httptest.NewRecorder()
-	sw := &storedFirst{ResponseWriter: rec, ctx: ctx, writes: &requestWrites{pending: writes}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	sw := &storedFirst{ResponseWriter: rec, ctx: ctx, writes: &requestWrites{deferredWrites: writes}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := sw.stored(); err != nil {
 		t.Fatalf("stored after the client left: %v", err)
 	}
