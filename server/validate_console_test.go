@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -21,20 +20,7 @@ func TestValidateConsole(t *testing.T) {
 		{"passkeys only", func(c *Config) { c.MFA.TOTP = false }, ""},
 		{"no factors, required", func(c *Config) { c.MFA.TOTP, c.MFA.Passkeys = false, false }, "console.require_mfa:"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := validConfig()
-			tc.modify(&c)
-			err := c.Validate()
-			if tc.want == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate() = %v, want it to mention %q", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkValidate(t, tc.modify, tc.want) })
 	}
 }
 

@@ -36,20 +36,7 @@ func TestValidateMFA(t *testing.T) {
 			c.Providers = []ProviderConfig{{ID: "mfa", Type: "github", ClientID: "x", ClientSecret: "y"}}
 		}, "providers[mfa].id:"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := validConfig()
-			tc.modify(&c)
-			err := c.Validate()
-			if tc.want == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate() = %v, want it to mention %q", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkValidate(t, tc.modify, tc.want) })
 	}
 }
 
@@ -75,5 +62,23 @@ func TestMFAConfigFromEnv(t *testing.T) {
 	c := validConfig()
 	if got := c.RPID(); got != "id.example.com" {
 		t.Fatalf("RPID() = %q, want the issuer host", got)
+	}
+}
+
+// checkValidate validates the test's valid configuration changed by
+// modify: want "" expects no error, else an error that mentions want.
+func checkValidate(t *testing.T, modify func(*Config), want string) {
+	t.Helper()
+	c := validConfig()
+	modify(&c)
+	err := c.Validate()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("Validate() = %v, want nil", err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Validate() = %v, want it to mention %q", err, want)
 	}
 }
