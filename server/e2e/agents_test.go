@@ -107,21 +107,7 @@ func TestMetadataDocumentClient(t *testing.T) {
 	cfg := &oauth2.Config{ClientID: docURL, Endpoint: env.Endpoint(), RedirectURL: agentRedirect, Scopes: []string{"openid", "offline_access"}}
 	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	b := env.NewBrowser(t)
-	for i := range 2 {
-		verifier, opts := pkce()
-		resp := b.Authorize(t, cfg.AuthCodeURL("state-123456789", opts...))
-		if servertest.OnPage(resp, "/login") {
-			resp = b.Login(t, resp, aliceEmail, alicePassword)
-		}
-		if !servertest.OnPage(resp, "/consent") {
-			t.Fatalf("flow %d: %d %s, want the consent page", i, resp.StatusCode, resp.Request.URL)
-		}
-		wantText(t, resp, http.StatusOK, "Doc Agent", "not verified", "127.0.0.1:33418")
-		q := servertest.ClientRedirect(t, b.Consent(t, resp, "allow"), agentRedirect).Query()
-		tok, err := cfg.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatalf("exchange: %v", err)
-		}
+	for _, tok := range unvettedConsentTwice(t, b, cfg, "Doc Agent") {
 		if _, err := cfg.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
 			t.Fatalf("refresh: %v", err)
 		}

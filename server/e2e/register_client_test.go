@@ -184,21 +184,7 @@ func TestDynamicRegistration(t *testing.T) {
 	// shown where the answer goes.
 	cfg := &oauth2.Config{ClientID: id, ClientSecret: sec, Endpoint: env.Endpoint(), RedirectURL: agentRedirect, Scopes: []string{"openid", "offline_access"}}
 	b := env.NewBrowser(t)
-	for i := range 2 {
-		verifier, opts := pkce()
-		resp := b.Authorize(t, cfg.AuthCodeURL("state-123456789", opts...))
-		if servertest.OnPage(resp, "/login") {
-			resp = b.Login(t, resp, aliceEmail, alicePassword)
-		}
-		if !servertest.OnPage(resp, "/consent") {
-			t.Fatalf("flow %d: %d %s, want the consent page every time", i, resp.StatusCode, resp.Request.URL)
-		}
-		wantText(t, resp, http.StatusOK, "Agent Smith 2", "not verified", "127.0.0.1:33418")
-		q := servertest.ClientRedirect(t, b.Consent(t, resp, "allow"), agentRedirect).Query()
-		if _, err := cfg.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier)); err != nil {
-			t.Fatalf("exchange: %v", err)
-		}
-	}
+	unvettedConsentTwice(t, b, cfg, "Agent Smith 2")
 	if c, _ := env.Store.GetClient(t.Context(), id); c.LastUsedAt.IsZero() {
 		t.Error("the client's last use was not recorded")
 	}
@@ -307,4 +293,31 @@ func TestUnusedRegisteredClientsDeleted(t *testing.T) {
 	if _, err := env.Store.GetClient(t.Context(), "app"); err != nil {
 		t.Errorf("the operator's client was deleted: %v", err)
 	}
+}
+
+// unvettedConsentTwice runs two authorization-code flows (PKCE) of cfg,
+// an unvetted client redirecting to agentRedirect, in b (signing in as
+// Alice if asked): each must show the consent page, naming the app as
+// not verified and the redirect's host, and its code must exchange.
+func unvettedConsentTwice(t *testing.T, b *servertest.Browser, cfg *oauth2.Config, appName string) []*oauth2.Token {
+	t.Helper()
+	var toks []*oauth2.Token
+	for i := range 2 {
+		verifier, opts := pkce()
+		resp := b.Authorize(t, cfg.AuthCodeURL("state-123456789", opts...))
+		if servertest.OnPage(resp, "/login") {
+			resp = b.Login(t, resp, aliceEmail, alicePassword)
+		}
+		if !servertest.OnPage(resp, "/consent") {
+			t.Fatalf("flow %d: %d %s, want the consent page every time", i, resp.StatusCode, resp.Request.URL)
+		}
+		wantText(t, resp, http.StatusOK, appName, "not verified", "127.0.0.1:33418")
+		q := servertest.ClientRedirect(t, b.Consent(t, resp, "allow"), agentRedirect).Query()
+		tok, err := cfg.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatalf("exchange: %v", err)
+		}
+		toks = append(toks, tok)
+	}
+	return toks
 }
