@@ -40,14 +40,7 @@ func (s *Signer) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.
 	if scope, ok := claims["scope"].(string); ok && scope == "" {
 		delete(claims, "scope") // nothing granted: no claim rather than ""
 	}
-	alg := jose.SignatureAlgorithm(k.Algorithm)
-	tok := jwt.NewWithClaims(alg, claims)
-	for name, v := range header.ToMap() {
-		if name != "kid" && name != "alg" {
-			tok.Header[name] = v
-		}
-	}
-	raw, err := tok.SignedString(&jose.JSONWebKey{Key: k.Signer, KeyID: k.ID, Algorithm: k.Algorithm})
+	raw, err := signCompact(k, header.ToMap(), claims)
 	if err != nil {
 		return "", "", fmt.Errorf("oauth: sign: %w", err)
 	}
