@@ -141,6 +141,31 @@ func (r *Recorder) Record(ctx context.Context, e storage.AuditEvent) {
 		e.UserAgent = clientip.UserAgentFromContext(ctx)
 	}
 	e = clean(e)
+	r.log(ctx, e)
+	if r.store == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx) // the event is stored even when the request has gone
+	var err error
+	if r.group != nil {
+		err = r.group.Do(ctx, func(ctx context.Context) error { return r.store.AppendAuditEvent(ctx, e) })
+	} else {
+		err = r.store.AppendAuditEvent(ctx, e)
+	}
+	if err != nil {
+		r.logger.ErrorContext(ctx, "audit: store event", "type", e.Type, "error", err)
+	}
+}
+
+// log writes e's log line, when the logger takes its level.
+func (r *Recorder) log(ctx context.Context, e storage.AuditEvent) {
+	level := slog.LevelInfo
+	if e.Outcome != Success {
+		level = slog.LevelWarn
+	}
+	if !r.logger.Enabled(ctx, level) {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("type", e.Type),
 		slog.String("outcome", e.Outcome),
@@ -157,24 +182,7 @@ func (r *Recorder) Record(ctx context.Context, e storage.AuditEvent) {
 		}
 		attrs = append(attrs, slog.Group("details", d...))
 	}
-	level := slog.LevelInfo
-	if e.Outcome != Success {
-		level = slog.LevelWarn
-	}
 	r.logger.LogAttrs(ctx, level, "audit", slog.Group("audit", attrsToAny(attrs)...))
-	if r.store == nil {
-		return
-	}
-	ctx = context.WithoutCancel(ctx) // the event is stored even when the request has gone
-	var err error
-	if r.group != nil {
-		err = r.group.Do(ctx, func(ctx context.Context) error { return r.store.AppendAuditEvent(ctx, e) })
-	} else {
-		err = r.store.AppendAuditEvent(ctx, e)
-	}
-	if err != nil {
-		r.logger.ErrorContext(ctx, "audit: store event", "type", e.Type, "error", err)
-	}
 }
 
 // FromRequest returns an event of type typ with the request's client IP
