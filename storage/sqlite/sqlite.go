@@ -6,7 +6,11 @@
 // transaction takes the write lock up front instead of failing on a lock
 // upgrade), and a reader pool for reads outside a transaction. Another
 // process (the CLI next to the server) waits up to the busy timeout for the
-// write lock; past it the call fails with storage.ErrConflict.
+// write lock; past it the call fails with storage.ErrConflict. The
+// transactions of BeginTx run one at a time as savepoints of a SQLite
+// transaction they share, so that those queued behind one another commit
+// together (shared.go); Commit still returns only once its writes are
+// durable.
 //
 // The one rule inside the process: a goroutine that holds a transaction must
 // pass its context to every call, or a write would wait for the writer
@@ -41,6 +45,8 @@ type Store struct {
 	reader *sql.DB // reads outside a transaction
 	// Prepared statements of each pool, by query text.
 	writes, reads *stmtCache
+	// shared is the transaction BeginTx's transactions share (shared.go).
+	shared *shared
 	// observer, when set, times every statement (ObserveQueries).
 	observer atomic.Pointer[storage.QueryObserver]
 }
@@ -80,7 +86,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 
-	s := &Store{writer: writer, reader: reader, writes: newStmtCache(writer), reads: newStmtCache(reader)}
+	s := &Store{writer: writer, reader: reader, writes: newStmtCache(writer), reads: newStmtCache(reader), shared: newShared()}
 	if err := connect(ctx, writer); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -103,6 +109,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
+	s.shared.close()
 	s.writes.close()
 	s.reads.close()
 	return errors.Join(s.reader.Close(), s.writer.Close())
@@ -120,7 +127,7 @@ type querier interface {
 type txKey struct{ s *Store }
 
 type txState struct {
-	tx     *sql.Tx
+	m      *member
 	stmts  *txStmts // shared by the nested contexts of one transaction
 	nested bool
 }
@@ -147,20 +154,26 @@ func (s *Store) rq(ctx context.Context) querier {
 	return s.timed(s.reads)
 }
 
-// BeginTx starts an immediate transaction on the writer, or joins the one
-// already in ctx (the returned context is then nested).
+// BeginTx starts a transaction on the writer, or joins the one already in
+// ctx (the returned context is then nested). It runs as a savepoint of a
+// transaction that others share (shared.go).
 func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if st := s.txFrom(ctx); st != nil {
-		return context.WithValue(ctx, txKey{s}, &txState{tx: st.tx, stmts: st.stmts, nested: true}), nil
+		return context.WithValue(ctx, txKey{s}, &txState{m: st.m, stmts: st.stmts, nested: true}), nil
 	}
-	tx, err := s.writer.BeginTx(ctx, nil)
+	m, err := s.shared.begin(ctx, s.writer, s.writes)
 	if err != nil {
 		return ctx, fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
-	return storage.MarkTx(context.WithValue(ctx, txKey{s}, &txState{tx: tx, stmts: &txStmts{tx: tx, cache: s.writes}})), nil
+	txCtx := storage.MarkTx(context.WithValue(ctx, txKey{s}, &txState{m: m, stmts: m.sh.stmts}))
+	// A transaction its request left open (a panic) is rolled back when
+	// the request ends: it holds the writer.
+	m.unguard = storage.GuardTx(ctx, func() { _ = s.Rollback(txCtx) })
+	return txCtx, nil
 }
 
-// Commit commits the transaction in ctx; on a nested context it does nothing.
+// Commit commits the transaction in ctx, returning once it is durable; on
+// a nested context it does nothing.
 func (s *Store) Commit(ctx context.Context) error {
 	st := s.txFrom(ctx)
 	if st == nil {
@@ -170,11 +183,7 @@ func (s *Store) Commit(ctx context.Context) error {
 		return nil
 	}
 	storage.EndTx(ctx)
-	defer st.stmts.warm(ctx)
-	if err := st.tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
-	}
-	return nil
+	return st.m.commit()
 }
 
 // Rollback rolls back the transaction in ctx; on a nested context it does
@@ -188,11 +197,7 @@ func (s *Store) Rollback(ctx context.Context) error {
 		return nil
 	}
 	storage.EndTx(ctx)
-	defer st.stmts.warm(ctx)
-	if err := st.tx.Rollback(); err != nil {
-		return fmt.Errorf("sqlite: rollback: %w", mapErr(err))
-	}
-	return nil
+	return st.m.rollback()
 }
 
 // mapErr turns driver errors into the storage sentinels, keeping the

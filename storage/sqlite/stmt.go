@@ -119,6 +119,13 @@ type txStmts struct {
 	missed []string
 }
 
+// uncancelable drops ctx's cancellation for a statement of a transaction:
+// SQLite rolls back the whole transaction when an interrupted statement
+// writes, and the transactions of BeginTx share one (shared.go), so one
+// caller that has gone must not undo the others' writes. Its transaction
+// still ends, by the caller's Rollback or by the request's guard.
+func uncancelable(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
 // warm caches the queries the transaction prepared for itself on the
 // writer, so that the next transaction finds them prepared on the
 // writer's one connection instead of parsing them again. Call it once the
@@ -165,6 +172,7 @@ func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = uncancelable(ctx)
 	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -173,6 +181,7 @@ func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = uncancelable(ctx)
 	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -181,6 +190,7 @@ func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = uncancelable(ctx)
 	args = sqlutil.NullInvalidText(args, false)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
