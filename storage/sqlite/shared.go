@@ -58,10 +58,14 @@ func newShared() *shared { return &shared{turn: make(chan struct{}, 1)} }
 // member is one transaction of BeginTx: a savepoint in the shared
 // transaction, from begin to its Commit or Rollback.
 type member struct {
-	sh      *shared
-	batch   *batch
-	ended   atomic.Bool
-	unguard func()
+	sh    *shared
+	batch *batch
+	// savepoint is false for the transaction that opened the shared one:
+	// nothing before it needs keeping, so it runs without a savepoint
+	// (writing in a savepoint copies each page to a journal first).
+	savepoint bool
+	ended     atomic.Bool
+	unguard   func()
 }
 
 // begin waits for the writer, opens the shared transaction unless one is
@@ -83,13 +87,14 @@ func (sh *shared) begin(ctx context.Context, writer *sql.DB, cache *stmtCache) (
 			return nil, err
 		}
 		sh.tx, sh.stmts, sh.batch, sh.members = tx, &txStmts{tx: tx, cache: cache}, &batch{done: make(chan struct{})}, 0
+		return &member{sh: sh, batch: sh.batch}, nil
 	}
 	if _, err := sh.tx.Exec("SAVEPOINT member"); err != nil {
 		sh.finish(false, err)
 		<-sh.turn
 		return nil, err
 	}
-	return &member{sh: sh, batch: sh.batch}, nil
+	return &member{sh: sh, batch: sh.batch, savepoint: true}, nil
 }
 
 // commit releases m's savepoint and returns once the shared transaction
@@ -99,11 +104,13 @@ func (m *member) commit() error {
 		return errors.New("sqlite: commit: the transaction has ended")
 	}
 	sh := m.sh
-	if _, err := sh.tx.Exec("RELEASE member"); err != nil {
-		err = fmt.Errorf("sqlite: release: %w", mapErr(err))
-		sh.finish(false, err)
-		<-sh.turn
-		return err
+	if m.savepoint {
+		if _, err := sh.tx.Exec("RELEASE member"); err != nil {
+			err = fmt.Errorf("sqlite: release: %w", mapErr(err))
+			sh.finish(false, err)
+			<-sh.turn
+			return err
+		}
 	}
 	sh.members++
 	if sh.waiting.Load() == 0 || sh.members >= maxShared {
@@ -125,6 +132,11 @@ func (m *member) rollback() error {
 		return nil
 	}
 	sh := m.sh
+	if !m.savepoint { // the first: nothing before it to keep
+		sh.finish(false, nil)
+		<-sh.turn
+		return nil
+	}
 	_, err := sh.tx.Exec("ROLLBACK TO member")
 	if err == nil {
 		_, err = sh.tx.Exec("RELEASE member")
