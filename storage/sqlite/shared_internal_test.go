@@ -73,23 +73,37 @@ func async(f func() error) <-chan error {
 	return c
 }
 
-// TestSharedCommit: A's Commit returns only once B, which ran in the same
-// SQLite transaction, has committed it; both are stored by one commit.
-func TestSharedCommit(t *testing.T) {
-	t.Parallel()
-	ctx, s := openTest(t)
-	n := commits(t, s)
+// beginA begins transaction A and writes a "test.a" event in it.
+func beginA(t *testing.T, ctx context.Context, s *Store) context.Context {
+	t.Helper()
 	a, err := s.BeginTx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	appendEvent(t, s, a, "test.a")
+	return a
+}
+
+// handOver queues B behind A, commits A (which hands the writer to B) and
+// returns B's context and A's Commit outcome to come.
+func handOver(t *testing.T, ctx context.Context, s *Store, a context.Context) (context.Context, <-chan error) {
+	t.Helper()
 	began := queued(t, ctx, s)
 	doneA := async(func() error { return s.Commit(a) })
 	b := <-began
 	if b == nil {
 		t.Fatal("B did not begin")
 	}
+	return b, doneA
+}
+
+// TestSharedCommit: A's Commit returns only once B, which ran in the same
+// SQLite transaction, has committed it; both are stored by one commit.
+func TestSharedCommit(t *testing.T) {
+	t.Parallel()
+	ctx, s := openTest(t)
+	n := commits(t, s)
+	b, doneA := handOver(t, ctx, s, beginA(t, ctx, s))
 	appendEvent(t, s, b, "test.b")
 	time.Sleep(3 * sharedWait)
 	select {
@@ -118,14 +132,7 @@ func TestSharedCommit(t *testing.T) {
 func TestSharedRollback(t *testing.T) {
 	t.Parallel()
 	ctx, s := openTest(t)
-	a, err := s.BeginTx(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	appendEvent(t, s, a, "test.a")
-	began := queued(t, ctx, s)
-	doneA := async(func() error { return s.Commit(a) })
-	b := <-began
+	b, doneA := handOver(t, ctx, s, beginA(t, ctx, s))
 	appendEvent(t, s, b, "test.b")
 	if err := s.Rollback(b); err != nil {
 		t.Fatal(err)
@@ -156,9 +163,7 @@ func TestSharedCommitFails(t *testing.T) {
 	if _, err := s.q(a).ExecContext(a, `INSERT INTO test_child (parent) VALUES (42)`); err != nil {
 		t.Fatal(err)
 	}
-	began := queued(t, ctx, s)
-	doneA := async(func() error { return s.Commit(a) })
-	b := <-began
+	b, doneA := handOver(t, ctx, s, a)
 	appendEvent(t, s, b, "test.b")
 	errB := s.Commit(b)
 	errA := <-doneA
@@ -191,11 +196,7 @@ func TestSharedCommitFails(t *testing.T) {
 func TestSharedWaiterGivesUp(t *testing.T) {
 	t.Parallel()
 	ctx, s := openTest(t)
-	a, err := s.BeginTx(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	appendEvent(t, s, a, "test.a")
+	a := beginA(t, ctx, s)
 	bctx, cancel := context.WithCancel(ctx)
 	began := queued(t, bctx, s)
 	cancel()
@@ -277,14 +278,7 @@ func BenchmarkTransactions(b *testing.B) {
 func TestSharedRollbackAfterCommits(t *testing.T) {
 	t.Parallel()
 	ctx, s := openTest(t)
-	a, err := s.BeginTx(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	appendEvent(t, s, a, "test.a")
-	beganB := queued(t, ctx, s)
-	doneA := async(func() error { return s.Commit(a) })
-	b := <-beganB
+	b, doneA := handOver(t, ctx, s, beginA(t, ctx, s))
 	beganC := queued(t, ctx, s)
 	doneC := make(chan error, 1)
 	go func() {
