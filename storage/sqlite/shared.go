@@ -13,10 +13,11 @@ import (
 // changed to the WAL (and, at checkpoints, to the file again): with one
 // commit per transaction, a refresh (a dozen statements) spends about as
 // much CPU time committing as running. So the transactions of BeginTx run
-// one at a time, as before, but each as a savepoint of one SQLite
-// transaction, which commits when no other transaction waits for the
-// writer: under load, the transactions that queued up while one ran
-// commit together, and alone a transaction commits at once, as before.
+// one at a time, as before, but in one SQLite transaction that they share
+// (the first plainly, each later one as a savepoint), which commits when
+// no other transaction waits for the writer: under load, the transactions
+// that queued up while one ran commit together, and alone a transaction
+// commits at once, as before.
 // Commit returns only once that transaction has committed (and returns
 // its error), so a caller's writes are as durable as before when it
 // returns; a transaction that rolls back undoes only its savepoint.
@@ -68,8 +69,8 @@ type member struct {
 	unguard   func()
 }
 
-// begin waits for the writer, opens the shared transaction unless one is
-// open, and starts a savepoint in it.
+// begin waits for the writer and opens the shared transaction, or, when
+// one is open, starts a savepoint in it.
 func (sh *shared) begin(ctx context.Context, writer *sql.DB, cache *stmtCache) (*member, error) {
 	sh.waiting.Add(1)
 	select {
@@ -97,8 +98,8 @@ func (sh *shared) begin(ctx context.Context, writer *sql.DB, cache *stmtCache) (
 	return &member{sh: sh, batch: sh.batch, savepoint: true}, nil
 }
 
-// commit releases m's savepoint and returns once the shared transaction
-// has committed.
+// commit releases m's savepoint, if it has one, and returns once the
+// shared transaction has committed.
 func (m *member) commit() error {
 	if !m.end() {
 		return errors.New("sqlite: commit: the transaction has ended")
