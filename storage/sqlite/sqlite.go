@@ -7,10 +7,9 @@
 // upgrade), and a reader pool for reads outside a transaction. Another
 // process (the CLI next to the server) waits up to the busy timeout for the
 // write lock; past it the call fails with storage.ErrConflict. The
-// transactions of BeginTx run one at a time as savepoints of a SQLite
-// transaction they share, so that those queued behind one another commit
-// together (shared.go); Commit still returns only once its writes are
-// durable.
+// transactions of BeginTx run one at a time in a SQLite transaction that
+// those queued behind one another share, so that they commit together
+// (shared.go); Commit still returns only once its writes are durable.
 //
 // The one rule inside the process: a goroutine that holds a transaction must
 // pass its context to every call, or a write would wait for the writer
@@ -155,8 +154,8 @@ func (s *Store) rq(ctx context.Context) querier {
 }
 
 // BeginTx starts a transaction on the writer, or joins the one already in
-// ctx (the returned context is then nested). It runs as a savepoint of a
-// transaction that others share (shared.go).
+// ctx (the returned context is then nested). It runs in a SQLite
+// transaction that the transactions queued behind it share (shared.go).
 func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if st := s.txFrom(ctx); st != nil {
 		return context.WithValue(ctx, txKey{s}, &txState{m: st.m, stmts: st.stmts, nested: true}), nil

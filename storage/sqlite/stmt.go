@@ -151,12 +151,7 @@ func (t *txStmts) stmt(ctx context.Context, query string) *sql.Stmt {
 	// transaction (migrate-data's copy) grows by one per query.
 	var st *sql.Stmt
 	if cached := t.cache.cached(query); cached != nil {
-		st = t.tx.StmtContext(ctx, cached)
-		if ctx.Err() != nil {
-			// st may carry the cancellation as its error for good:
-			// use it this once only.
-			return st
-		}
+		st = t.tx.StmtContext(ctx, cached) // ctx has no cancellation (uncancelable)
 	} else {
 		var err error
 		if st, err = t.tx.PrepareContext(ctx, query); err != nil {
