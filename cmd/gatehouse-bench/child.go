@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/clients"
+	"github.com/gatehouse-id/gatehouse/internal/gcfloor"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
@@ -80,6 +81,7 @@ func runChild(ctx context.Context, raw string, stdin io.Reader, stdout, stderr i
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	defer gcfloor.Start(server.HeapFloor, os.Getenv("GOGC"))() // as gatehouse serve
 	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
 	if err != nil {
 		return err

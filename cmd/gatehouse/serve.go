@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/gcfloor"
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/server"
 )
@@ -92,6 +93,8 @@ func cmdServe(ctx context.Context, configPath string, args []string, stderr io.W
 		}
 		logger.Warn(msg, "issuer", cfg.Issuer, "listen", cfg.Listen, "database", server.RedactDSN(cfg.Database))
 	}
+	gogc, _ := lookup("GOGC")
+	defer gcfloor.Start(server.HeapFloor, gogc)()
 	store, err := server.OpenStore(ctx, cfg.Database, cfg.DatabasePool)
 	if err != nil {
 		return fail(stderr, err)
