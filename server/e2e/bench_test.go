@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/clients"
+	"github.com/gatehouse-id/gatehouse/internal/gcfloor"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/server/servertest"
 )
@@ -52,18 +54,25 @@ func benchDo(b *testing.B, c *http.Client, req *http.Request) {
 	}
 }
 
+// BenchmarkClientCredentials runs with and without the heap floor that
+// gatehouse serve keeps (server.HeapFloor; here it covers the client too).
 func BenchmarkClientCredentials(b *testing.B) {
 	for _, alg := range []string{"RS256", "ES256"} {
-		b.Run(alg, func(b *testing.B) {
-			env, id, sec := benchEnv(b, func(c *server.Config) { c.Keys.Algorithm = alg })
-			form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}
-			b.RunParallel(func(pb *testing.PB) {
-				c := &http.Client{}
-				for pb.Next() {
-					benchPost(b, c, env.URL+"/oauth2/token", form, id, sec)
+		for _, floor := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/heapfloor=%t", alg, floor), func(b *testing.B) {
+				if floor {
+					defer gcfloor.Start(server.HeapFloor, "")()
 				}
+				env, id, sec := benchEnv(b, func(c *server.Config) { c.Keys.Algorithm = alg })
+				form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}
+				b.RunParallel(func(pb *testing.PB) {
+					c := &http.Client{}
+					for pb.Next() {
+						benchPost(b, c, env.URL+"/oauth2/token", form, id, sec)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 

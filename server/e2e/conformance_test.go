@@ -104,6 +104,34 @@ func TestEmptyScopeOmitted(t *testing.T) {
 	}
 }
 
+// TestTokenResponse: a successful token response is JSON that no cache
+// keeps (RFC 6749 section 5.1), with the token, its type, lifetime and
+// scope.
+func TestTokenResponse(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := post(t, f.env, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}, f.clientID, f.secret)
+	if r.Status != http.StatusOK {
+		t.Fatalf("client credentials: %d %s", r.Status, r.Body)
+	}
+	for name, want := range map[string]string{
+		"Content-Type": "application/json;charset=UTF-8", "Cache-Control": "no-store", "Pragma": "no-cache",
+	} {
+		if got := r.Header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if tok, _ := r.JSON["access_token"].(string); strings.Count(tok, ".") != 2 {
+		t.Errorf("access_token %q is not a JWT", tok)
+	}
+	if r.JSON["token_type"] != "bearer" || r.JSON["scope"] != "api:read" {
+		t.Errorf("token_type %v, scope %v", r.JSON["token_type"], r.JSON["scope"])
+	}
+	if exp, _ := r.JSON["expires_in"].(float64); exp < 800 || exp > 900 {
+		t.Errorf("expires_in %v, want about 900 (15 minutes)", r.JSON["expires_in"])
+	}
+}
+
 // TestMethodNotAllowed: a 405 names the allowed methods (RFC 9110 section
 // 15.5.6), and HEAD works wherever GET does.
 func TestMethodNotAllowed(t *testing.T) {
