@@ -92,10 +92,7 @@ func TestRefreshScope(t *testing.T) {
 func TestEmptyScopeOmitted(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	r := post(t, f.env, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, f.clientID, f.secret)
-	if r.Status != http.StatusOK {
-		t.Fatalf("client credentials: %d %s", r.Status, r.Body)
-	}
+	r := f.clientCredentials(t, "")
 	if _, ok := r.JSON["scope"]; ok {
 		t.Errorf("response has scope %q", r.JSON["scope"])
 	}
@@ -110,10 +107,7 @@ func TestEmptyScopeOmitted(t *testing.T) {
 func TestTokenResponse(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	r := post(t, f.env, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}, f.clientID, f.secret)
-	if r.Status != http.StatusOK {
-		t.Fatalf("client credentials: %d %s", r.Status, r.Body)
-	}
+	r := f.clientCredentials(t, "api:read")
 	for name, want := range map[string]string{
 		"Content-Type": "application/json;charset=UTF-8", "Cache-Control": "no-store", "Pragma": "no-cache",
 	} {

@@ -211,6 +211,21 @@ func wantRetrieveError(t *testing.T, err error, status int, code string) {
 	}
 }
 
+// clientCredentials asks for a client_credentials token as the "app"
+// client (scope left out when empty) and expects 200.
+func (f *fixture) clientCredentials(t *testing.T, scope string) apiResponse {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if scope != "" {
+		form.Set("scope", scope)
+	}
+	r := post(t, f.env, "/oauth2/token", form, f.clientID, f.secret)
+	if r.Status != http.StatusOK {
+		t.Fatalf("client credentials: %d %s", r.Status, r.Body)
+	}
+	return r
+}
+
 // introspect asks the introspection endpoint about token as the "app"
 // client and returns the answer.
 func (f *fixture) introspect(t *testing.T, token string) map[string]any {

@@ -52,10 +52,7 @@ func TestRefreshCarriesCurrentClaims(t *testing.T) {
 func TestUserInfoRejectsClientTokens(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	r := post(t, f.env, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"openid"}}, f.clientID, f.secret)
-	if r.Status != http.StatusOK {
-		t.Fatalf("client credentials: %d %s", r.Status, r.Body)
-	}
+	r := f.clientCredentials(t, "openid")
 	u := userinfo(t, f.env, http.MethodGet, r.JSON["access_token"].(string))
 	if u.Status != http.StatusUnauthorized || !strings.Contains(u.Header.Get("WWW-Authenticate"), "invalid_token") {
 		t.Fatalf("userinfo with a client token: %d %q %s", u.Status, u.Header.Get("WWW-Authenticate"), u.Body)

@@ -144,12 +144,7 @@ func TestUserInfoRejects(t *testing.T) {
 	}
 
 	t.Run("client credentials token", func(t *testing.T) {
-		cc := f.env.OAuth2Config(f.clientID, f.secret, "")
-		r := post(t, f.env, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}, cc.ClientID, cc.ClientSecret)
-		at, _ := r.JSON["access_token"].(string)
-		if at == "" {
-			t.Fatalf("client credentials: %d %s", r.Status, r.Body)
-		}
+		at, _ := f.clientCredentials(t, "api:read").JSON["access_token"].(string)
 		if r := userinfo(t, f.env, http.MethodGet, at); r.Status < 400 || r.Status >= 500 {
 			t.Errorf("userinfo with a token without openid: %d %s, want 401 or 403", r.Status, r.Body)
 		}
