@@ -68,8 +68,10 @@ func (t *tuner) collected() {
 	if t.stopped {
 		return
 	}
-	live := read(heapLive)
-	debug.SetGCPercent(percent(t.floor, live, read(stackScan)+read(globalsScan), t.base))
+	s := []metrics.Sample{{Name: heapLive}, {Name: stackScan}, {Name: globalsScan}}
+	metrics.Read(s)
+	live, roots := value(s[0]), value(s[1])+value(s[2])
+	debug.SetGCPercent(percent(t.floor, live, roots, t.base))
 	t.arm()
 }
 
@@ -104,8 +106,13 @@ const (
 func read(name string) uint64 {
 	s := []metrics.Sample{{Name: name}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
+	return value(s[0])
+}
+
+// value is s's value, 0 unless it is a uint64 (a metric this runtime lacks).
+func value(s metrics.Sample) uint64 {
+	if s.Value.Kind() != metrics.KindUint64 {
 		return 0
 	}
-	return s[0].Value.Uint64()
+	return s.Value.Uint64()
 }

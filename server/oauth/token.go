@@ -3,7 +3,6 @@ package oauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/clients"
-	"github.com/gatehouse-id/gatehouse/internal/jsonobj"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -231,23 +229,6 @@ func grantRequested(ar fosite.Requester) {
 // refresh_token grant: the refresh token would be unusable.
 func grantable(c fosite.Client, scope string) bool {
 	return scope != "offline_access" || c.GetGrantTypes().Has("refresh_token")
-}
-
-// writeAccessResponse answers resp as fosite's WriteAccessResponse does
-// (RFC 6749 section 5.1), with the body written by jsonobj; an error
-// comes before anything is written.
-func writeAccessResponse(w http.ResponseWriter, resp fosite.AccessResponder) error {
-	body, err := jsonobj.Marshal(resp.ToMap())
-	if err != nil {
-		return fmt.Errorf("token response: %w", err)
-	}
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
-	return nil
 }
 
 func (t *Token) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {

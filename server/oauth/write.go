@@ -3,10 +3,12 @@ package oauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/internal/jsonobj"
 	"github.com/gatehouse-id/gatehouse/internal/safetext"
 )
 
@@ -138,4 +140,21 @@ func (p *Provider) WriteRevocationResponse(ctx context.Context, w http.ResponseW
 		return
 	}
 	p.OAuth2Provider.WriteRevocationResponse(ctx, w, boundError(err))
+}
+
+// writeAccessResponse answers resp as fosite's WriteAccessResponse does
+// (RFC 6749 section 5.1), with the body written by jsonobj; an error
+// comes before anything is written.
+func writeAccessResponse(w http.ResponseWriter, resp fosite.AccessResponder) error {
+	body, err := jsonobj.Marshal(resp.ToMap())
+	if err != nil {
+		return fmt.Errorf("token response: %w", err)
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	return nil
 }
