@@ -39,13 +39,22 @@ func TestDPoPClientCredentialsAndProofChecks(t *testing.T) {
 	if got := cnfJKT(jwtClaims(t, at)); got != key.jkt {
 		t.Errorf("cnf.jkt %q, want the proof key's thumbprint %q", got, key.jkt)
 	}
-	if got := cnfJKT(f.introspect(t, at)); got != key.jkt {
+	intro := f.introspect(t, at)
+	if got := cnfJKT(intro); got != key.jkt {
 		t.Errorf("introspection cnf.jkt %q, want %q", got, key.jkt)
+	}
+	// RFC 7662 2.2: token_type is the type the token response gave (RFC 9449 5).
+	if intro["token_type"] != "DPoP" {
+		t.Errorf("introspection token_type %v, want DPoP", intro["token_type"])
 	}
 
 	// Without a proof: a bearer token, as before.
-	if plain := dpopToken(t, f.env, form, f.clientID, f.secret, ""); plain.Status != http.StatusOK || !strings.EqualFold(plain.JSON["token_type"].(string), "bearer") {
-		t.Errorf("token request without a proof: %d %s", plain.Status, plain.Body)
+	plain := dpopToken(t, f.env, form, f.clientID, f.secret, "")
+	if plain.Status != http.StatusOK || !strings.EqualFold(plain.JSON["token_type"].(string), "bearer") {
+		t.Fatalf("token request without a proof: %d %s", plain.Status, plain.Body)
+	}
+	if got, _ := f.introspect(t, plain.JSON["access_token"].(string))["token_type"].(string); !strings.EqualFold(got, "bearer") {
+		t.Errorf("introspection of a bearer token: token_type %q, want bearer", got)
 	}
 
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)

@@ -38,12 +38,22 @@ func TestIntrospection(t *testing.T) {
 		if !audContains(got["aud"], f.clientID) {
 			t.Errorf("aud %v does not contain %q", got["aud"], f.clientID)
 		}
+		// RFC 7662 section 2.2: the issuer, and the token type the token
+		// response gave.
+		if got["iss"] != f.env.URL || got["token_type"] != tok.TokenType {
+			t.Errorf("iss %v, token_type %v; want %q and %q", got["iss"], got["token_type"], f.env.URL, tok.TokenType)
+		}
 	})
 
 	t.Run("active refresh token", func(t *testing.T) {
 		got := f.introspect(t, tok.RefreshToken)
-		if got["active"] != true || got["client_id"] != f.clientID || got["sub"] != f.user.ID {
+		if got["active"] != true || got["client_id"] != f.clientID || got["sub"] != f.user.ID || got["iss"] != f.env.URL {
 			t.Errorf("refresh token introspection: %v", got)
+		}
+		// Not an access token: a resource server checking token_type
+		// never takes it for one.
+		if tt, ok := got["token_type"]; ok {
+			t.Errorf("refresh token introspection has token_type %v", tt)
 		}
 	})
 

@@ -42,6 +42,10 @@ func invalidProof(format string, args ...any) *DPoPError {
 	return &DPoPError{Code: "invalid_dpop_proof", Description: fmt.Sprintf(format, args...)}
 }
 
+// dpopTokenType is the token_type of a token bound to a DPoP key (RFC 9449
+// section 5), in the token response and in introspection.
+const dpopTokenType = "DPoP"
+
 // Limits of a DPoP proof.
 const (
 	maxProofBytes = 8 << 10

@@ -48,21 +48,68 @@ func (h *Introspect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !mayIntrospect(caller, ar.GetClient()) {
 		// RFC 7662 section 4: the server decides who may ask; a client
 		// that may not is told no more than about an unknown token.
-		h.Provider.WriteIntrospectionResponse(ctx, w, &fosite.IntrospectionResponse{Active: false})
+		_ = writeIntrospection(w, map[string]any{"active": false}) // cannot fail
 		return
 	}
-	resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: use}
-	switch use {
-	case fosite.AccessToken:
-		resp.AccessTokenType = fosite.BearerAccessToken
-	case fosite.RefreshToken:
-		// fosite reports exp from the access-token expiry whatever the
-		// token; a refresh token's own expiry is what RFC 7662 asks for.
-		// The session is this response's private copy.
-		sess := ar.GetSession()
-		sess.SetExpiresAt(fosite.AccessToken, sess.GetExpiresAt(fosite.RefreshToken))
+	if err := writeIntrospection(w, h.describe(use, ar)); err != nil {
+		logError(ctx, h.Logger, "introspection", err)
+		h.Provider.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrServerError.WithWrap(err))
 	}
-	h.Provider.WriteIntrospectionResponse(ctx, w, resp)
+}
+
+// describe is the answer about an active token: fosite's members (its
+// extra claims, then exp, client_id, scope, iat, sub, aud and username,
+// which the extra claims cannot override) and, from RFC 7662 section 2.2,
+// iss and, for an access token, token_type as the token response gave it
+// (RFC 6749 section 5.1): "DPoP" for a token bound to a key (RFC 9449),
+// else "bearer". A refresh token has no token type, so a resource server
+// that checks it never takes one for an access token; its exp is its own
+// expiry, where fosite's writer reports its access token's.
+func (h *Introspect) describe(use fosite.TokenUse, ar fosite.AccessRequester) map[string]any {
+	sess := ar.GetSession()
+	out := map[string]any{}
+	if extra, ok := sess.(fosite.ExtraClaimsSession); ok {
+		for name, v := range extra.GetExtraClaims() {
+			switch name {
+			case "exp", "client_id", "scope", "iat", "sub", "aud", "username", "iss", "token_type":
+			default:
+				out[name] = v
+			}
+		}
+	}
+	out["active"] = true
+	out["iss"] = h.Provider.issuer
+	exp := sess.GetExpiresAt(fosite.AccessToken)
+	if use == fosite.RefreshToken {
+		exp = sess.GetExpiresAt(fosite.RefreshToken)
+	} else {
+		out["token_type"] = fosite.BearerAccessToken
+		if s, ok := sess.(*Session); ok && s.JKT != "" {
+			out["token_type"] = dpopTokenType
+		}
+	}
+	if !exp.IsZero() {
+		out["exp"] = exp.Unix()
+	}
+	if id := ar.GetClient().GetID(); id != "" {
+		out["client_id"] = id
+	}
+	if scopes := ar.GetGrantedScopes(); len(scopes) > 0 {
+		out["scope"] = strings.Join(scopes, " ")
+	}
+	if at := ar.GetRequestedAt(); !at.IsZero() {
+		out["iat"] = at.Unix()
+	}
+	if sub := sess.GetSubject(); sub != "" {
+		out["sub"] = sub
+	}
+	if aud := ar.GetGrantedAudience(); len(aud) > 0 {
+		out["aud"] = []string(aud)
+	}
+	if name := sess.GetUsername(); name != "" {
+		out["username"] = name
+	}
+	return out
 }
 
 // authenticate returns the calling client, which must be confidential and

@@ -140,7 +140,7 @@ func (t *Token) serve(w *storedFirst, r *http.Request) {
 		resp.SetExtra("id_token", idToken)
 	}
 	if sess.JKT != "" {
-		resp.SetTokenType("DPoP")
+		resp.SetTokenType(dpopTokenType)
 	}
 	if len(ar.GetGrantedScopes()) == 0 {
 		// No scope granted: leave the parameter out rather than send ""

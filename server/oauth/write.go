@@ -158,3 +158,19 @@ func writeAccessResponse(w http.ResponseWriter, resp fosite.AccessResponder) err
 	_, _ = w.Write(body)
 	return nil
 }
+
+// writeIntrospection answers an introspection request (RFC 7662 section
+// 2.2) with body, written by jsonobj, and the headers fosite's writer
+// sets; an error comes before anything is written.
+func writeIntrospection(w http.ResponseWriter, body map[string]any) error {
+	b, err := jsonobj.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("introspection response: %w", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	_, _ = w.Write(b)
+	return nil
+}
