@@ -103,6 +103,7 @@ var corsPaths = map[string]bool{
 	oauth.PathJWKS:      true,
 	oauth.PathDiscovery: true,
 	oauth.PathRevoke:    true,
+	oauth.PathPAR:       true,
 	// Browser-based agents (an MCP inspector) discover and register too.
 	oauth.PathServerMetadata: true,
 	oauth.PathRegister:       true,
@@ -119,8 +120,10 @@ func withCORS(h http.Handler, origins []string) http.Handler {
 	c := cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type"},
-		ExposedHeaders: []string{"WWW-Authenticate", "Retry-After"},
+		// DPoP (RFC 9449): a browser client sends its proof and reads the
+		// nonce the server asks it to put in the next one.
+		AllowedHeaders: []string{"Authorization", "Content-Type", "DPoP"},
+		ExposedHeaders: []string{"WWW-Authenticate", "Retry-After", "DPoP-Nonce"},
 		MaxAge:         600,
 	})
 	withHeaders := c.Handler(h)

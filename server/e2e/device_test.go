@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server"
@@ -234,5 +236,11 @@ func TestGrantsOff(t *testing.T) {
 	}
 	if r := send(t, f.env, http.MethodGet, "/device", "", nil, nil); r.Status != http.StatusNotFound {
 		t.Errorf("/device with the grant off: %d", r.Status)
+	}
+	// A code cannot be bound to a DPoP key with DPoP off: refused, not
+	// issued unbound.
+	authURL := f.config("openid").AuthCodeURL("state-0123456789", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("dpop_jkt", newDPoPKey(t).jkt))
+	if q := redirectQuery(t, f.env.NewBrowser(t).Authorize(t, authURL)); q.Get("error") != "invalid_request" {
+		t.Errorf("dpop_jkt with DPoP off: redirect %v, want invalid_request", q)
 	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -148,7 +149,7 @@ func TestCORS(t *testing.T) {
 			r.Header.Set("Access-Control-Request-Headers", "authorization,content-type") // as browsers send it
 		})
 	}
-	for _, path := range []string{"/oauth2/token", "/userinfo", "/oauth2/revoke", "/.well-known/jwks.json", "/.well-known/openid-configuration"} {
+	for _, path := range []string{"/oauth2/token", "/oauth2/par", "/userinfo", "/oauth2/revoke", "/.well-known/jwks.json", "/.well-known/openid-configuration"} {
 		r := preflight(path, allowed)
 		if r.Status >= 300 || r.Header.Get("Access-Control-Allow-Origin") != allowed ||
 			r.Header.Get("Access-Control-Allow-Methods") == "" {
@@ -157,6 +158,22 @@ func TestCORS(t *testing.T) {
 		if r := preflight(path, "https://evil.example"); r.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("%s preflight from another origin allowed: %v", path, r.Header)
 		}
+	}
+	// A browser client using DPoP (RFC 9449) sends the DPoP header and
+	// reads the DPoP-Nonce the server may answer with.
+	dpop := send(t, env, http.MethodOptions, "/oauth2/token", "", nil, func(r *http.Request) {
+		r.Header.Set("Origin", allowed)
+		r.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		r.Header.Set("Access-Control-Request-Headers", "content-type,dpop")
+	})
+	if !strings.Contains(strings.ToLower(dpop.Header.Get("Access-Control-Allow-Headers")), "dpop") {
+		t.Errorf("token preflight with a DPoP header: %d %v", dpop.Status, dpop.Header)
+	}
+	token := send(t, env, http.MethodPost, "/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"), func(r *http.Request) {
+		r.Header.Set("Origin", allowed)
+	})
+	if exposed := strings.ToLower(token.Header.Get("Access-Control-Expose-Headers")); !strings.Contains(exposed, "dpop-nonce") {
+		t.Errorf("token answer exposes %q, want DPoP-Nonce among them", exposed)
 	}
 	get := func(path, origin string) apiResponse {
 		return send(t, env, http.MethodGet, path, "", nil, func(r *http.Request) { r.Header.Set("Origin", origin) })

@@ -148,6 +148,9 @@ func (a *Authorize) parseRequest(r *http.Request) (fosite.AuthorizeRequester, er
 	if err := checkCodeRequest(ar); err != nil {
 		return ar, err
 	}
+	if err := a.Provider.checkCodeBinding(ar.GetRequestForm()); err != nil {
+		return ar, err
+	}
 	return ar, a.Provider.authorizeResources(ar)
 }
 
@@ -247,6 +250,7 @@ func (a *Authorize) authorize(w http.ResponseWriter, r *http.Request, step signi
 	sess.setSID(cur.Session.SID)
 	sess.Claims.AuthenticationMethodsReferences = sessionAMR(cur.Session)
 	sess.Claims.AuthenticationContextClassReference = sessionACR(cur.Session)
+	sess.JKT = ar.GetRequestForm().Get("dpop_jkt") // checked by parseRequest
 	resp, err := a.issueInSession(ctx, ar, sess, cur.Session.SID)
 	if err != nil {
 		a.writeError(ctx, w, r, ar, err)

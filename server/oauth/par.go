@@ -34,9 +34,20 @@ func (p *PushedAuthorize) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.writeError(ctx, w, r, fosite.NewAuthorizeRequest(), err)
 		return
 	}
+	proof, err := p.Provider.requestProof(ctx, w, r, PathPAR)
+	if err != nil {
+		p.writeError(ctx, w, r, fosite.NewAuthorizeRequest(), err)
+		return
+	}
 	ar, err := p.Provider.NewPushedAuthorizeRequest(ctx, r)
 	if err == nil {
 		err = checkCodeRequest(ar)
+	}
+	if err == nil {
+		err = bindPushedCode(ar.GetRequestForm(), proof)
+	}
+	if err == nil {
+		err = p.Provider.checkCodeBinding(ar.GetRequestForm())
 	}
 	if err != nil {
 		p.writeError(ctx, w, r, ar, err)

@@ -29,6 +29,9 @@ type Session struct {
 	SID string `json:"sid,omitempty"`
 	// JKT binds the tokens to a DPoP key (RFC 9449): the key's SHA-256
 	// JWK thumbprint, the access token's cnf.jkt. Empty: bearer tokens.
+	// An authorization code's is the key its request named (dpop_jkt, or
+	// the proof on the pushed request; section 10): only a proof of that
+	// key redeems it.
 	JKT string `json:"jkt,omitempty"`
 	// Act is the actor of an exchanged token (RFC 8693 section 4.1), nested
 	// for a chain of delegations; nil for every other token.
