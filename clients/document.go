@@ -34,7 +34,9 @@ func CheckDocumentID(id string) error {
 		return errors.New("the client_id URL has a fragment")
 	}
 	for _, seg := range strings.Split(u.EscapedPath(), "/") {
-		if seg == "." || seg == ".." || strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, "%2e%2e") {
+		// Each segment decoded on its own, so "%2e", ".%2E" and the like
+		// count as the dot segments they resolve to.
+		if dec, err := url.PathUnescape(seg); err != nil || dec == "." || dec == ".." {
 			return errors.New("the client_id URL has a dot segment in its path")
 		}
 	}

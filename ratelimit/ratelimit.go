@@ -42,6 +42,9 @@ const (
 	// ActionClientRegistration: dynamic client registration (RFC 7591),
 	// with its own budget (AllowWithin).
 	ActionClientRegistration = "client_registration"
+	// ActionClientMetadataDocument: naming a client ID metadata document
+	// the server has not seen before (its own budget, AllowWithin).
+	ActionClientMetadataDocument = "client_metadata_document"
 	// ActionDeviceCode: entering a device's user code on /device.
 	ActionDeviceCode = "device_code"
 )

@@ -35,6 +35,10 @@ type ClientMetadataDocumentsConfig struct {
 	// DeleteUnusedAfter: the janitor forgets a metadata-document client
 	// (its consents and tokens) issued no token for this long (0: never).
 	DeleteUnusedAfter Duration `yaml:"delete_unused_after"`
+	// RateLimit is how many documents this server has not seen before one
+	// client IP may introduce per hour (per /64 for IPv6): each is fetched
+	// and stored as a client, on an anonymous request.
+	RateLimit int `yaml:"rate_limit"`
 }
 
 // ResourceConfig is one protected resource (RFC 8707) any client may ask
@@ -61,5 +65,6 @@ func agentDefaults(c *Config) {
 		Timeout:           Duration(5 * time.Second),
 		MaxCacheAge:       Duration(24 * time.Hour),
 		DeleteUnusedAfter: Duration(30 * 24 * time.Hour),
+		RateLimit:         10,
 	}
 }

@@ -43,12 +43,14 @@ func TestValidateAgents(t *testing.T) {
 	c.DynamicRegistration.RateLimit = 0
 	c.ClientMetadataDocuments.AllowedHTTPHosts = []string{"http://x.example"}
 	c.ClientMetadataDocuments.Timeout = 0
+	c.ClientMetadataDocuments.RateLimit = -1
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"resources[0].uri", "resources[1].uri", "resources[2].scopes", "allowed_scopes: gatehouse:admin",
-		`allowed_scopes: "two words"`, "rate_limit", "allowed_http_hosts", "timeout"} {
+		`allowed_scopes: "two words"`, "dynamic_registration.rate_limit", "allowed_http_hosts", "timeout",
+		"client_metadata_documents.rate_limit"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

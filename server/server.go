@@ -161,6 +161,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	fails := &faults.Reporter{Logger: logger, Count: mets.StorageFailed}
 	tokenStore := oauth.NewStore(store, acc, lt.AuthorizeCode.D())
 	tokenStore.UseGroupCommit(group)
+	documents := newMetadataDocuments(cfg, store, logger)
 	provider := oauth.NewProvider(oauth.ProviderOptions{
 		Faults: fails,
 		Issuer: cfg.Issuer,
@@ -176,7 +177,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 		Store:     tokenStore,
 		Keys:      km,
 		Resources: agentResources(cfg),
-		Documents: newMetadataDocuments(cfg, store, logger),
+		Documents: documents,
 		Grants:    GrantOptions(cfg),
 	})
 	discovery, err := oauth.NewDiscovery(cfg.Issuer, cfg.Keys.Algorithm, append(agentMetadata(cfg), oauth.WithFields(provider.GrantMetadata()))...)
@@ -193,6 +194,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 			BadRedirect:    web.MsgBadRedirect,
 			InvalidRequest: web.MsgInvalidRequest,
 			Server:         web.MsgServer,
+
+			TooManyAttempts: web.MsgTooManyAttempts,
 		},
 		Secret: secret,
 		Logger: logger,
@@ -216,6 +219,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	}
 	acc.LimitLogins(limiter)
 	factors.LimitGuesses(limiter)
+	documents.LimitNew(limiter, cfg.ClientMetadataDocuments.RateLimit)
 	policy := oauth.SecondFactorPolicy{Factors: factors.Registry, RequiredRoles: cfg.MFA.RequiredRoles}
 	authorize.SecondFactors = policy
 	pages := web.New(web.Options{

@@ -46,6 +46,7 @@ func validateAgents(c *Config, k *checker) {
 	k.check(m.Timeout.D() > 0, "client_metadata_documents.timeout: must be positive")
 	k.check(m.MaxCacheAge.D() > 0, "client_metadata_documents.max_cache_age: must be positive")
 	k.check(m.DeleteUnusedAfter.D() >= 0, "client_metadata_documents.delete_unused_after: must not be negative")
+	k.check(m.RateLimit > 0, "client_metadata_documents.rate_limit: must be at least 1 new client per hour")
 }
 
 // validScopeToken reports whether s is an RFC 6749 section 3.3 scope token.

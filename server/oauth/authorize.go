@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server/session"
 	"github.com/gatehouse-id/gatehouse/server/signin"
@@ -27,6 +29,9 @@ type ErrorPage interface {
 // ErrorMessages are the fixed texts the authorization endpoint shows.
 type ErrorMessages struct {
 	UnknownClient, BadRedirect, InvalidRequest, Server string
+	// TooManyAttempts: the client IP's budget of new metadata document
+	// clients is spent (429).
+	TooManyAttempts string
 }
 
 // AuthorizeOptions configure the authorization endpoint.
@@ -299,7 +304,11 @@ func (a *Authorize) writeError(ctx context.Context, w http.ResponseWriter, r *ht
 		a.Provider.WriteAuthorizeError(ctx, w, ar, err)
 		return
 	}
+	var limited *ratelimit.LimitedError
 	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(limited.RetryAfterSeconds()))
+		a.Pages.Error(w, r, http.StatusTooManyRequests, a.Messages.TooManyAttempts)
 	case rfc.ErrorField == fosite.ErrInvalidClient.ErrorField:
 		a.Pages.Error(w, r, http.StatusBadRequest, a.Messages.UnknownClient)
 	case rfc.ErrorField == fosite.ErrServerError.ErrorField:

@@ -55,13 +55,24 @@ func (t *Token) recordReuse(r *http.Request, ar fosite.AccessRequester, err erro
 // owner credentials that cannot be used; 429 and Retry-After (RFC 6585,
 // RFC 9110) tell the client to wait. slow_down belongs to device-flow
 // polling (RFC 8628) and invalid_request to malformed requests, which
-// this is not.
+// this is not. A new metadata document client refused by its budget
+// (MetadataDocuments.LimitNew) is 429 invalid_client: it could not be
+// resolved, for now.
 func rateLimited(w http.ResponseWriter, err error) error {
 	var limited *ratelimit.LimitedError
 	if !errors.As(err, &limited) {
 		return err
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(limited.RetryAfterSeconds()))
+	if limited.Action == ratelimit.ActionClientMetadataDocument {
+		// The client could not be resolved (RFC 6749 section 5.2), for now.
+		return &fosite.RFC6749Error{
+			ErrorField:       fosite.ErrInvalidClient.ErrorField,
+			DescriptionField: "Too many new clients from this address. Try again later.",
+			HintField:        "Retry after " + strconv.Itoa(limited.RetryAfterSeconds()) + " seconds.",
+			CodeField:        http.StatusTooManyRequests,
+		}
+	}
 	return &fosite.RFC6749Error{
 		ErrorField:       fosite.ErrInvalidGrant.ErrorField,
 		DescriptionField: "Too many failed sign-in attempts. Try again later.",

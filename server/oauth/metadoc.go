@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/clients"
+	"github.com/gatehouse-id/gatehouse/internal/clientip"
 	"github.com/gatehouse-id/gatehouse/internal/safefetch"
+	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
@@ -23,7 +25,9 @@ import (
 // Cache-Control, between MinCacheAge and MaxCacheAge. A stale document is
 // fetched again; only one fetch per URL runs at a time, the others wait
 // for it (a single flight). A failed fetch is remembered for MinCacheAge, so a bad URL does
-// not make the server fetch it on every request.
+// not make the server fetch it on every request. A document the server
+// has not stored before counts against the requesting IP's budget
+// (LimitNew): anyone may name one, anonymously.
 type MetadataDocuments struct {
 	Fetcher *safefetch.Fetcher
 	Policy  clients.DynamicPolicy
@@ -33,6 +37,9 @@ type MetadataDocuments struct {
 	MaxCacheAge, MinCacheAge time.Duration
 	Logger                   *slog.Logger
 	Now                      func() time.Time
+
+	limiter *ratelimit.Limiter
+	perHour int
 
 	mu      sync.Mutex
 	cache   map[string]cachedDocument
@@ -67,6 +74,16 @@ type noFetchKey struct{}
 // nothing.
 func withoutFetching(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noFetchKey{}, true)
+}
+
+// LimitNew lets one client IP introduce at most perHour documents the
+// server has not stored before (ratelimit.ActionClientMetadataDocument);
+// past it they are refused, unfetched, with a *ratelimit.LimitedError.
+// d may be nil (documents off).
+func (d *MetadataDocuments) LimitNew(l *ratelimit.Limiter, perHour int) {
+	if d != nil {
+		d.limiter, d.perHour = l, perHour
+	}
 }
 
 func (d *MetadataDocuments) now() time.Time {
@@ -176,6 +193,9 @@ func (d *MetadataDocuments) refresh(ctx context.Context, id string) (storage.Cli
 	if len(d.cache) >= maxCachedDocuments {
 		d.prune(now)
 	}
+	if errors.Is(err, ratelimit.ErrLimited) {
+		return storage.Client{}, err // the requester's budget, not the document's fault: not cached
+	}
 	if err != nil {
 		d.Logger.InfoContext(ctx, "client metadata document refused", "client_id", id, "error", err)
 		prev := d.cache[id]
@@ -205,6 +225,9 @@ func (d *MetadataDocuments) fetch(ctx context.Context, id string) (storage.Clien
 	if err := clients.CheckDocumentID(id); err != nil {
 		return storage.Client{}, 0, fmt.Errorf("%w: %w", errDocument, err)
 	}
+	if err := d.allowNew(ctx, id); err != nil {
+		return storage.Client{}, 0, err
+	}
 	resp, err := d.Fetcher.Get(ctx, id)
 	if err != nil {
 		return storage.Client{}, 0, fmt.Errorf("%w: %w", errDocument, err)
@@ -215,6 +238,27 @@ func (d *MetadataDocuments) fetch(ctx context.Context, id string) (storage.Clien
 	}
 	c, err := d.save(ctx, id, m)
 	return c, resp.MaxAge, err
+}
+
+// allowNew counts document id against the requesting IP's budget when
+// the server has not stored it before.
+func (d *MetadataDocuments) allowNew(ctx context.Context, id string) error {
+	if d.limiter == nil {
+		return nil
+	}
+	d.mu.Lock()
+	known := d.cache[id].client.ID != ""
+	d.mu.Unlock()
+	if known {
+		return nil
+	}
+	if _, err := d.Store.GetClient(ctx, id); !errors.Is(err, storage.ErrNotFound) {
+		return nil // stored (or the store failed, which saving will report)
+	}
+	if err := d.limiter.AllowWithin(ctx, ratelimit.ActionClientMetadataDocument, clientip.FromContext(ctx), d.perHour, time.Hour); err != nil {
+		return fmt.Errorf("%w: too many new clients from this address: %w", errDocument, err)
+	}
+	return nil
 }
 
 // errUnchanged ends an update that would write nothing new.
