@@ -102,6 +102,7 @@ func (d *MetadataDocuments) minAge() time.Duration {
 
 // Client returns the client of document URL id.
 func (d *MetadataDocuments) Client(ctx context.Context, id string) (storage.Client, error) {
+	d.dropIfDeleted(ctx, id)
 	now := d.now()
 	d.mu.Lock()
 	entry, ok := d.cache[id]
@@ -152,6 +153,25 @@ func (d *MetadataDocuments) Client(ctx context.Context, id string) (storage.Clie
 		return storage.Client{}, f.err
 	}
 	return f.client, nil
+}
+
+// dropIfDeleted forgets the cached client of document id when its row is
+// gone (the janitor, `gatehouse clients delete`, another node): handing it
+// out would start flows whose consent, codes and tokens refer to no
+// client. The read is cheap (storage/clientcache); the next fetch stores
+// the client again.
+func (d *MetadataDocuments) dropIfDeleted(ctx context.Context, id string) {
+	d.mu.Lock()
+	cached := d.cache[id].client.ID != ""
+	d.mu.Unlock()
+	if !cached {
+		return
+	}
+	if _, err := d.Store.GetClient(ctx, id); errors.Is(err, storage.ErrNotFound) {
+		d.mu.Lock()
+		delete(d.cache, id)
+		d.mu.Unlock()
+	}
 }
 
 // waiting reports how many callers wait for the fetch of id in progress
