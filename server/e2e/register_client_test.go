@@ -103,6 +103,13 @@ func TestDynamicRegistration(t *testing.T) {
 		t.Errorf("with a made-up token: %d %s", r.Status, r.Body)
 	}
 	token := initialToken(t, env, 1)
+	// A refused registration does not use the token up.
+	if bad := register(t, env, map[string]any{"redirect_uris": []string{"http://agent.example/cb"}}, token); bad.Status != http.StatusBadRequest {
+		t.Errorf("refused metadata with a token: %d %s", bad.Status, bad.Body)
+	}
+	if bad := register(t, env, map[string]any{"redirect_uris": []string{"http://agent.example/cb"}}, "made-up-token"); bad.Status != http.StatusUnauthorized {
+		t.Errorf("refused metadata with a made-up token: %d %s, want the token refused first", bad.Status, bad.Body)
+	}
 	r := register(t, env, meta, token)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("registration: %d %s", r.Status, r.Body)

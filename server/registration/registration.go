@@ -82,22 +82,40 @@ func (h *Handler) Register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "too_many_requests", "Too many registrations from this address; try again later.")
 		return
 	}
-	if !h.o.Open {
-		if !h.initialTokenOK(w, r) {
-			return
-		}
+	initial, hasToken := bearer(r)
+	if !h.o.Open && !hasToken {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="registration"`)
+		writeError(w, http.StatusUnauthorized, "invalid_token", "Registration needs an initial access token (Authorization: Bearer).")
+		return
 	}
 	m, ok := decodeMetadata(w, r)
 	if !ok {
 		return
 	}
-	m, err := h.o.Policy.Normalize(m)
-	if err != nil {
-		h.refuse(w, r, "", err)
+	// The initial access token's use is counted in the transaction that
+	// stores the client: a refused registration does not use it up.
+	var c storage.Client
+	var plain, token string
+	err := storage.InTx(ctx, h.o.Store, func(ctx context.Context) error {
+		if !h.o.Open {
+			if err := h.o.Store.UseInitialAccessToken(ctx, secret.SHA256Hex(initial), h.o.Now()); err != nil {
+				return fmt.Errorf("%w: %w", errInitialToken, err)
+			}
+		}
+		var err error
+		if m, err = h.o.Policy.Normalize(m); err != nil {
+			return err
+		}
+		c, plain, token, err = h.create(ctx, m)
+		return err
+	})
+	switch {
+	case errors.Is(err, errInitialToken) && errors.Is(err, storage.ErrNotFound):
+		h.o.Audit.RecordRequest(r, audit.ClientRegistered, audit.Denied, "", "", map[string]string{"reason": "initial access token invalid, expired or used up"})
+		w.Header().Set("WWW-Authenticate", `Bearer realm="registration", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "invalid_token", "The initial access token is invalid, expired or used up.")
 		return
-	}
-	c, plain, token, err := h.create(ctx, m)
-	if err != nil {
+	case err != nil:
 		h.refuse(w, r, "", err)
 		return
 	}
@@ -141,28 +159,8 @@ func tokenHash(token string) []byte {
 	return []byte(secret.SHA256Hex(token))
 }
 
-// initialTokenOK checks the bearer initial access token, counting one of
-// its uses; on failure it has answered 401.
-func (h *Handler) initialTokenOK(w http.ResponseWriter, r *http.Request) bool {
-	token, ok := bearer(r)
-	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="registration"`)
-		writeError(w, http.StatusUnauthorized, "invalid_token", "Registration needs an initial access token (Authorization: Bearer).")
-		return false
-	}
-	err := h.o.Store.UseInitialAccessToken(r.Context(), secret.SHA256Hex(token), h.o.Now())
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		h.o.Audit.RecordRequest(r, audit.ClientRegistered, audit.Denied, "", "", map[string]string{"reason": "initial access token invalid, expired or used up"})
-		w.Header().Set("WWW-Authenticate", `Bearer realm="registration", error="invalid_token"`)
-		writeError(w, http.StatusUnauthorized, "invalid_token", "The initial access token is invalid, expired or used up.")
-		return false
-	case err != nil:
-		h.serverError(w, r, "use initial access token", err)
-		return false
-	}
-	return true
-}
+// errInitialToken wraps a failure to use the initial access token.
+var errInitialToken = errors.New("registration: initial access token")
 
 // bearer returns the request's bearer token.
 func bearer(r *http.Request) (string, bool) {
