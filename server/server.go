@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/internal/clientip"
 	"github.com/gatehouse-id/gatehouse/internal/faults"
+	"github.com/gatehouse-id/gatehouse/internal/pathvars"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/mail"
 	"github.com/gatehouse-id/gatehouse/manage"
@@ -296,6 +297,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	}
 	table := e.routes()
 	r := mux.NewRouter()
+	pathvars.Encoded(r)
 	r.Use(metrics.Route)
 	mount(r, table, pages, e.admin)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

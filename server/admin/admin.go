@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/accounts"
 	"github.com/gatehouse-id/gatehouse/audit"
 	"github.com/gatehouse-id/gatehouse/internal/faults"
+	"github.com/gatehouse-id/gatehouse/internal/pathvars"
 	"github.com/gatehouse-id/gatehouse/keys"
 	"github.com/gatehouse-id/gatehouse/manage"
 	"github.com/gatehouse-id/gatehouse/mfa"
@@ -90,6 +91,7 @@ func New(o Options) *Handler {
 	}
 	// The routes are mounted on h.router from server/routes.go.
 	r := mux.NewRouter()
+	pathvars.Encoded(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "There is no such admin resource.")
 	})

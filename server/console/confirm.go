@@ -16,7 +16,7 @@ func (h *Handler) confirmed(w http.ResponseWriter, r *http.Request, a admin, nav
 		return true
 	}
 	c.chrome = h.chrome(w, r, a, nav)
-	c.Action = r.URL.Path
+	c.Action = r.URL.EscapedPath() // a client ID may hold "/", escaped
 	names := make([]string, 0, len(r.PostForm))
 	for k := range r.PostForm {
 		if k != web.CSRFField && k != "confirm" {

@@ -68,7 +68,9 @@ type Handler struct {
 // ParsePages parses the console's templates with the pages' renderer; a
 // missing or broken one is an error here, at start.
 func ParsePages(r *web.Renderer) (*web.PageSet, error) {
-	set, err := r.Pages([]string{tmplShared}, samples(), template.FuncMap{})
+	// segment puts an ID into a path as one segment: a client ID may be
+	// a URL (a metadata document client).
+	set, err := r.Pages([]string{tmplShared}, samples(), template.FuncMap{"segment": url.PathEscape})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}

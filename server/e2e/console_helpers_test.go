@@ -29,7 +29,7 @@ func consoleAdmin(t *testing.T, f *fixture) (*servertest.Browser, *mfaClock, str
 func consoleAction(t *testing.T, env *servertest.Env, b *servertest.Browser, page, action string, fields url.Values) *http.Response {
 	t.Helper()
 	resp := submit(t, env, b, b.Get(t, env.URL+page), action, fields)
-	if resp.StatusCode == http.StatusOK && resp.Request.URL.Path == action {
+	if resp.StatusCode == http.StatusOK && resp.Request.URL.EscapedPath() == action {
 		if body := bodyOf(t, resp); regexp.MustCompile(`id="confirm-form"`).MatchString(body) {
 			resp = submit(t, env, b, resp, action, nil)
 		}
