@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -88,24 +89,8 @@ func TestAgentOnboarding(t *testing.T) {
 // page always asks, says it is unverified and shows the redirect host.
 func TestMetadataDocumentClient(t *testing.T) {
 	t.Parallel()
-	var docURL string
-	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "max-age=300")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"client_id": docURL, "client_name": "Doc Agent", "redirect_uris": []string{agentRedirect},
-			"grant_types": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_method": "none",
-		})
-	}))
-	t.Cleanup(doc.Close)
-	docURL = doc.URL + "/oauth/client-metadata.json"
-	env := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
-		c.ClientMetadataDocuments.Enabled = true
-		c.ClientMetadataDocuments.AllowedHTTPHosts = []string{"127.0.0.1"}
-	}))
-	env.CreateUser(t, aliceEmail, alicePassword, aliceName)
-	cfg := &oauth2.Config{ClientID: docURL, Endpoint: env.Endpoint(), RedirectURL: agentRedirect, Scopes: []string{"openid", "offline_access"}}
-	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	env, cfg := documentClient(t, 300)
+	docURL := cfg.ClientID
 	b := env.NewBrowser(t)
 	for _, tok := range unvettedConsentTwice(t, b, cfg, "Doc Agent") {
 		if _, err := cfg.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
@@ -120,4 +105,31 @@ func TestMetadataDocumentClient(t *testing.T) {
 	// Off: the URL is no client.
 	off := servertest.Start(t)
 	wantErrorPage(t, off.NewBrowser(t).Authorize(t, (&oauth2.Config{ClientID: docURL, Endpoint: off.Endpoint(), RedirectURL: agentRedirect}).AuthCodeURL("state-123456789", pkceOptions()...)))
+}
+
+// documentClient serves the client ID metadata document of "Doc Agent"
+// (cached for maxAge seconds) and starts a server with metadata documents
+// on and Alice. It returns the server and the client's config, whose
+// client ID is the document's URL.
+func documentClient(t *testing.T, maxAge int) (*servertest.Env, *oauth2.Config) {
+	t.Helper()
+	var docURL string
+	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", fmt.Sprintf("max-age=%d", maxAge))
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"client_id": docURL, "client_name": "Doc Agent", "redirect_uris": []string{agentRedirect},
+			"grant_types": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_method": "none",
+		})
+	}))
+	t.Cleanup(doc.Close)
+	docURL = doc.URL + "/oauth/client-metadata.json"
+	env := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.ClientMetadataDocuments.Enabled = true
+		c.ClientMetadataDocuments.AllowedHTTPHosts = []string{"127.0.0.1"}
+	}))
+	env.CreateUser(t, aliceEmail, alicePassword, aliceName)
+	cfg := &oauth2.Config{ClientID: docURL, Endpoint: env.Endpoint(), RedirectURL: agentRedirect, Scopes: []string{"openid", "offline_access"}}
+	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	return env, cfg
 }
