@@ -126,6 +126,17 @@ func TestDPoPResourceEndpoints(t *testing.T) {
 		t.Fatalf("admin API with DPoP: %d %s", r.Status, r.Body)
 	}
 
+	// A client ID that is a URL sits in one percent-encoded path segment;
+	// the proof's htu names that escaped path, and a proof for the decoded
+	// path (other segments) is refused.
+	docPath := "/admin/clients/" + url.PathEscape("https://app.example/client.json")
+	if r := callWith(t, f.env, http.MethodGet, docPath, "DPoP", at, key.proof(t, http.MethodGet, f.env.URL+docPath, at, nil)); r.Status != http.StatusNotFound {
+		t.Fatalf("admin API with DPoP on an escaped path: %d %s, want 404 (no such client)", r.Status, r.Body)
+	}
+	if r := callWith(t, f.env, http.MethodGet, docPath, "DPoP", at, key.proof(t, http.MethodGet, f.env.URL+"/admin/clients/https://app.example/client.json", at, nil)); r.Status != http.StatusUnauthorized || r.JSON["error"] != "invalid_dpop_proof" {
+		t.Fatalf("proof for the decoded path at the escaped path: %d %s, want 401 invalid_dpop_proof", r.Status, r.Body)
+	}
+
 	replayed := key.proof(t, http.MethodGet, userinfo, at, nil)
 	callWith(t, f.env, http.MethodGet, "/userinfo", "DPoP", at, replayed)
 	other := newDPoPKey(t)

@@ -40,7 +40,9 @@ func (p *Provider) checkBinding(ctx context.Context, r *http.Request, token, jkt
 	case !dpopScheme:
 		return &DPoPError{Code: "invalid_token", Description: "The access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof."}
 	}
-	proof, err := p.dpop.verify(ctx, r, p.issuer+r.URL.Path, token)
+	// The escaped path: a percent-encoded segment (a client ID that is a
+	// URL) is compared as sent, never as its decoded segments.
+	proof, err := p.dpop.verify(ctx, r, p.issuer+r.URL.EscapedPath(), token)
 	if err != nil {
 		return err
 	}
