@@ -79,10 +79,12 @@ func newMetadataDocuments(cfg Config, store storage.Store, logger *slog.Logger) 
 		return nil
 	}
 	return &oauth.MetadataDocuments{
-		Fetcher:     safefetch.New(safefetch.Options{Timeout: m.Timeout.D(), AllowedHTTPHosts: m.AllowedHTTPHosts}),
-		Policy:      clients.DynamicPolicy{AllowedScopes: m.AllowedScopes},
-		Store:       store,
-		MaxCacheAge: m.MaxCacheAge.D(),
-		Logger:      logger,
+		Fetcher:      safefetch.New(safefetch.Options{Timeout: m.Timeout.D(), AllowedHTTPHosts: m.AllowedHTTPHosts}),
+		Policy:       clients.DynamicPolicy{AllowedScopes: m.AllowedScopes},
+		Store:        store,
+		MaxCacheAge:  m.MaxCacheAge.D(),
+		Logger:       logger,
+		AllowedHosts: m.AllowedHosts,
+		BlockedHosts: m.BlockedHosts,
 	}
 }

@@ -26,6 +26,13 @@ type ClientMetadataDocumentsConfig struct {
 	// AllowedHTTPHosts may be fetched over plain http and on loopback or
 	// private addresses: for development and tests only.
 	AllowedHTTPHosts []string `yaml:"allowed_http_hosts"`
+	// AllowedHosts, when not empty, are the only hosts whose documents
+	// are clients; BlockedHosts never are (checked first). An entry is a
+	// host name or IP address, or "*.example.com" for every host below
+	// example.com. A client stored from a host no longer accepted is
+	// refused, and so are its tokens.
+	AllowedHosts []string `yaml:"allowed_hosts"`
+	BlockedHosts []string `yaml:"blocked_hosts"`
 	// AllowedScopes are the most such a client may be allowed.
 	AllowedScopes []string `yaml:"allowed_scopes"`
 	// Timeout bounds one fetch; MaxCacheAge how long a document is used

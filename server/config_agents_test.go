@@ -13,6 +13,7 @@ func TestResourcesFromEnv(t *testing.T) {
 		"GATEHOUSE_DYNAMIC_REGISTRATION_ALLOWED_SCOPES":           "openid,mcp:tools",
 		"GATEHOUSE_CLIENT_METADATA_DOCUMENTS_ALLOWED_HTTP_HOSTS":  "127.0.0.1,localhost",
 		"GATEHOUSE_CLIENT_METADATA_DOCUMENTS_DELETE_UNUSED_AFTER": "1h",
+		"GATEHOUSE_CLIENT_METADATA_DOCUMENTS_BLOCKED_HOSTS":       "*.bad.example,bad.example",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -20,7 +21,8 @@ func TestResourcesFromEnv(t *testing.T) {
 	if len(c.Resources) != 1 || c.Resources[0].URI != "https://mcp.example.com/mcp" || c.Resources[0].Scopes[0] != "mcp:tools" {
 		t.Errorf("resources %+v", c.Resources)
 	}
-	if !c.DynamicRegistration.Enabled || len(c.DynamicRegistration.AllowedScopes) != 2 || len(c.ClientMetadataDocuments.AllowedHTTPHosts) != 2 {
+	if !c.DynamicRegistration.Enabled || len(c.DynamicRegistration.AllowedScopes) != 2 || len(c.ClientMetadataDocuments.AllowedHTTPHosts) != 2 ||
+		len(c.ClientMetadataDocuments.BlockedHosts) != 2 {
 		t.Errorf("agents config %+v %+v", c.DynamicRegistration, c.ClientMetadataDocuments)
 	}
 	if err := c.Validate(); err != nil {
@@ -44,15 +46,20 @@ func TestValidateAgents(t *testing.T) {
 	c.ClientMetadataDocuments.AllowedHTTPHosts = []string{"http://x.example"}
 	c.ClientMetadataDocuments.Timeout = 0
 	c.ClientMetadataDocuments.RateLimit = -1
+	c.ClientMetadataDocuments.AllowedHosts = []string{"ok.example", "*.ok.example", "example.com:443"}
+	c.ClientMetadataDocuments.BlockedHosts = []string{"https://bad.example"}
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"resources[0].uri", "resources[1].uri", "resources[2].scopes", "allowed_scopes: gatehouse:admin",
 		`allowed_scopes: "two words"`, "dynamic_registration.rate_limit", "allowed_http_hosts", "timeout",
-		"client_metadata_documents.rate_limit"} {
+		"client_metadata_documents.rate_limit", `allowed_hosts: "example.com:443"`, `blocked_hosts: "https://bad.example"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+	if strings.Contains(err.Error(), `"ok.example"`) || strings.Contains(err.Error(), `"*.ok.example"`) {
+		t.Errorf("a valid host refused:\n%v", err)
 	}
 }

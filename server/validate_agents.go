@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/gatehouse-id/gatehouse/clients"
 	"github.com/gatehouse-id/gatehouse/server/oauth"
 )
 
@@ -42,6 +43,15 @@ func validateAgents(c *Config, k *checker) {
 	for _, h := range m.AllowedHTTPHosts {
 		k.check((h != "" && !strings.ContainsAny(h, "/:@ ")) || net.ParseIP(h) != nil,
 			"client_metadata_documents.allowed_http_hosts: %q is not a host name or IP address (no scheme or port)", h)
+	}
+	for _, list := range []struct {
+		key   string
+		hosts []string
+	}{{"allowed_hosts", m.AllowedHosts}, {"blocked_hosts", m.BlockedHosts}} {
+		for _, h := range list.hosts {
+			k.check(clients.ValidHostPattern(h),
+				"client_metadata_documents.%s: %q is not a host name, an IP address or *.example.com (no scheme, port or path)", list.key, h)
+		}
 	}
 	k.check(m.Timeout.D() > 0, "client_metadata_documents.timeout: must be positive")
 	k.check(m.MaxCacheAge.D() > 0, "client_metadata_documents.max_cache_age: must be positive")

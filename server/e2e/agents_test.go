@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -113,8 +114,23 @@ func TestMetadataDocumentClient(t *testing.T) {
 // client ID is the document's URL.
 func documentClient(t *testing.T, maxAge int) (*servertest.Env, *oauth2.Config) {
 	t.Helper()
-	var docURL string
+	docURL, _ := serveDocument(t, maxAge)
+	env := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.ClientMetadataDocuments.Enabled = true
+		c.ClientMetadataDocuments.AllowedHTTPHosts = []string{"127.0.0.1"}
+	}))
+	env.CreateUser(t, aliceEmail, alicePassword, aliceName)
+	return env, documentConfig(env, docURL)
+}
+
+// serveDocument serves the client ID metadata document of "Doc Agent"
+// (cached for maxAge seconds) on 127.0.0.1 and returns its URL, the
+// client's ID, and the number of times it was fetched.
+func serveDocument(t *testing.T, maxAge int) (docURL string, fetches *atomic.Int64) {
+	t.Helper()
+	fetches = new(atomic.Int64)
 	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", fmt.Sprintf("max-age=%d", maxAge))
 		_ = json.NewEncoder(w).Encode(map[string]any{
@@ -124,12 +140,13 @@ func documentClient(t *testing.T, maxAge int) (*servertest.Env, *oauth2.Config) 
 	}))
 	t.Cleanup(doc.Close)
 	docURL = doc.URL + "/oauth/client-metadata.json"
-	env := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
-		c.ClientMetadataDocuments.Enabled = true
-		c.ClientMetadataDocuments.AllowedHTTPHosts = []string{"127.0.0.1"}
-	}))
-	env.CreateUser(t, aliceEmail, alicePassword, aliceName)
+	return docURL, fetches
+}
+
+// documentConfig is the OAuth 2.0 configuration of the document client
+// docURL on env.
+func documentConfig(env *servertest.Env, docURL string) *oauth2.Config {
 	cfg := &oauth2.Config{ClientID: docURL, Endpoint: env.Endpoint(), RedirectURL: agentRedirect, Scopes: []string{"openid", "offline_access"}}
 	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
-	return env, cfg
+	return cfg
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +38,10 @@ type MetadataDocuments struct {
 	MaxCacheAge, MinCacheAge time.Duration
 	Logger                   *slog.Logger
 	Now                      func() time.Time
+	// AllowedHosts, when not empty, are the only hosts whose documents
+	// are clients; BlockedHosts never are. A client stored from a host
+	// not accepted is refused too (and so its tokens).
+	AllowedHosts, BlockedHosts clients.HostPatterns
 
 	limiter *ratelimit.Limiter
 	perHour int
@@ -102,6 +107,9 @@ func (d *MetadataDocuments) minAge() time.Duration {
 
 // Client returns the client of document URL id.
 func (d *MetadataDocuments) Client(ctx context.Context, id string) (storage.Client, error) {
+	if err := d.acceptedHost(id); err != nil {
+		return storage.Client{}, err
+	}
 	d.dropIfDeleted(ctx, id)
 	now := d.now()
 	d.mu.Lock()
@@ -153,6 +161,20 @@ func (d *MetadataDocuments) Client(ctx context.Context, id string) (storage.Clie
 		return storage.Client{}, f.err
 	}
 	return f.client, nil
+}
+
+// acceptedHost refuses document id when its host is blocked or, with
+// AllowedHosts, not allowed: before any cache, stored row or fetch.
+func (d *MetadataDocuments) acceptedHost(id string) error {
+	u, err := url.Parse(id)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not a URL", errDocument, id)
+	}
+	host := u.Hostname()
+	if d.BlockedHosts.Match(host) || (len(d.AllowedHosts) > 0 && !d.AllowedHosts.Match(host)) {
+		return fmt.Errorf("%w: documents on %s are not accepted here (client_metadata_documents.allowed_hosts, blocked_hosts)", errDocument, host)
+	}
+	return nil
 }
 
 // dropIfDeleted forgets the cached client of document id when its row is

@@ -1,0 +1,58 @@
+package clients_test
+
+import (
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/clients"
+)
+
+func TestHostPatterns(t *testing.T) {
+	p := clients.HostPatterns{"agents.example", "*.Example.com", "192.0.2.7"}
+	for host, want := range map[string]bool{
+		"agents.example":   true,
+		"AGENTS.example":   true,
+		"agents.example.":  true,
+		"x.agents.example": false,
+		"example.com":      false,
+		"a.example.com":    true,
+		"a.b.EXAMPLE.com":  true,
+		"evilexample.com":  false,
+		"example.com.evil": false,
+		"192.0.2.7":        true,
+		"192.0.2.70":       false,
+		"":                 false,
+	} {
+		if got := p.Match(host); got != want {
+			t.Errorf("Match(%q) = %v, want %v", host, got, want)
+		}
+	}
+	if (clients.HostPatterns{}).Match("example.com") {
+		t.Error("an empty list matches")
+	}
+}
+
+func TestValidHostPattern(t *testing.T) {
+	for s, want := range map[string]bool{
+		"example.com":             true,
+		"*.example.com":           true,
+		"localhost":               true,
+		"192.0.2.7":               true,
+		"2001:db8::1":             true,
+		"":                        false,
+		"*":                       false,
+		"*.":                      false,
+		"a.*.example.com":         false,
+		"**.example.com":          false,
+		"example.com:443":         false,
+		"https://example.com":     false,
+		"example.com/path":        false,
+		".example.com":            false,
+		"example..com":            false,
+		"-bad.example.com":        false,
+		"under_score.example.com": false,
+	} {
+		if got := clients.ValidHostPattern(s); got != want {
+			t.Errorf("ValidHostPattern(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
