@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -234,5 +235,31 @@ func TestDocumentNoFetchInTransaction(t *testing.T) {
 	clk.add(2 * time.Minute) // stale, but younger than max_cache_age
 	if c, err := d.Client(ctx, srv.url); err != nil || c.Name != "Agent" || srv.fetches.Load() != 1 {
 		t.Fatalf("stale without fetching: %+v %v", c, err)
+	}
+}
+
+// TestDocumentHostLists: a blocked host is refused in either spelling of
+// an internationalized name, and a host that is no name is refused while
+// lists are set, before any fetch.
+func TestDocumentHostLists(t *testing.T) {
+	d, srv, _, _ := newDocuments(t)
+	d.BlockedHosts = clients.HostPatterns{"xn--e1afmkfd.xn--p1ai", "*.ексампл.com"}
+	for _, id := range []string{
+		"https://пример.рф/client.json",
+		"https://ПРИМЕР.рф/client.json",
+		"https://a.xn--80ajpfesl.com/client.json",
+		"https://a..b.example/client.json",
+	} {
+		_, err := d.Client(t.Context(), id)
+		if !errors.Is(err, errDocument) || !strings.Contains(err.Error(), "not accepted") && !strings.Contains(err.Error(), "no host name") {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	if _, err := d.Client(t.Context(), srv.url); err != nil {
+		t.Errorf("a host not blocked: %v", err)
+	}
+	d.AllowedHosts = clients.HostPatterns{"агент.example"}
+	if _, err := d.Client(t.Context(), srv.url); !errors.Is(err, errDocument) {
+		t.Errorf("a host not allowed: %v", err)
 	}
 }
