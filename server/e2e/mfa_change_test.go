@@ -13,11 +13,12 @@ import (
 // password alone (here one from before Alice set up an authenticator app,
 // as an attacker holding her password might keep) can neither make
 // recovery codes nor register a passkey: either would give it a second
-// factor without the one Alice has. It is sent to /login/mfa first; after
-// her code, in the same browser, both work.
+// factor without the one Alice has; nor can it remove her app with her
+// password (and then enrol its own). It is sent to /login/mfa first;
+// after her code, in the same browser, both work.
 func TestFactorChangeNeedsCurrentFactor(t *testing.T) {
 	env := passkeyServer(t)
-	env.CreateUser(t, aliceEmail, alicePassword, aliceName)
+	alice := env.CreateUser(t, aliceEmail, alicePassword, aliceName)
 	clk := fixMFAClock(env)
 	old := env.NewBrowser(t)
 	old.Login(t, old.Get(t, env.URL+"/account/security"), aliceEmail, alicePassword)
@@ -39,6 +40,19 @@ func TestFactorChangeNeedsCurrentFactor(t *testing.T) {
 	if r.StatusCode != http.StatusForbidden || out["error"] != "step_up_required" {
 		t.Fatalf("passkey registration options for a password-only session: %d %v, want 403 step_up_required", r.StatusCode, out)
 	}
+	// Nor remove her app with the password, to enrol its own after.
+	hidden, ok = servertest.HiddenFields(servertest.ReadBody(t, old.Get(t, env.URL+"/account/security")), "/account/totp/remove")
+	if !ok {
+		t.Fatal("no form to remove the app on the security page")
+	}
+	hidden.Set("password", alicePassword)
+	if r := postForm(t, old, env.URL+"/account/totp/remove", hidden); !servertest.OnPage(r, "/login/mfa") {
+		t.Fatalf("removing the app from a password-only session: %d at %s", r.StatusCode, r.Request.URL)
+	}
+	if has, _ := env.Server.MFA.Registry.HasSecondFactor(t.Context(), alice.ID); !has {
+		t.Fatal("a password-only session removed the authenticator app")
+	}
+	wantAudit(t, env, []string{"mfa.removed/denied"}, alicePassword)
 
 	// With the code in this session: back to the security page, and both work.
 	resp = mfaStep(t, env, old, old.Get(t, resp.Request.URL.String()), clk.code(t, secret))

@@ -329,7 +329,11 @@ func TestMFARemoveNeedsConfirmation(t *testing.T) {
 	b := env.NewBrowser(t)
 	secret := enrolTOTP(t, env, b, clk, aliceEmail, alicePassword)
 	resp := b.Get(t, env.URL+"/account/security")
-	submit(t, env, b, resp, "/account/recovery-codes", nil)
+	resp = submit(t, env, b, resp, "/account/recovery-codes", nil)
+	codes := recoveryCodeRE.FindAllStringSubmatch(bodyOf(t, resp), -1)
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
 
 	resp = b.Get(t, env.URL+"/account/security")
 	resp = submit(t, env, b, resp, "/account/totp/remove", url.Values{"password": {"not my password"}})
@@ -339,7 +343,7 @@ func TestMFARemoveNeedsConfirmation(t *testing.T) {
 	if has, _ := env.Server.MFA.Registry.HasSecondFactor(t.Context(), f.user.ID); !has {
 		t.Fatal("removed without confirmation")
 	}
-	resp = submit(t, env, b, resp, "/account/totp/remove", url.Values{"code": {clk.code(t, secret)}})
+	resp = submit(t, env, b, resp, "/account/totp/remove", url.Values{"code": {codes[0][1]}})
 	wantText(t, resp, http.StatusOK, web.MsgTOTPRemoved, "You have no second factor yet.")
 	if n, _ := env.Server.MFA.RecoveryCodesLeft(t.Context(), f.user.ID); n != 0 {
 		t.Errorf("%d recovery codes outlived the last factor", n)
@@ -347,11 +351,11 @@ func TestMFARemoveNeedsConfirmation(t *testing.T) {
 	nb := env.NewBrowser(t)
 	resp = nb.Login(t, nb.Get(t, env.URL+"/login"), aliceEmail, alicePassword)
 	wantText(t, resp, http.StatusOK, "Signed in")
-	all := strings.Join(outbox(t, env, aliceEmail, 3), "\n")
-	if !strings.Contains(all, "authenticator app was removed") {
-		t.Error("no mail about the removal")
+	all := strings.Join(outbox(t, env, aliceEmail, 4), "\n")
+	if !strings.Contains(all, "authenticator app was removed") || !strings.Contains(all, "recovery code was used") {
+		t.Errorf("no mail about the removal and the recovery code used:\n%s", all)
 	}
-	wantAudit(t, env, []string{"mfa.removed/success", "mfa.removed/denied"}, secret)
+	wantAudit(t, env, []string{"mfa.removed/success", "mfa.removed/denied", "mfa.recovery_code_used/success"}, secret, codes[0][1])
 }
 
 // TestMFAPageWithoutPendingSignIn: /login/mfa without a sign-in waiting

@@ -160,9 +160,14 @@ func (h *SecondFactor) ConfirmIdentity(r *http.Request, cur session.Current) err
 		}
 	}
 	if code := strings.TrimSpace(r.PostForm.Get("code")); code != "" && h.mfa != nil {
-		_, err := h.mfa.Verify(ctx, cur.User.ID, code)
+		used, err := h.mfa.Verify(ctx, cur.User.ID, code)
 		switch {
 		case err == nil:
+			if used.Kind == mfa.KindRecovery {
+				h.audit.RecordRequest(r, audit.MFARecoveryCodeUsed, audit.Success, cur.User.ID, "",
+					map[string]string{"codes_left": itoa(used.CodesLeft)})
+				h.notify(cur.User, changeRecoveryCodeUsed)
+			}
 			return nil
 		case !errors.Is(err, mfa.ErrWrongCode):
 			return err

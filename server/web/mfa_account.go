@@ -261,8 +261,23 @@ func (h *SecondFactor) RemoveTOTP(w http.ResponseWriter, r *http.Request) {
 
 // confirmed runs ConfirmIdentity for removing a factor of kind, or
 // answers: the security page with the field error, or 429.
+//
+// A session that has not used a second factor the person has (one from
+// before they enrolled, or a stolen password's) is sent to /login/mfa
+// first, as for adding one (mayChangeFactors): with the password alone it
+// could otherwise remove the person's factor and then enrol its own.
 func (h *SecondFactor) confirmed(w http.ResponseWriter, r *http.Request, cur session.Current, kind string) bool {
-	err := h.ConfirmIdentity(r, cur)
+	ok, err := h.mayRemoveFactors(r.Context(), cur)
+	if err != nil {
+		h.serverError(w, r, "list second factors", err)
+		return false
+	}
+	if !ok {
+		h.audit.RecordRequest(r, audit.MFARemoved, audit.Denied, cur.User.ID, "", map[string]string{"factor": kind, "reason": "step_up_required"})
+		stepUpFirst(w, r, PathSecurity)
+		return false
+	}
+	err = h.ConfirmIdentity(r, cur)
 	switch {
 	case err == nil:
 		return true

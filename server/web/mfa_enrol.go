@@ -25,6 +25,18 @@ func (h *SecondFactor) mayChangeFactors(ctx context.Context, cur session.Current
 	return mfa.Satisfies(mfa.ACRFor(sessionFactors(cur.Session)), best), nil
 }
 
+// mayRemoveFactors reports whether cur's session may remove a second
+// factor: when the person has one, the session must have used one (any:
+// someone who lost a passkey removes it after signing in with their
+// app). Removing raises no session, so the best class is not asked for.
+func (h *SecondFactor) mayRemoveFactors(ctx context.Context, cur session.Current) (bool, error) {
+	best, err := h.mfa.Registry.BestACR(ctx, cur.User.ID)
+	if err != nil || best == "" {
+		return err == nil, err
+	}
+	return mfa.Satisfies(mfa.ACRFor(sessionFactors(cur.Session)), mfa.ACRMFA), nil
+}
+
 // stepUpFirst sends the browser to /login/mfa to use a current factor,
 // then back to returnTo (a path on this server).
 func stepUpFirst(w http.ResponseWriter, r *http.Request, returnTo string) {
