@@ -275,10 +275,11 @@ func New(ctx context.Context, cfg Config, store storage.Store, logger *slog.Logg
 	})
 
 	e := endpoints{
-		discovery:  discovery,
-		jwks:       &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger},
-		authorize:  authorize,
-		token:      &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets, SecondFactors: policy},
+		discovery: discovery,
+		jwks:      &oauth.JWKS{Keys: km, MaxAge: jwksMaxAge(cfg), Logger: logger},
+		authorize: authorize,
+		token: &oauth.Token{Provider: provider, Users: store, Logger: logger, Now: time.Now, Audit: auditLog, Metrics: mets, SecondFactors: policy,
+			RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail},
 		introspect: &oauth.Introspect{Provider: provider, Logger: logger},
 		revoke:     &oauth.Revoke{Provider: provider, Logger: logger, Audit: auditLog},
 		userInfo:   &oauth.UserInfo{Provider: provider, Users: store, Logger: logger},

@@ -205,6 +205,16 @@ func TestRequireVerifiedEmail(t *testing.T) {
 
 	resp = submit(t, f.env, b, b.Get(t, f.env.URL+"/login"), "/login", url.Values{"email": {bobEmail}, "password": {bobPassword}})
 	wantText(t, resp, http.StatusForbidden, web.MsgEmailNotVerified, "Send the link again")
+	// Nor does the password grant give it tokens.
+	passwordGrant := func() apiResponse {
+		return post(t, f.env, "/oauth2/token", url.Values{
+			"grant_type": {"password"}, "username": {bobEmail}, "password": {bobPassword},
+			"scope": {"openid email"}, "client_id": {f.clientID}, "client_secret": {f.secret},
+		}, "", "")
+	}
+	if r := passwordGrant(); r.Status != http.StatusBadRequest || r.JSON["error"] != "invalid_grant" {
+		t.Errorf("password grant for an unconfirmed address: %d %v, want 400 invalid_grant", r.Status, r.JSON["error"])
+	}
 	resp = submit(t, f.env, b, resp, "/verify-email/resend", nil)
 	wantText(t, resp, http.StatusOK, web.MsgVerifyResent)
 	mails := outbox(t, f.env, bobEmail, 2)
@@ -214,6 +224,9 @@ func TestRequireVerifiedEmail(t *testing.T) {
 	wantText(t, submit(t, f.env, b, resp, "/verify-email", nil), http.StatusOK, web.MsgVerifyDone)
 	resp = submit(t, f.env, b, b.Get(t, f.env.URL+"/login"), "/login", url.Values{"email": {bobEmail}, "password": {bobPassword}})
 	wantText(t, resp, http.StatusOK, "Signed in")
+	if r := passwordGrant(); r.Status != http.StatusOK {
+		t.Errorf("password grant once the address is confirmed: %d %s", r.Status, r.Body)
+	}
 
 	events, err := f.env.Store.ListAuditEvents(context.Background(), storage.AuditFilter{})
 	if err != nil {

@@ -32,6 +32,10 @@ type Token struct {
 	// SecondFactors: the password grant is refused to whoever has or
 	// must use a second factor, which it cannot ask for.
 	SecondFactors SecondFactorPolicy
+	// RequireVerifiedEmail refuses the password grant to an account whose
+	// email address is not confirmed, as the login page refuses it
+	// (registration.require_verified_email).
+	RequireVerifiedEmail bool
 }
 
 // ServeHTTP handles one token request: fosite reads it, the grant's own

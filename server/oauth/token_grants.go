@@ -135,6 +135,9 @@ func (t *Token) preparePassword(ctx context.Context, ar fosite.AccessRequester, 
 	if err != nil {
 		return ctx, err
 	}
+	if t.RequireVerifiedEmail && !user.EmailVerified {
+		return ctx, fosite.ErrInvalidGrant.WithHint("The account's email address is not confirmed yet: follow the link mailed to it.")
+	}
 	if err := t.passwordGrantAllowed(ctx, user, ar.GetClient()); err != nil {
 		return ctx, err
 	}
