@@ -448,8 +448,9 @@ type TokenSessions interface {
 	// all keep working.
 	RotateRefreshToken(ctx context.Context, requestID, signature string, now time.Time, grace time.Duration) error
 	// RevokeSubjectTokens deactivates the authorization codes and refresh
-	// tokens and deletes the access tokens of subject, optionally limited to
-	// one client ("" means all clients). It first takes the subject's lock
+	// tokens, deletes the access tokens and denies the approved device
+	// codes not yet redeemed (DeviceApproved becomes DeviceDenied) of
+	// subject, optionally limited to one client ("" means all clients). It first takes the subject's lock
 	// (see LockSubject) exclusively, so it waits for token issuance in
 	// flight and issuance after it sees its result. Revoked refresh tokens
 	// lose their first use: no grace window revives them.

@@ -160,6 +160,25 @@ func TestDeviceDeniedExpiredWrongClient(t *testing.T) {
 	wantJSONError(t, post(t, f.env, "/oauth2/device/auth", url.Values{"client_id": {id}, "scope": {"api:read"}}, "", ""), http.StatusBadRequest, "invalid_scope")
 }
 
+// TestDeviceApprovalEndsWithReset: a device code approved and not yet
+// redeemed when the person resets their password (say, approved by
+// someone who had it) gets access_denied after the reset, not tokens
+// that would outlive it.
+func TestDeviceApprovalEndsWithReset(t *testing.T) {
+	f := newFixture(t, servertest.WithConfig(func(c *server.Config) { c.Device.Interval = server.Duration(time.Second) }))
+	id, _ := f.env.CreateClient(t, tvSpec("tv"))
+	start := deviceStart(t, f.env, id, "openid offline_access")
+	code := start["device_code"].(string)
+	deviceDecide(t, f.env, start["verification_uri_complete"].(string), "allow")
+
+	b := f.env.NewBrowser(t)
+	submit(t, f.env, b, b.Get(t, f.env.URL+"/forgot-password"), "/forgot-password", url.Values{"email": {aliceEmail}})
+	resp := b.Get(t, mailLink(t, f.env, outbox(t, f.env, aliceEmail, 1)[0], "/reset-password"))
+	resp = submit(t, f.env, b, resp, "/reset-password", url.Values{"password": {"a brand new password 42"}})
+	wantText(t, resp, http.StatusOK, "Password changed")
+	wantJSONError(t, devicePoll(t, f.env, id, code), http.StatusBadRequest, "access_denied")
+}
+
 // TestDeviceSlowDownOnEveryNode: polling faster than the interval gets
 // slow_down and 5 more seconds for that device code, kept in the database,
 // so a second server on the same database enforces it too.

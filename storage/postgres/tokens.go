@@ -153,8 +153,9 @@ func (s *Store) LockSubject(ctx context.Context, subject string) error {
 }
 
 // RevokeSubjectTokens deactivates the authorization codes and refresh
-// tokens (clearing their first use) and deletes the access tokens of
-// subject, of one client or ("") of all, in one transaction. It first takes
+// tokens (clearing their first use), deletes the access tokens and denies
+// the approved, unredeemed device codes of subject, of one client or ("")
+// of all, in one transaction. It first takes
 // the subject's advisory lock exclusively: issuance in flight commits
 // first, so under READ COMMITTED the statements below see its tokens.
 func (s *Store) RevokeSubjectTokens(ctx context.Context, subject, clientID string) error {
@@ -177,6 +178,11 @@ func (s *Store) RevokeSubjectTokens(ctx context.Context, subject, clientID strin
 			WHERE kind = $1 AND subject = $2 AND ($3 = '' OR client_id = $3)`,
 			string(storage.KindAccessToken), subject, clientID); err != nil {
 			return fmt.Errorf("postgres: revoke subject tokens: %w", mapErr(err))
+		}
+		if _, err := q.Exec(ctx, `UPDATE device_codes SET status = $1
+			WHERE status = $2 AND subject = $3 AND ($4 = '' OR client_id = $4)`,
+			string(storage.DeviceDenied), string(storage.DeviceApproved), subject, clientID); err != nil {
+			return fmt.Errorf("postgres: revoke subject device approvals: %w", mapErr(err))
 		}
 		return nil
 	})

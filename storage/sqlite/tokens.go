@@ -133,8 +133,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature str
 }
 
 // RevokeSubjectTokens deactivates the authorization codes and refresh
-// tokens (clearing their first use) and deletes the access tokens of
-// subject, of one client or ("") of all, in one transaction. SQLite runs
+// tokens (clearing their first use), deletes the access tokens and denies
+// the approved, unredeemed device codes of subject, of one client or ("")
+// of all, in one transaction. SQLite runs
 // one write transaction at a time, so issuance cannot interleave with it.
 func (s *Store) RevokeSubjectTokens(ctx context.Context, subject, clientID string) error {
 	if subject == "" {
@@ -153,6 +154,11 @@ func (s *Store) RevokeSubjectTokens(ctx context.Context, subject, clientID strin
 			WHERE kind = ? AND subject = ? AND (? = '' OR client_id = ?)`,
 			string(storage.KindAccessToken), subject, clientID, clientID); err != nil {
 			return fmt.Errorf("sqlite: revoke subject tokens: %w", mapErr(err))
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE device_codes SET status = ?
+			WHERE status = ? AND subject = ? AND (? = '' OR client_id = ?)`,
+			string(storage.DeviceDenied), string(storage.DeviceApproved), subject, clientID, clientID); err != nil {
+			return fmt.Errorf("sqlite: revoke subject device approvals: %w", mapErr(err))
 		}
 		return nil
 	})

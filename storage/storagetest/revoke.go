@@ -37,6 +37,48 @@ var revokeTests = []test{
 		wantErr(t, s.DeactivateTokenSession(ctx, kCode, "u1-c2"), storage.ErrNotFound)
 		must(t, s.DeactivateTokenSession(ctx, kCode, "u2-c1"))
 	}},
+	{"RevokeSubjectDeviceApprovals", func(t *testing.T, s storage.Store) {
+		// A device code approved before a password reset or a disable, and
+		// not redeemed yet, must not mint tokens after it: revocation
+		// turns the subject's approvals into denials.
+		ctx := ctxFor(t)
+		mkClient(t, s, "tv")
+		mkClient(t, s, "tv2")
+		for _, d := range []struct {
+			code, client, subject string
+			status                storage.DeviceStatus
+		}{
+			{"u1-tv", "tv", "u1", storage.DeviceApproved},
+			{"u1-tv2", "tv2", "u1", storage.DeviceApproved},
+			{"u1-used", "tv", "u1", storage.DeviceUsed},
+			{"u2-tv", "tv", "u2", storage.DeviceApproved},
+			{"pending", "tv", "", storage.DevicePending},
+		} {
+			dc := newDeviceCode(d.code, "uc-"+d.code, d.client)
+			dc.Subject, dc.Status = d.subject, d.status
+			must(t, s.CreateDeviceCode(ctx, dc))
+		}
+		must(t, s.RevokeSubjectTokens(ctx, "u1", "tv2"))
+		must(t, s.RevokeSubjectTokens(ctx, "nobody", ""))
+		want := map[string]storage.DeviceStatus{
+			"u1-tv": storage.DeviceApproved, "u1-tv2": storage.DeviceDenied, "u1-used": storage.DeviceUsed,
+			"u2-tv": storage.DeviceApproved, "pending": storage.DevicePending,
+		}
+		check := func() {
+			t.Helper()
+			for code, status := range want {
+				got, err := s.GetDeviceCode(ctx, code)
+				must(t, err)
+				if got.Status != status {
+					t.Errorf("device code %s: %s, want %s", code, got.Status, status)
+				}
+			}
+		}
+		check()
+		must(t, s.RevokeSubjectTokens(ctx, "u1", ""))
+		want["u1-tv"] = storage.DeviceDenied
+		check()
+	}},
 	{"RotateGrace", func(t *testing.T, s storage.Store) {
 		ctx := ctxFor(t)
 		mkClient(t, s, "c1")
