@@ -137,10 +137,15 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
 	return nil
 }
 
-// revoke signs the user out of every browser and revokes their tokens.
+// revoke signs the user out of every browser, revokes their tokens and
+// deletes the password reset links mailed to them (a disabled account's
+// mailbox may be what was compromised).
 func (s *Service) revoke(ctx context.Context, userID string) error {
 	if err := s.Store.DeleteUserBrowserSessions(ctx, userID); err != nil {
 		return fmt.Errorf("end browser sessions: %w", err)
+	}
+	if err := s.Store.DeleteUserOneTimeTokens(ctx, userID, storage.PurposePasswordReset); err != nil {
+		return fmt.Errorf("delete reset links: %w", err)
 	}
 	if err := s.Store.RevokeSubjectTokens(ctx, userID, ""); err != nil {
 		return fmt.Errorf("revoke tokens: %w", err)

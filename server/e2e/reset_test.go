@@ -2,15 +2,20 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse-id/gatehouse/manage"
+	"github.com/gatehouse-id/gatehouse/secret"
 	"github.com/gatehouse-id/gatehouse/server"
 	"github.com/gatehouse-id/gatehouse/server/servertest"
 	"github.com/gatehouse-id/gatehouse/server/web"
@@ -173,4 +178,49 @@ func (l *syncLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// TestResetLinkVoidedByDisable: a reset link mailed before an admin
+// disables the account (say, during an incident) sets no password after:
+// disabling deletes the links, and a reset refuses a disabled account.
+func TestResetLinkVoidedByDisable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	bob := f.env.CreateUser(t, bobEmail, bobPassword, bobName)
+	b := f.env.NewBrowser(t)
+	submit(t, f.env, b, b.Get(t, f.env.URL+"/forgot-password"), "/forgot-password", url.Values{"email": {bobEmail}})
+	link := mailLink(t, f.env, outbox(t, f.env, bobEmail, 1)[0], "/reset-password")
+	page := b.Get(t, link) // opened before the disable: the form holds the token
+	wantText(t, page, http.StatusOK, "Choose a new password")
+	form, _ := servertest.HiddenFields(servertest.ReadBody(t, page), "/reset-password")
+
+	svc := &manage.Service{Store: f.env.Store, Accounts: f.env.Server.Accounts}
+	disabled := true
+	if _, err := svc.UpdateUser(ctx, manage.CLI, bob.ID, manage.UserChange{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.Store.GetOneTimeToken(ctx, storage.PurposePasswordReset, secret.SHA256Hex(tokenOf(t, link)), time.Now()); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the reset link outlived the disable: %v", err)
+	}
+	form.Set("password", "a brand new passphrase")
+	wantText(t, b.PostForm(t, f.env.URL+"/reset-password", form), http.StatusBadRequest, web.MsgResetInvalid)
+
+	// A link the disable did not see (written as the mail went out) is
+	// refused by the reset itself.
+	if err := f.env.Store.CreateOneTimeToken(ctx, storage.OneTimeToken{
+		Hash: secret.SHA256Hex("late-link"), Purpose: storage.PurposePasswordReset, UserID: bob.ID,
+		Email: bobEmail, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	form.Set("token", "late-link")
+	wantText(t, b.PostForm(t, f.env.URL+"/reset-password", form), http.StatusBadRequest, web.MsgResetInvalid)
+	u, err := f.env.Store.GetUser(ctx, bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(bobPassword)); err != nil {
+		t.Fatal("a reset link changed the password of a disabled account")
+	}
 }

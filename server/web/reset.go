@@ -128,6 +128,11 @@ func (h *Recovery) Reset(w http.ResponseWriter, r *http.Request) {
 				// has: whoever reads that mailbox now is not the owner.
 				return storage.ErrNotFound
 			}
+			if u.Disabled {
+				// Disabled (by an admin, perhaps because of this very
+				// mailbox) after the link was mailed.
+				return storage.ErrNotFound
+			}
 			u.PasswordHash = hash
 			u.EmailVerified = true
 			u.UpdatedAt = h.now().UTC()
