@@ -224,3 +224,52 @@ func TestResetLinkVoidedByDisable(t *testing.T) {
 		t.Fatal("a reset link changed the password of a disabled account")
 	}
 }
+
+// resetPassword follows the reset link mailed (the n-th mail to email)
+// and sets password.
+func resetPassword(t *testing.T, f *fixture, email string, n int, password string) {
+	t.Helper()
+	b := f.env.NewBrowser(t)
+	submit(t, f.env, b, b.Get(t, f.env.URL+"/forgot-password"), "/forgot-password", url.Values{"email": {email}})
+	resp := b.Get(t, mailLink(t, f.env, outbox(t, f.env, email, n)[n-1], "/reset-password"))
+	resp = submit(t, f.env, b, resp, "/reset-password", url.Values{"password": {password}})
+	wantText(t, resp, http.StatusOK, "Password changed")
+}
+
+// TestResetOfUnprovenAccount: someone who registered another person's
+// address (never confirmed) and set up their own authenticator app and
+// upstream login loses both when the owner takes the account over by a
+// reset: the reset is the first proof of the address, and what was
+// attached before it is nobody's proven credential. A confirmed account
+// keeps its factors through a reset.
+func TestResetOfUnprovenAccount(t *testing.T) {
+	f := newFixture(t)
+	env := f.env
+	ctx := t.Context()
+	clk := fixMFAClock(env)
+	squatter := env.CreateUser(t, bobEmail, bobPassword, bobName)
+	if err := env.Store.UpdateUser(ctx, squatter.ID, func(u *storage.User) error { u.EmailVerified = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	enrolTOTP(t, env, env.NewBrowser(t), clk, bobEmail, bobPassword)
+	if err := env.Store.CreateIdentity(ctx, storage.Identity{Provider: "github", Subject: "squatter", UserID: squatter.ID, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	enrolTOTP(t, env, env.NewBrowser(t), clk, aliceEmail, alicePassword)
+
+	resetPassword(t, f, bobEmail, 2, "the owner's own passphrase") // after the mail about the app
+	if has, _ := env.Server.MFA.Registry.HasSecondFactor(ctx, squatter.ID); has {
+		t.Error("the squatter's authenticator app outlived the owner's reset")
+	}
+	if ids, _ := env.Store.ListIdentities(ctx, squatter.ID); len(ids) != 0 {
+		t.Errorf("the squatter's upstream login outlived the owner's reset: %v", ids)
+	}
+	b := env.NewBrowser(t)
+	wantText(t, b.Login(t, b.Get(t, env.URL+"/login"), bobEmail, "the owner's own passphrase"), http.StatusOK, "Signed in")
+	wantAudit(t, env, []string{"mfa.removed/success", "identity.unlinked/success"})
+
+	resetPassword(t, f, aliceEmail, 2, "alice's new passphrase")
+	if has, _ := env.Server.MFA.Registry.HasSecondFactor(ctx, f.user.ID); !has {
+		t.Error("a confirmed account's reset removed its authenticator app")
+	}
+}
