@@ -15,9 +15,12 @@ const ActionMFA = "mfa"
 
 // CheckMFA is called before a second-factor code is checked. It refuses
 // the attempt, whatever the code, once the account has had
-// ratelimit.account_failures wrong codes in the window (from anywhere:
-// whoever is guessing already has the first factor), or the client IP has
-// used its sign-in budget.
+// ratelimit.account_failures attempts not followed by a success in the
+// window (from anywhere: whoever is guessing already has the first
+// factor), or the client IP has used its sign-in budget. An attempt let
+// through counts against the account at once, before its code is
+// checked, so codes sent at the same moment cannot all pass before the
+// first failure is counted; MFASucceeded clears the count.
 func (l *Limiter) CheckMFA(ctx context.Context, userID string) error {
 	if l == nil {
 		return nil
@@ -28,21 +31,17 @@ func (l *Limiter) CheckMFA(ctx context.Context, userID string) error {
 			return err
 		}
 	}
-	return l.checkAction(ctx, ActionMFA, LimitAccount, accountKey(ActionMFA, userID), int64(l.o.AccountFailures), userID, ip)
+	return l.reserve(ctx, ActionMFA, LimitAccount, accountKey(ActionMFA, userID), int64(l.o.AccountFailures), userID, ip)
 }
 
-// MFAFailed counts a wrong second-factor code against the account and
-// the client IP.
+// MFAFailed counts a wrong second-factor code against the client IP (the
+// account counted the attempt in CheckMFA).
 func (l *Limiter) MFAFailed(ctx context.Context, userID string) {
 	if l == nil {
 		return
 	}
-	keys := []string{accountKey(ActionMFA, userID)}
 	if ip := clientip.FromContext(ctx); ip != "" {
-		keys = append(keys, ipKey(ActionLogin, ip))
-	}
-	for _, key := range keys {
-		if _, _, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, l.clock()); err != nil {
+		if _, _, err := l.o.Counters.IncrementCounter(ctx, ipKey(ActionLogin, ip), l.o.Window, l.clock()); err != nil {
 			l.storeFailed(ctx, err)
 		}
 	}

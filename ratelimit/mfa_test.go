@@ -2,6 +2,8 @@ package ratelimit_test
 
 import (
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,5 +48,32 @@ func TestMFAFailures(t *testing.T) {
 	clk.Advance(16 * time.Minute)
 	if err := l.CheckMFA(b, "u1"); err != nil {
 		t.Fatalf("refused after the window: %v", err)
+	}
+}
+
+// TestMFAAttemptsCountedFirst: an attempt counts against the account
+// when it is let through, before its code is checked, so codes sent at
+// once cannot all pass the check before the first failure is counted:
+// of many concurrent attempts, exactly the budget gets through.
+func TestMFAAttemptsCountedFirst(t *testing.T) {
+	l := ratelimit.New(ratelimit.Options{Counters: openSQLite(t), AccountFailures: 5, IPAttempts: 1000})
+	ctx := ctxWithIP(t, "198.51.100.7")
+	var passed atomic.Int64
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if l.CheckMFA(ctx, "u1") == nil {
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := passed.Load(); n != 5 {
+		t.Fatalf("%d of 50 concurrent attempts got through a budget of 5", n)
+	}
+	// A success clears the count.
+	l.MFASucceeded(ctx, "u1")
+	if err := l.CheckMFA(ctx, "u1"); err != nil {
+		t.Fatalf("refused after a success: %v", err)
 	}
 }

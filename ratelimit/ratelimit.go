@@ -200,9 +200,31 @@ func (l *Limiter) checkAction(ctx context.Context, action, limit, key string, bu
 	if n < budget {
 		return nil
 	}
-	// Refusals are counted apart, in a window that ends with key's, so the
-	// first refusal of the window is known (and audited once) however far
-	// concurrent failures took key's count past its budget.
+	return l.refused(ctx, action, limit, key, end, now, userID, ip)
+}
+
+// reserve counts an attempt at action against key first and refuses it
+// when that takes key past budget: of attempts made at once, exactly
+// budget get through (checkAction's read, then a later count, lets
+// every concurrent attempt through).
+func (l *Limiter) reserve(ctx context.Context, action, limit, key string, budget int64, userID, ip string) error {
+	now := l.clock()
+	n, end, err := l.o.Counters.IncrementCounter(ctx, key, l.o.Window, now)
+	if err != nil {
+		l.storeFailed(ctx, err)
+		return nil
+	}
+	if n <= budget {
+		return nil
+	}
+	return l.refused(ctx, action, limit, key, end, now, userID, ip)
+}
+
+// refused refuses an attempt at action over key's budget, until end.
+// Refusals are counted apart, in a window that ends with key's, so the
+// first refusal of the window is known (and audited once) however far
+// concurrent attempts took key's count past its budget.
+func (l *Limiter) refused(ctx context.Context, action, limit, key string, end, now time.Time, userID, ip string) error {
 	refusals, _, err := l.o.Counters.IncrementCounter(ctx, refusedKey(key), max(end.Sub(now), time.Millisecond), now)
 	if err != nil {
 		l.storeFailed(ctx, err)
