@@ -12,9 +12,11 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -82,10 +84,13 @@ func New(store storage.Users, cost int) (*Service, error) {
 // per client IP). Call it before the Service is in use.
 func (s *Service) LimitLogins(l *ratelimit.Limiter) { s.limiter = l }
 
-// NormalizeEmail checks the syntax of a bare address and lower-cases it.
+// NormalizeEmail checks the syntax of a bare address and lower-cases it,
+// in Unicode's composed form (NFC), so an accented address has one
+// spelling. An address with an invisible or space character is refused:
+// it would show as another person's ("ceo\u200b@corp.example").
 func NormalizeEmail(email string) (string, error) {
-	email = strings.TrimSpace(email)
-	if len(email) > MaxEmailBytes {
+	email = norm.NFC.String(strings.TrimSpace(email))
+	if len(email) > MaxEmailBytes || strings.IndexFunc(email, invisible) >= 0 {
 		return "", ErrInvalidEmail
 	}
 	addr, err := mail.ParseAddress(email)
@@ -93,6 +98,12 @@ func NormalizeEmail(email string) (string, error) {
 		return "", ErrInvalidEmail
 	}
 	return strings.ToLower(email), nil
+}
+
+// invisible reports whether r is a control, format (zero-width,
+// bidirectional) or space character.
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r)
 }
 
 // ValidatePassword enforces the length rules.
