@@ -116,33 +116,6 @@ func TestTOTPLifecycle(t *testing.T) {
 
 // TestRecoveryCodes: a set is shown once, each code works once, a new set
 // voids the old one, and backups alone are not a factor.
-// TestResumeTOTP: the secret being set up is shown again for 15 minutes,
-// then replaced; once confirmed, none is begun.
-func TestResumeTOTP(t *testing.T) {
-	now := t0
-	svc, _, u := newService(t, &now)
-	ctx := t.Context()
-	first, err := svc.ResumeTOTP(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(14 * time.Minute)
-	if again, err := svc.ResumeTOTP(ctx, u); err != nil || again.Secret != first.Secret {
-		t.Fatalf("within 15 minutes: %v, same secret %v", err, again.Secret == first.Secret)
-	}
-	now = now.Add(2 * time.Minute)
-	later, err := svc.ResumeTOTP(ctx, u)
-	if err != nil || later.Secret == first.Secret {
-		t.Fatalf("after 15 minutes: %v, same secret %v", err, later.Secret == first.Secret)
-	}
-	if err := svc.ConfirmTOTP(ctx, u.ID, code(t, later.Secret, now)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.ResumeTOTP(ctx, u); !errors.Is(err, mfa.ErrAlreadyEnrolled) {
-		t.Fatalf("after confirming: %v", err)
-	}
-}
-
 func TestRecoveryCodes(t *testing.T) {
 	now := t0
 	svc, store, u := newService(t, &now)

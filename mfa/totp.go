@@ -44,28 +44,6 @@ type TOTPEnrolment struct {
 	QR string
 }
 
-// pendingReuse is how long an unconfirmed TOTP secret is shown again
-// (ResumeTOTP) rather than replaced: long enough to scan it and type a
-// code, short enough that a secret someone glimpsed is not kept.
-const pendingReuse = 15 * time.Minute
-
-// ResumeTOTP returns the unconfirmed secret user is setting up, when it
-// was made in the last pendingReuse, and otherwise begins a new one
-// (BeginTOTP): opening the enrolment page again, or a page of another
-// site opening it, does not void the secret the person just scanned.
-func (s *Service) ResumeTOTP(ctx context.Context, user storage.User) (TOTPEnrolment, error) {
-	t, err := s.store.GetTOTP(ctx, user.ID)
-	switch {
-	case err == nil && t.Confirmed:
-		return TOTPEnrolment{}, ErrAlreadyEnrolled
-	case err == nil && s.now().Sub(t.CreatedAt) < pendingReuse:
-		return s.PendingTOTP(ctx, user)
-	case err != nil && !errors.Is(err, storage.ErrNotFound):
-		return TOTPEnrolment{}, fmt.Errorf("mfa: load totp: %w", err)
-	}
-	return s.BeginTOTP(ctx, user)
-}
-
 // BeginTOTP makes a new TOTP secret for user, stored sealed and
 // unconfirmed (replacing any unconfirmed one), to be confirmed by a first
 // code (ConfirmTOTP). ErrAlreadyEnrolled when the user has a confirmed

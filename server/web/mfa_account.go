@@ -142,9 +142,8 @@ func (h *SecondFactor) showSecurity(w http.ResponseWriter, r *http.Request, cur 
 	h.renderer.render(w, r, status, tmplSecurity, page)
 }
 
-// TOTPForm serves GET /account/totp: a secret as a QR code and as text
-// (#totp-secret), to confirm with a first code: the one being set up if
-// it is recent (mfa.Service.ResumeTOTP), else a new one. A person whose app
+// TOTPForm serves GET /account/totp: a new secret as a QR code and as
+// text (#totp-secret), to confirm with a first code. A person whose app
 // is set up already goes back to the security page.
 func (h *SecondFactor) TOTPForm(w http.ResponseWriter, r *http.Request) {
 	cur, ok := h.signedIn(w, r, PathTOTP)
@@ -162,7 +161,7 @@ func (h *SecondFactor) TOTPForm(w http.ResponseWriter, r *http.Request) {
 	if !h.gateFactorChange(w, r, cur, PathTOTP) {
 		return
 	}
-	e, err := h.mfa.ResumeTOTP(r.Context(), cur.User)
+	e, err := h.mfa.BeginTOTP(r.Context(), cur.User)
 	if errors.Is(err, mfa.ErrAlreadyEnrolled) {
 		http.Redirect(w, r, PathSecurity, http.StatusSeeOther)
 		return
