@@ -92,9 +92,6 @@ type Recovery struct {
 	audit    *audit.Recorder
 	// passwords holds the rules for new passwords.
 	passwords Registration
-	// factors, when second factors are on, are removed by a reset that
-	// is the first proof of the address (unproven).
-	factors *mfa.Registry
 }
 
 // Account serves the account page and its actions (account.go).

@@ -227,7 +227,6 @@ func New(o Options) *Handlers {
 			passwords: o.Registration,
 		}
 		if fl.mfa != nil {
-			h.Recovery.factors = fl.mfa.Registry
 			h.SecondFactor = &SecondFactor{
 				base: b, flows: fl, store: o.Store, accounts: o.Accounts, mail: links,
 				totp: o.MFA.TOTP, passkeys: o.MFA.Passkeys,

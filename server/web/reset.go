@@ -3,10 +3,8 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/accounts"
@@ -117,12 +115,8 @@ func (h *Recovery) Reset(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "hash password", err)
 		return
 	}
-	var (
-		userID  string
-		dropped unproven
-	)
+	var userID string
 	err = storage.InTx(r.Context(), h.store, func(ctx context.Context) error {
-		dropped = unproven{}
 		t, err := h.store.ConsumeOneTimeToken(ctx, storage.PurposePasswordReset, secret.SHA256Hex(raw), h.now())
 		if err != nil {
 			return err
@@ -139,7 +133,6 @@ func (h *Recovery) Reset(w http.ResponseWriter, r *http.Request) {
 				// mailbox) after the link was mailed.
 				return storage.ErrNotFound
 			}
-			dropped.firstProof = !u.EmailVerified
 			u.PasswordHash = hash
 			u.EmailVerified = true
 			u.UpdatedAt = h.now().UTC()
@@ -154,11 +147,6 @@ func (h *Recovery) Reset(w http.ResponseWriter, r *http.Request) {
 		if err := h.store.DeleteUserBrowserSessions(ctx, t.UserID); err != nil {
 			return err
 		}
-		if dropped.firstProof {
-			if err := h.dropUnproven(ctx, t.UserID, &dropped); err != nil {
-				return err
-			}
-		}
 		return h.store.RevokeSubjectTokens(ctx, t.UserID, "")
 	})
 	if err != nil {
@@ -170,65 +158,7 @@ func (h *Recovery) Reset(w http.ResponseWriter, r *http.Request) {
 		h.logger.WarnContext(r.Context(), "web: end session after reset", "err", err)
 	}
 	h.audit.RecordRequest(r, audit.PasswordResetCompleted, audit.Success, userID, "", nil)
-	dropped.record(h.audit, r, userID)
 	h.renderer.render(w, r, http.StatusOK, tmplNotice, noticePage{
 		Title: "Password changed", Message: MsgResetDone, LinkURL: "/login", LinkText: "Sign in",
 	})
-}
-
-// unproven is what a reset removed from an account whose address it
-// proved for the first time.
-type unproven struct {
-	firstProof bool     // the address was not confirmed before the reset
-	factors    []string // kinds of second factors removed
-	identities []storage.Identity
-}
-
-// dropUnproven removes, in the reset's transaction, the second factors
-// and upstream logins of an account whose address was never confirmed:
-// anyone could have registered it with another person's address and
-// attached their own passkey, app or upstream account, which would let
-// them back in after the owner takes the account over by this reset
-// (account pre-hijacking).
-func (h *Recovery) dropUnproven(ctx context.Context, userID string, d *unproven) error {
-	if h.factors != nil {
-		fs, err := h.factors.Factors(ctx, userID)
-		if err != nil {
-			return fmt.Errorf("list second factors: %w", err)
-		}
-		for _, f := range fs {
-			if !slices.Contains(d.factors, f.Kind) {
-				d.factors = append(d.factors, f.Kind)
-			}
-		}
-		if len(fs) > 0 {
-			if err := h.factors.RemoveAll(ctx, userID); err != nil {
-				return fmt.Errorf("remove second factors: %w", err)
-			}
-		}
-	}
-	ids, err := h.store.ListIdentities(ctx, userID)
-	if err != nil {
-		return fmt.Errorf("list identities: %w", err)
-	}
-	for _, id := range ids {
-		if err := h.store.DeleteIdentity(ctx, id.Provider, id.Subject); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("unlink identity: %w", err)
-		}
-	}
-	d.identities = ids
-	return nil
-}
-
-// record audits what dropUnproven removed, once the reset committed.
-func (d unproven) record(rec *audit.Recorder, r *http.Request, userID string) {
-	const reason = "first proof of the address by a password reset"
-	if len(d.factors) > 0 {
-		rec.RecordRequest(r, audit.MFARemoved, audit.Success, userID, "",
-			map[string]string{"factor": "all", "kinds": strings.Join(d.factors, " "), "reason": reason})
-	}
-	for _, id := range d.identities {
-		rec.RecordRequest(r, audit.IdentityUnlinked, audit.Success, userID, "",
-			map[string]string{"provider": id.Provider, "reason": reason})
-	}
 }
