@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/gatehouse-id/gatehouse/ratelimit"
 	"github.com/gatehouse-id/gatehouse/storage"
@@ -84,12 +83,13 @@ func New(store storage.Users, cost int) (*Service, error) {
 // per client IP). Call it before the Service is in use.
 func (s *Service) LimitLogins(l *ratelimit.Limiter) { s.limiter = l }
 
-// NormalizeEmail checks the syntax of a bare address and lower-cases it,
-// in Unicode's composed form (NFC), so an accented address has one
-// spelling. An address with an invisible or space character is refused:
-// it would show as another person's ("ceo\u200b@corp.example").
+// NormalizeEmail checks the syntax of a bare address and lower-cases it.
+// An address with a character that shows as nothing or as a blank is
+// refused: it would look like another person's ("ceo\u200b@corp.example").
+// (Stored addresses keep the Unicode form they were typed in; folding them
+// to NFC needs a migration of the stored rows.)
 func NormalizeEmail(email string) (string, error) {
-	email = norm.NFC.String(strings.TrimSpace(email))
+	email = strings.TrimSpace(email)
 	if len(email) > MaxEmailBytes || strings.IndexFunc(email, invisible) >= 0 {
 		return "", ErrInvalidEmail
 	}
@@ -100,10 +100,14 @@ func NormalizeEmail(email string) (string, error) {
 	return strings.ToLower(email), nil
 }
 
-// invisible reports whether r is a control, format (zero-width,
-// bidirectional) or space character.
+// invisible reports whether r shows as nothing or as a blank: a control,
+// format (zero-width, bidirectional), space or other default-ignorable
+// character (variation selectors, fillers, the combining grapheme
+// joiner), or the blank Braille pattern.
 func invisible(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r)
+	return unicode.IsControl(r) || unicode.IsSpace(r) ||
+		unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) ||
+		r == '\u2800'
 }
 
 // ValidatePassword enforces the length rules.
