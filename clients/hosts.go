@@ -8,11 +8,36 @@ import (
 )
 
 // HostPatterns is a list of hosts that a metadata document URL's host is
-// matched against: an entry "example.com" (or an IP address) matches that
-// host only, "*.example.com" every host below example.com but not
-// example.com itself. Case does not matter, and an internationalized name
-// matches in either spelling ("пример.рф" and "xn--e1afmkfd.xn--p1ai").
-type HostPatterns []string
+// matched against, made by NewHostPatterns: an entry "example.com" (or an
+// IP address) matches that host only, "*.example.com" every host below
+// example.com but not example.com itself. Case does not matter, and an
+// internationalized name matches in either spelling ("пример.рф" and
+// "xn--e1afmkfd.xn--p1ai"). The zero value matches nothing.
+type HostPatterns struct {
+	exact    map[string]bool
+	suffixes []string // ".example.com" for "*.example.com"
+}
+
+// NewHostPatterns compiles entries, each in the form ValidHostPattern
+// accepts (configuration validation refuses the others first; they are
+// left out here).
+func NewHostPatterns(entries ...string) HostPatterns {
+	p := HostPatterns{exact: map[string]bool{}}
+	for _, e := range entries {
+		name, wildcard, ok := parseHostPattern(e)
+		switch {
+		case !ok:
+		case wildcard:
+			p.suffixes = append(p.suffixes, "."+name)
+		default:
+			p.exact[name] = true
+		}
+	}
+	return p
+}
+
+// Empty reports whether p has no entry.
+func (p HostPatterns) Empty() bool { return len(p.exact) == 0 && len(p.suffixes) == 0 }
 
 // Match reports whether host (a URL's host name, without its port) is
 // one of p's. A host that is no valid name matches nothing: a caller
@@ -22,12 +47,11 @@ func (p HostPatterns) Match(host string) bool {
 	if !ok {
 		return false
 	}
-	for _, e := range p {
-		wildcard := strings.HasPrefix(e, "*.")
-		e, ok := CanonicalHost(strings.TrimPrefix(e, "*."))
-		switch {
-		case !ok:
-		case wildcard && strings.HasSuffix(host, "."+e), !wildcard && host == e:
+	if p.exact[host] {
+		return true
+	}
+	for _, s := range p.suffixes {
+		if strings.HasSuffix(host, s) {
 			return true
 		}
 	}
@@ -36,7 +60,8 @@ func (p HostPatterns) Match(host string) bool {
 
 // CanonicalHost returns host as it is compared: an IP address as given,
 // a name lowercased, in its ASCII (punycode) form and without a trailing
-// dot. An empty label makes no name. ok is false when host is neither an IP address nor a valid name.
+// dot. An empty label makes no name. ok is false when host is neither an
+// IP address nor a valid name.
 func CanonicalHost(host string) (canonical string, ok bool) {
 	if net.ParseIP(host) != nil {
 		return host, true
@@ -52,26 +77,33 @@ func CanonicalHost(host string) (canonical string, ok bool) {
 // (ASCII or internationalized) or an IP address, or "*." followed by a
 // host name; no scheme, port, path or other wildcard.
 func ValidHostPattern(s string) bool {
+	_, _, ok := parseHostPattern(s)
+	return ok
+}
+
+// parseHostPattern returns entry s's host in canonical form (CanonicalHost)
+// and whether it is a "*." wildcard; ok is false when s is no entry.
+func parseHostPattern(s string) (name string, wildcard, ok bool) {
 	if net.ParseIP(s) != nil {
-		return true
+		return s, false, true
 	}
-	name := strings.TrimPrefix(s, "*.")
+	name, wildcard = strings.CutPrefix(s, "*.")
 	if name == "" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") {
-		return false
+		return "", false, false
 	}
-	name, ok := CanonicalHost(name)
+	name, ok = CanonicalHost(name)
 	if !ok || len(name) > 253 {
-		return false
+		return "", false, false
 	}
 	for _, label := range strings.Split(name, ".") {
 		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
-			return false
+			return "", false, false
 		}
 		for _, r := range label {
 			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
-				return false
+				return "", false, false
 			}
 		}
 	}
-	return true
+	return name, wildcard, true
 }

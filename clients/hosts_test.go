@@ -7,7 +7,7 @@ import (
 )
 
 func TestHostPatterns(t *testing.T) {
-	p := clients.HostPatterns{"agents.example", "*.Example.com", "192.0.2.7", "xn--80ajpfesl.com", "*.пример.рф"}
+	p := clients.NewHostPatterns("agents.example", "*.Example.com", "192.0.2.7", "xn--80ajpfesl.com", "*.пример.рф")
 	for host, want := range map[string]bool{
 		"agents.example":          true,
 		"AGENTS.example":          true,
@@ -38,7 +38,7 @@ func TestHostPatterns(t *testing.T) {
 	if _, ok := clients.CanonicalHost("bad\x00.com"); ok {
 		t.Error("CanonicalHost accepts a name with a NUL")
 	}
-	if (clients.HostPatterns{}).Match("example.com") {
+	if (clients.HostPatterns{}).Match("example.com") || clients.NewHostPatterns().Match("example.com") {
 		t.Error("an empty list matches")
 	}
 }

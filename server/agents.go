@@ -84,7 +84,7 @@ func newMetadataDocuments(cfg Config, store storage.Store, logger *slog.Logger) 
 		Store:        store,
 		MaxCacheAge:  m.MaxCacheAge.D(),
 		Logger:       logger,
-		AllowedHosts: m.AllowedHosts,
-		BlockedHosts: m.BlockedHosts,
+		AllowedHosts: clients.NewHostPatterns(m.AllowedHosts...),
+		BlockedHosts: clients.NewHostPatterns(m.BlockedHosts...),
 	}
 }

@@ -171,10 +171,10 @@ func (d *MetadataDocuments) acceptedHost(id string) error {
 		return fmt.Errorf("%w: %q is not a URL", errDocument, id)
 	}
 	host := u.Hostname()
-	if _, ok := clients.CanonicalHost(host); !ok && len(d.BlockedHosts)+len(d.AllowedHosts) > 0 {
+	if _, ok := clients.CanonicalHost(host); !ok && !(d.BlockedHosts.Empty() && d.AllowedHosts.Empty()) {
 		return fmt.Errorf("%w: %q is no host name", errDocument, host)
 	}
-	if d.BlockedHosts.Match(host) || (len(d.AllowedHosts) > 0 && !d.AllowedHosts.Match(host)) {
+	if d.BlockedHosts.Match(host) || (!d.AllowedHosts.Empty() && !d.AllowedHosts.Match(host)) {
 		return fmt.Errorf("%w: documents on %s are not accepted here (client_metadata_documents.allowed_hosts, blocked_hosts)", errDocument, host)
 	}
 	return nil

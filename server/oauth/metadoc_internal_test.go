@@ -243,7 +243,7 @@ func TestDocumentNoFetchInTransaction(t *testing.T) {
 // lists are set, before any fetch.
 func TestDocumentHostLists(t *testing.T) {
 	d, srv, _, _ := newDocuments(t)
-	d.BlockedHosts = clients.HostPatterns{"xn--e1afmkfd.xn--p1ai", "*.ексампл.com"}
+	d.BlockedHosts = clients.NewHostPatterns("xn--e1afmkfd.xn--p1ai", "*.ексампл.com")
 	for _, id := range []string{
 		"https://пример.рф/client.json",
 		"https://ПРИМЕР.рф/client.json",
@@ -258,7 +258,7 @@ func TestDocumentHostLists(t *testing.T) {
 	if _, err := d.Client(t.Context(), srv.url); err != nil {
 		t.Errorf("a host not blocked: %v", err)
 	}
-	d.AllowedHosts = clients.HostPatterns{"агент.example"}
+	d.AllowedHosts = clients.NewHostPatterns("агент.example")
 	if _, err := d.Client(t.Context(), srv.url); !errors.Is(err, errDocument) {
 		t.Errorf("a host not allowed: %v", err)
 	}
