@@ -88,8 +88,13 @@ const ClientCacheTTL = time.Second
 // GroupCommitDelay is how long a batch of token sessions and audit events
 // waits for the writes of other token requests under way before it
 // commits (storage/groupcommit): one commit then serves several requests.
-// A lone request never waits.
-const GroupCommitDelay = 3 * time.Millisecond
+// A lone request never waits, and a batch commits as soon as no request
+// is under way, so the delay is reached only near saturation, where a
+// request's time is spent queueing for the CPU anyway. At 10 ms rather
+// than 3, a batch of RS256 client-credentials tokens at c=16 holds 8-9
+// requests instead of 5, and a token costs about 2.3 fewer WAL writes
+// and 0.5 fewer lock calls (README, Performance).
+const GroupCommitDelay = 10 * time.Millisecond
 
 // HeapFloor is the heap size under which the Go runtime does not collect
 // in a server process (internal/gcfloor, started by gatehouse serve; GOGC

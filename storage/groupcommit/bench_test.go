@@ -14,7 +14,7 @@ import (
 // Expect, Wait) by many requests at once, with the server's delay or none.
 // commits/op is how many commits one request costs.
 func BenchmarkTokenWrites(b *testing.B) {
-	for _, delay := range []time.Duration{0, 3 * time.Millisecond} {
+	for _, delay := range []time.Duration{0, 3 * time.Millisecond, 10 * time.Millisecond} {
 		b.Run("delay="+delay.String(), func(b *testing.B) {
 			s := &countingTx{Store: open(b, filepath.Join(b.TempDir(), "gatehouse.db"))}
 			c := groupcommit.New(s, groupcommit.Options{Delay: delay})
