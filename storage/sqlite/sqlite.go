@@ -9,7 +9,9 @@
 // write lock; past it the call fails with storage.ErrConflict. The
 // transactions of BeginTx run one at a time in a SQLite transaction that
 // those queued behind one another share, so that they commit together
-// (shared.go); Commit still returns only once its writes are durable.
+// (shared.go); Commit still returns only once its writes are durable. A
+// background checkpointer on a connection of its own copies the WAL back
+// into the file (checkpoint.go), so no commit waits for a checkpoint.
 //
 // The one rule inside the process: a goroutine that holds a transaction must
 // pass its context to every call, or a write would wait for the writer
@@ -38,10 +40,25 @@ import (
 // dsnOptions apply to every connection of both pools.
 const dsnOptions = "_txlock=immediate&_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=1&_synchronous=NORMAL"
 
+// driverName is go-sqlite3 with the settings no DSN option reaches: a
+// commit checkpoints the WAL only as a backstop (checkpoint.go).
+const driverName = "sqlite3_gatehouse"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpoint), nil)
+			return err
+		},
+	})
+}
+
 // Store is storage.Store on a SQLite file. Build it with Open.
 type Store struct {
 	writer *sql.DB // one connection: all writes and transactions
 	reader *sql.DB // reads outside a transaction
+	// checkpoints copies the WAL into the file in the background.
+	checkpoints *checkpointer
 	// Prepared statements of each pool, by query text.
 	writes, reads *stmtCache
 	// shared is the transaction BeginTx's transactions share (shared.go).
@@ -67,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	f.Close()
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnOptions
-	writer, err := sql.Open("sqlite3", dsn)
+	writer, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -76,7 +93,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 
-	reader, err := sql.Open("sqlite3", dsn)
+	reader, err := sql.Open(driverName, dsn)
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -94,6 +111,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	ckpt, err := sql.Open(driverName, dsn)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s.checkpoints = startCheckpointer(ckpt, path+"-shm", checkpointPages, checkpointPoll)
 	return s, nil
 }
 
@@ -106,12 +130,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both connection pools.
+// Close stops the background checkpoints and closes the connection pools.
 func (s *Store) Close() error {
+	var ckptErr error
+	if s.checkpoints != nil {
+		ckptErr = s.checkpoints.close()
+	}
 	s.shared.close()
 	s.writes.close()
 	s.reads.close()
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(ckptErr, s.reader.Close(), s.writer.Close())
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
