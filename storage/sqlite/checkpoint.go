@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -40,6 +41,8 @@ type checkpointer struct {
 	pages   uint32
 	stop    chan struct{}
 	done    chan struct{}
+	once    sync.Once
+	err     error
 }
 
 func startCheckpointer(db *sql.DB, shmPath string, pages uint32, poll time.Duration) *checkpointer {
@@ -92,9 +95,13 @@ func (c *checkpointer) pending() (uint32, bool) {
 	return mxFrame - backfilled, true
 }
 
-// close stops the checkpointer and waits for a checkpoint under way.
+// close stops the checkpointer, waits for a checkpoint under way and
+// closes its connection; calls after the first return the first's error.
 func (c *checkpointer) close() error {
-	close(c.stop)
-	<-c.done
-	return c.db.Close()
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.err = c.db.Close()
+	})
+	return c.err
 }

@@ -104,3 +104,15 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Fatal("no frames wait after a new commit")
 	}
 }
+
+// TestCloseTwice: a store closed twice (a test's cleanup after its own
+// Close) returns rather than panics.
+func TestCloseTwice(t *testing.T) {
+	s, _ := openForCheckpoints(t)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
