@@ -9,7 +9,7 @@ import (
 )
 
 // The WAL is checkpointed in the background (checkpoint.go): these tests
-// read how much of it waits from the wal-index, as the checkpointer does.
+// ask SQLite how much of it waits, as the checkpointer does.
 
 // writeFrames commits, in one transaction on s's writer, about n pages of
 // incompressible rows to a table of their own.
@@ -53,9 +53,9 @@ func openForCheckpoints(t *testing.T) (*Store, string) {
 func TestCommitLeavesCheckpointToBackground(t *testing.T) {
 	s, _ := openForCheckpoints(t)
 	writeFrames(t, s, 1500)
-	pending, ok := s.checkpoints.pending()
-	if !ok {
-		t.Fatal("cannot read the wal-index")
+	pending, err := s.checkpoints.pending()
+	if err != nil {
+		t.Fatal(err)
 	}
 	if pending < 1500 || pending >= checkpointPages {
 		t.Fatalf("%d frames wait after the commit, want 1500-%d (the commit checkpointed?)", pending, checkpointPages)
@@ -82,16 +82,16 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := startCheckpointer(db, path+"-shm", 200, 10*time.Millisecond)
+	c := startCheckpointer(db, 200, 10*time.Millisecond)
 	defer c.close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		pending, ok := c.pending()
-		if ok && pending == 0 {
+		pending, err := c.pending()
+		if err == nil && pending == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d frames still wait (readable %t)", pending, ok)
+			t.Fatalf("%d frames still wait (%v)", pending, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -114,5 +114,37 @@ func TestCloseTwice(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// walFrames is the length of s's WAL in frames.
+func walFrames(t *testing.T, s *Store) int {
+	t.Helper()
+	var busy, frames, copied int
+	if err := s.reader.QueryRowContext(t.Context(), "PRAGMA wal_checkpoint(NOOP)").Scan(&busy, &frames, &copied); err != nil {
+		t.Fatal(err)
+	}
+	return frames
+}
+
+// TestWALStartsOver: under steady writes, with the background copying
+// most of the WAL, the writer's own checkpoint still lets the WAL start
+// over, so it stays near writerAutoCheckpoint frames instead of growing.
+func TestWALStartsOver(t *testing.T) {
+	s, _ := openForCheckpoints(t)
+	const commit = 400
+	longest, restarted := 0, false
+	for written := 0; written < 2*writerAutoCheckpoint && !restarted; written += commit {
+		before := walFrames(t, s)
+		writeFrames(t, s, commit)
+		after := walFrames(t, s)
+		longest = max(longest, after)
+		restarted = after < before
+	}
+	if !restarted {
+		t.Fatalf("the WAL never started over (%d frames)", longest)
+	}
+	if limit := writerAutoCheckpoint + 2*commit; longest > limit {
+		t.Fatalf("the WAL grew to %d frames, want at most %d", longest, limit)
 	}
 }

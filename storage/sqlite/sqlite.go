@@ -10,8 +10,8 @@
 // transactions of BeginTx run one at a time in a SQLite transaction that
 // those queued behind one another share, so that they commit together
 // (shared.go); Commit still returns only once its writes are durable. A
-// background checkpointer on a connection of its own copies the WAL back
-// into the file (checkpoint.go), so no commit waits for a checkpoint.
+// checkpointer on a connection of its own copies most of the WAL back into
+// the file in the background (checkpoint.go).
 //
 // The one rule inside the process: a goroutine that holds a transaction must
 // pass its context to every call, or a write would wait for the writer
@@ -117,7 +117,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	s.checkpoints = startCheckpointer(ckpt, path+"-shm", checkpointPages, checkpointPoll)
+	s.checkpoints = startCheckpointer(ckpt, checkpointPages, checkpointPoll)
 	return s, nil
 }
 
