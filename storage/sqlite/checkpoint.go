@@ -18,26 +18,30 @@ import (
 //
 // SQLite starts the WAL over only when a write begins with every frame
 // copied, and under steady writes some always arrive during a background
-// checkpoint. So the writer still checkpoints, as a commit's last step,
-// once the WAL holds writerAutoCheckpoint frames (wal_autocheckpoint): by
-// then the background has copied all but the last few thousand frames,
-// and the next write starts the WAL over, which keeps it under about 40
-// MiB with 4 KiB pages (README, Performance).
+// checkpoint. So once the background is done, the writer copies what
+// arrived meanwhile (a few hundred frames), between two of its
+// transactions, and the next write starts the WAL over: it stays near
+// checkpointPages frames. Should that fail, a commit checkpoints once the
+// WAL holds writerAutoCheckpoint frames (wal_autocheckpoint), about 40 MiB
+// with 4 KiB pages (README, Performance).
 const (
 	// checkpointPages is how many frames wait before the background
 	// checkpoint copies them.
 	checkpointPages = 3000
 	// checkpointPoll is how often the checkpointer looks at the WAL.
-	checkpointPoll = 250 * time.Millisecond
+	checkpointPoll = 100 * time.Millisecond
 	// writerAutoCheckpoint is the WAL length, in frames, at which a
-	// commit checkpoints (and the next write starts the WAL over).
+	// commit checkpoints after all.
 	writerAutoCheckpoint = 10000
 )
 
 // checkpointer runs PASSIVE checkpoints on db (one connection of its
-// own) whenever the WAL holds checkpointPages frames not yet copied.
+// own) whenever the WAL holds checkpointPages frames not yet copied, and
+// then one on writer (the store's writer) for the frames that arrived
+// meanwhile.
 type checkpointer struct {
 	db     *sql.DB
+	writer *sql.DB
 	pages  int
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -46,9 +50,9 @@ type checkpointer struct {
 	err    error
 }
 
-func startCheckpointer(db *sql.DB, pages int, poll time.Duration) *checkpointer {
+func startCheckpointer(db, writer *sql.DB, pages int, poll time.Duration) *checkpointer {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &checkpointer{db: db, pages: pages, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	c := &checkpointer{db: db, writer: writer, pages: pages, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	go c.run(poll)
 	return c
 }
@@ -69,7 +73,13 @@ func (c *checkpointer) run(poll time.Duration) {
 		// PASSIVE never waits for a lock. An error (the file
 		// unwritable, say) leaves the checkpoint to the writer at
 		// writerAutoCheckpoint frames, as SQLite would at 1,000.
-		_, _ = c.db.ExecContext(c.ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		if _, err := c.db.ExecContext(c.ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			continue
+		}
+		// The writer's connection is free only between transactions
+		// (it waits its turn like any write), so no commit is under way
+		// and the WAL is copied to its end.
+		_, _ = c.writer.ExecContext(c.ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 	}
 }
 

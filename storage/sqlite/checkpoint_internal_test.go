@@ -82,7 +82,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := startCheckpointer(db, 200, 10*time.Millisecond)
+	c := startCheckpointer(db, s.writer, 200, 10*time.Millisecond)
 	defer c.close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -128,8 +128,8 @@ func walFrames(t *testing.T, s *Store) int {
 }
 
 // TestWALStartsOver: under steady writes, with the background copying
-// most of the WAL, the writer's own checkpoint still lets the WAL start
-// over, so it stays near writerAutoCheckpoint frames instead of growing.
+// most of the WAL, the WAL still starts over (by the writer's copy of the
+// rest, or at worst at writerAutoCheckpoint frames) instead of growing.
 func TestWALStartsOver(t *testing.T) {
 	s, _ := openForCheckpoints(t)
 	const commit = 400
@@ -146,5 +146,37 @@ func TestWALStartsOver(t *testing.T) {
 	}
 	if limit := writerAutoCheckpoint + 2*commit; longest > limit {
 		t.Fatalf("the WAL grew to %d frames, want at most %d", longest, limit)
+	}
+}
+
+// TestWALStartsOverEarly: the writer copies what arrived during the
+// background checkpoint, so the WAL starts over near the background's
+// threshold, long before the writer's own.
+func TestWALStartsOverEarly(t *testing.T) {
+	s, path := openForCheckpoints(t)
+	db, err := sql.Open(driverName, "file:"+path+"?"+dsnOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCheckpointer(db, s.writer, 300, 5*time.Millisecond)
+	defer c.close()
+	const commit = 100
+	longest, restarts := 0, 0
+	deadline := time.Now().Add(20 * time.Second)
+	for restarts < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the WAL started over %d times (longest %d frames)", restarts, longest)
+		}
+		before := walFrames(t, s)
+		writeFrames(t, s, commit)
+		after := walFrames(t, s)
+		longest = max(longest, after)
+		if after < before {
+			restarts++
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if longest >= writerAutoCheckpoint/2 {
+		t.Fatalf("the WAL grew to %d frames before starting over", longest)
 	}
 }

@@ -117,7 +117,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	s.checkpoints = startCheckpointer(ckpt, checkpointPages, checkpointPoll)
+	s.checkpoints = startCheckpointer(ckpt, writer, checkpointPages, checkpointPoll)
 	return s, nil
 }
 
