@@ -36,22 +36,24 @@ func writeFrames(t *testing.T, s *Store, n int) {
 	}
 }
 
-func openForCheckpoints(t *testing.T) (*Store, string) {
+// startTestCheckpointer starts a checkpointer on a connection of its own
+// to the store at path, with its own thresholds, stopped when the test ends.
+func startTestCheckpointer(t *testing.T, s *Store, path string, pages int, poll time.Duration) *checkpointer {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	s, err := Open(t.Context(), path)
+	db, err := sql.Open(driverName, "file:"+path+"?"+dsnOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return s, path
+	c := startCheckpointer(db, s.writer, pages, poll)
+	t.Cleanup(func() { c.close() })
+	return c
 }
 
 // TestCommitLeavesCheckpointToBackground: a commit that takes the WAL past
 // SQLite's default threshold (1,000 frames) no longer checkpoints it, and
 // the background checkpointer waits for checkpointPages frames.
 func TestCommitLeavesCheckpointToBackground(t *testing.T) {
-	s, _ := openForCheckpoints(t)
+	_, s := openTest(t)
 	writeFrames(t, s, 1500)
 	pending, err := s.checkpoints.pending()
 	if err != nil {
@@ -76,14 +78,10 @@ func TestCommitLeavesCheckpointToBackground(t *testing.T) {
 // TestBackgroundCheckpoint: once enough frames wait, the checkpointer
 // copies them while the store stays open, and the store keeps working.
 func TestBackgroundCheckpoint(t *testing.T) {
-	s, path := openForCheckpoints(t)
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	_, s := openTestAt(t, path)
 	writeFrames(t, s, 300)
-	db, err := sql.Open(driverName, "file:"+path+"?"+dsnOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := startCheckpointer(db, s.writer, 200, 10*time.Millisecond)
-	defer c.close()
+	c := startTestCheckpointer(t, s, path, 200, 10*time.Millisecond)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		pending, err := c.pending()
@@ -108,7 +106,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 // TestCloseTwice: a store closed twice (a test's cleanup after its own
 // Close) returns rather than panics.
 func TestCloseTwice(t *testing.T) {
-	s, _ := openForCheckpoints(t)
+	_, s := openTest(t)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +129,7 @@ func walFrames(t *testing.T, s *Store) int {
 // most of the WAL, the WAL still starts over (by the writer's copy of the
 // rest, or at worst at writerAutoCheckpoint frames) instead of growing.
 func TestWALStartsOver(t *testing.T) {
-	s, _ := openForCheckpoints(t)
+	_, s := openTest(t)
 	const commit = 400
 	longest, restarted := 0, false
 	for written := 0; written < 2*writerAutoCheckpoint && !restarted; written += commit {
@@ -153,13 +151,9 @@ func TestWALStartsOver(t *testing.T) {
 // background checkpoint, so the WAL starts over near the background's
 // threshold, long before the writer's own.
 func TestWALStartsOverEarly(t *testing.T) {
-	s, path := openForCheckpoints(t)
-	db, err := sql.Open(driverName, "file:"+path+"?"+dsnOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := startCheckpointer(db, s.writer, 300, 5*time.Millisecond)
-	defer c.close()
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	_, s := openTestAt(t, path)
+	startTestCheckpointer(t, s, path, 300, 5*time.Millisecond)
 	const commit = 100
 	longest, restarts := 0, 0
 	deadline := time.Now().Add(20 * time.Second)

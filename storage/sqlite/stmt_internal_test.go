@@ -13,9 +13,15 @@ import (
 // context that ends after a minute.
 func openTest(t *testing.T) (context.Context, *Store) {
 	t.Helper()
+	return openTestAt(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+}
+
+// openTestAt is openTest on the file at path.
+func openTestAt(t *testing.T, path string) (context.Context, *Store) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
