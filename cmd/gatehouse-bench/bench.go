@@ -75,6 +75,9 @@ type runConfig struct {
 	Concurrency []int   `json:"concurrency"`
 	Seconds     float64 `json:"seconds_per_run,omitempty"`
 	Requests    int64   `json:"requests_per_run,omitempty"`
+	// Scheduling is the load generator's scheduling policy: "SCHED_BATCH"
+	// (-sched-batch) or "" for the default.
+	Scheduling string `json:"load_scheduling,omitempty"`
 }
 
 // bench runs everything opts asks for.
@@ -109,6 +112,14 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 	if opts.url != "" {
 		rep.Config.Target = opts.url
 	}
+	// After the child started, which keeps the default policy.
+	if opts.schedBatch {
+		if err := batchScheduling(); err != nil {
+			fmt.Fprintln(progress, "load generator keeps the default scheduling:", err)
+		} else {
+			rep.Config.Scheduling = "SCHED_BATCH"
+		}
+	}
 	transport := newTransport(max(slices.Max(opts.concurrency)+2, 64))
 	a := &api{t: t, client: &http.Client{Transport: transport, Timeout: time.Minute}, ep: gatehouseEndpoints(t.URL), ccScope: "api:read"}
 	proc := procStats{pid: t.pid}
@@ -122,11 +133,11 @@ func bench(ctx context.Context, opts options, progress io.Writer) (*report, erro
 		for _, name := range names {
 			s, _ := findScenario(name)
 			for _, c := range opts.concurrency {
-				limName, limit, limitCPU, err := lim.bound(ctx, s, c)
-				if err != nil {
+				var r result
+				limName, limit, limitCPU, err := lim.around(ctx, s, c, func() (err error) {
+					r, err = runScenario(ctx, a, proc, s, c, opts.load, progress)
 					return err
-				}
-				r, err := runScenario(ctx, a, proc, s, c, opts.load, progress)
+				})
 				if err != nil {
 					return err
 				}

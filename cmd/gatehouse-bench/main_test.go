@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +98,9 @@ func TestEveryScenario(t *testing.T) {
 	}
 	if cpu <= 0 {
 		t.Error("no server CPU time measured")
+	}
+	if runtime.GOOS == "linux" && (rep.Config.Scheduling != "SCHED_BATCH" || !strings.Contains(md, "Load generator: SCHED_BATCH")) {
+		t.Errorf("load generator's scheduling %q, want SCHED_BATCH in the report", rep.Config.Scheduling)
 	}
 	if rep.Flood == nil || rep.Flood.JWKS.Requests == 0 || rep.Flood.Token.Requests == 0 || rep.Flood.Password.Requests == 0 {
 		t.Errorf("flood not measured: %+v", rep.Flood)

@@ -1,0 +1,58 @@
+//go:build linux
+
+package main
+
+import (
+	"io"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The load generator runs under SCHED_BATCH, threads it starts later
+// included, while the server child it started before keeps the default.
+func TestBatchSchedulingLeavesServerAlone(t *testing.T) {
+	// An earlier test's run may have left this process under SCHED_BATCH;
+	// the real command starts under the default.
+	if err := setPolicy(unix.SCHED_NORMAL); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = setPolicy(unix.SCHED_NORMAL) })
+	tgt, err := spawn(t.TempDir(), childSpec{Algorithm: "ES256", BcryptCost: 4}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.stop()
+	if err := batchScheduling(); err != nil {
+		t.Fatal(err)
+	}
+	// Goroutines locked to threads of their own force new threads.
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			runtime.LockOSThread()
+			<-release
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	mine, err := schedPolicies(0)
+	close(release)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mine) != 1 || mine[unix.SCHED_BATCH] < 5 {
+		t.Errorf("load generator's threads by policy: %v, want all SCHED_BATCH (%d)", mine, unix.SCHED_BATCH)
+	}
+	child, err := schedPolicies(tgt.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(child) != 1 || child[unix.SCHED_NORMAL] == 0 {
+		t.Errorf("server's threads by policy: %v, want all SCHED_NORMAL", child)
+	}
+}

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package main
+
+import "errors"
+
+// batchScheduling is Linux-only: elsewhere the load generator keeps the
+// default scheduling.
+func batchScheduling() error { return errors.New("SCHED_BATCH: Linux only") }
+
+// schedPolicies is Linux-only.
+func schedPolicies(int) (map[int]int, error) { return nil, errors.New("Linux only") }
