@@ -120,7 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.fromJSON, "from-json", "", "run nothing: print the Markdown of a saved JSON report, targets checked again")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "serve the started server's pprof on this address")
 	fs.BoolVar(&o.keepDir, "keep", false, "keep the started server's temporary database")
-	fs.BoolVar(&o.schedBatch, "sched-batch", true, "run the load generator under SCHED_BATCH (Linux), so that it does not preempt the server on the cores they share")
+	fs.BoolVar(&o.schedBatch, "sched-batch", true, "run the load generator under SCHED_BATCH (Linux), so that it does not preempt the server on the cores they share (not during the password flood, which measures latency)")
 	fs.StringVar(&o.compare.url, "compare", "", "also load another server (its issuer URL: endpoints from its discovery document) and print both side by side")
 	fs.StringVar(&o.compare.tokenURL, "compare-token-url", "", "with -compare: its token endpoint, overriding discovery")
 	fs.StringVar(&o.compare.introspectURL, "compare-introspect-url", "", "with -compare: its introspection endpoint (e.g. Hydra's admin port), overriding discovery")

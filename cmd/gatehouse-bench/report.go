@@ -343,7 +343,7 @@ func writeMarkdown(w io.Writer, rep *report) {
 	}
 	sched := "default scheduling"
 	if rep.Config.Scheduling != "" {
-		sched = rep.Config.Scheduling + ", so that it does not preempt the server on the cores they share"
+		sched = rep.Config.Scheduling + ", so that it does not preempt the server on the cores they share (the default policy during the flood)"
 	}
 	fmt.Fprintf(w, "Machine: %s, %d cores (GOMAXPROCS %d), %s, %s. Target: %s, %s keys, bcrypt cost %d. Load generator: %s.\n\n",
 		m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, rep.Config.Target, alg, rep.Config.BcryptCost, sched)

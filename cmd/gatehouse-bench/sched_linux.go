@@ -22,6 +22,11 @@ import (
 // child, started before, keeps its own.
 func batchScheduling() error { return setPolicy(unix.SCHED_BATCH) }
 
+// defaultScheduling puts every thread of this process back under the
+// default policy, for measurements of latency while the server saturates
+// the cores: there a worker's wait for a core would count as the server's.
+func defaultScheduling() error { return setPolicy(unix.SCHED_NORMAL) }
+
 // setPolicy sets the scheduling policy of every thread of this process.
 func setPolicy(policy uint32) error {
 	for range 3 { // again while threads start meanwhile

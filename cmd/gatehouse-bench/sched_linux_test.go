@@ -56,3 +56,26 @@ func TestBatchSchedulingLeavesServerAlone(t *testing.T) {
 		t.Errorf("server's threads by policy: %v, want all SCHED_NORMAL", child)
 	}
 }
+
+// The flood runs under the default policy, and SCHED_BATCH comes back
+// after it.
+func TestWithDefaultScheduling(t *testing.T) {
+	if err := batchScheduling(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = setPolicy(unix.SCHED_NORMAL) })
+	var during map[int]int
+	if err := withDefaultScheduling(true, func() { during, _ = schedPolicies(0) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(during) != 1 || during[unix.SCHED_NORMAL] == 0 {
+		t.Errorf("threads by policy during the flood: %v, want all SCHED_NORMAL", during)
+	}
+	after, err := schedPolicies(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != 1 || after[unix.SCHED_BATCH] == 0 {
+		t.Errorf("threads by policy after the flood: %v, want all SCHED_BATCH", after)
+	}
+}
