@@ -30,16 +30,12 @@ func defaultScheduling() error { return setPolicy(unix.SCHED_NORMAL) }
 // setPolicy sets the scheduling policy of every thread of this process.
 func setPolicy(policy uint32) error {
 	for range 3 { // again while threads start meanwhile
-		tasks, err := os.ReadDir("/proc/self/task")
+		tids, err := threads(0)
 		if err != nil {
 			return fmt.Errorf("scheduling policy: %w", err)
 		}
 		changed := false
-		for _, task := range tasks {
-			tid, err := strconv.Atoi(task.Name())
-			if err != nil {
-				continue
-			}
+		for _, tid := range tids {
 			attr, err := unix.SchedGetAttr(tid, 0)
 			if errors.Is(err, unix.ESRCH) {
 				continue // the thread has ended
@@ -63,9 +59,8 @@ func setPolicy(policy uint32) error {
 	return nil
 }
 
-// schedPolicies counts the threads of process pid (0: this one) by
-// scheduling policy.
-func schedPolicies(pid int) (map[int]int, error) {
+// threads lists the thread ids of process pid (0: this one).
+func threads(pid int) ([]int, error) {
 	dir := "/proc/self/task"
 	if pid != 0 {
 		dir = "/proc/" + strconv.Itoa(pid) + "/task"
@@ -74,15 +69,11 @@ func schedPolicies(pid int) (map[int]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	count := map[int]int{}
+	tids := make([]int, 0, len(tasks))
 	for _, task := range tasks {
-		tid, err := strconv.Atoi(task.Name())
-		if err != nil {
-			continue
-		}
-		if attr, err := unix.SchedGetAttr(tid, 0); err == nil {
-			count[int(attr.Policy)]++
+		if tid, err := strconv.Atoi(task.Name()); err == nil {
+			tids = append(tids, tid)
 		}
 	}
-	return count, nil
+	return tids, nil
 }

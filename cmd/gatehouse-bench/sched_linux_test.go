@@ -79,3 +79,19 @@ func TestWithDefaultScheduling(t *testing.T) {
 		t.Errorf("threads by policy after the flood: %v, want all SCHED_BATCH", after)
 	}
 }
+
+// schedPolicies counts the threads of process pid (0: this one) by
+// scheduling policy.
+func schedPolicies(pid int) (map[int]int, error) {
+	tids, err := threads(pid)
+	if err != nil {
+		return nil, err
+	}
+	count := map[int]int{}
+	for _, tid := range tids {
+		if attr, err := unix.SchedGetAttr(tid, 0); err == nil {
+			count[int(attr.Policy)]++
+		}
+	}
+	return count, nil
+}

@@ -10,6 +10,3 @@ func batchScheduling() error { return errors.New("SCHED_BATCH: Linux only") }
 
 // defaultScheduling is Linux-only.
 func defaultScheduling() error { return nil }
-
-// schedPolicies is Linux-only.
-func schedPolicies(int) (map[int]int, error) { return nil, errors.New("Linux only") }
