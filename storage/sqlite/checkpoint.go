@@ -83,14 +83,19 @@ func (c *checkpointer) run(poll time.Duration) {
 	}
 }
 
-// pending is how many frames of the WAL are not yet copied, from a NOOP
-// checkpoint (which copies nothing and only reports).
+// pending is how many frames of the WAL are not yet copied.
 func (c *checkpointer) pending() (int, error) {
-	var busy, frames, copied int
-	if err := c.db.QueryRowContext(c.ctx, "PRAGMA wal_checkpoint(NOOP)").Scan(&busy, &frames, &copied); err != nil {
-		return 0, err
-	}
-	return max(frames-copied, 0), nil
+	frames, copied, err := walStatus(c.ctx, c.db)
+	return max(frames-copied, 0), err
+}
+
+// walStatus is the WAL's length in frames and how many of them are
+// copied into the file, from a NOOP checkpoint (which copies nothing and
+// only reports).
+func walStatus(ctx context.Context, db *sql.DB) (frames, copied int, err error) {
+	var busy int
+	err = db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(NOOP)").Scan(&busy, &frames, &copied)
+	return frames, copied, err
 }
 
 // close stops the checkpointer, interrupting a checkpoint under way, and

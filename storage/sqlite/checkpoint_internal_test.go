@@ -40,7 +40,7 @@ func writeFrames(t *testing.T, s *Store, n int) {
 // to the store at path, with its own thresholds, stopped when the test ends.
 func startTestCheckpointer(t *testing.T, s *Store, path string, pages int, poll time.Duration) *checkpointer {
 	t.Helper()
-	db, err := sql.Open(driverName, "file:"+path+"?"+dsnOptions)
+	db, err := sql.Open(driverName, dsn(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,8 +118,8 @@ func TestCloseTwice(t *testing.T) {
 // walFrames is the length of s's WAL in frames.
 func walFrames(t *testing.T, s *Store) int {
 	t.Helper()
-	var busy, frames, copied int
-	if err := s.reader.QueryRowContext(t.Context(), "PRAGMA wal_checkpoint(NOOP)").Scan(&busy, &frames, &copied); err != nil {
+	frames, _, err := walStatus(t.Context(), s.reader)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return frames

@@ -37,8 +37,14 @@ import (
 	"github.com/gatehouse-id/gatehouse/storage"
 )
 
-// dsnOptions apply to every connection of both pools.
+// dsnOptions apply to every connection: the writer, the readers and the
+// checkpointer.
 const dsnOptions = "_txlock=immediate&_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=1&_synchronous=NORMAL"
+
+// dsn is the data source name of every connection to the file at path.
+func dsn(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnOptions
+}
 
 // driverName is go-sqlite3 with the settings no DSN option reaches: a
 // commit checkpoints the WAL only as a backstop (checkpoint.go).
@@ -83,8 +89,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	f.Close()
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnOptions
-	writer, err := sql.Open(driverName, dsn)
+	writer, err := sql.Open(driverName, dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -93,7 +98,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 
-	reader, err := sql.Open(driverName, dsn)
+	reader, err := sql.Open(driverName, dsn(path))
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -111,7 +116,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	ckpt, err := sql.Open(driverName, dsn)
+	ckpt, err := sql.Open(driverName, dsn(path))
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
