@@ -68,17 +68,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			return strconv.AppendFloat(b, v, 'f', -1, 64), nil
 		}
 	case []string:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, s)
-		}
-		return append(b, ']'), nil
+		return AppendStrings(b, v), nil
 	case map[string]any:
 		return Append(b, v)
 	}
@@ -87,6 +77,24 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, raw...), nil
+}
+
+// AppendString appends s quoted as encoding/json writes it.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+
+// AppendStrings appends v as encoding/json writes a []string: null when nil.
+func AppendStrings(b []byte, v []string) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
 }
 
 // appendString quotes s. A string of printable ASCII that encoding/json

@@ -172,23 +172,9 @@ func (s *Store) create(ctx context.Context, kind storage.TokenKind, key, accessK
 	for _, k := range secretParams {
 		form.Del(k)
 	}
-	sess, err := json.Marshal(req.GetSession())
+	data, err := marshalStored(req, form.Encode())
 	if err != nil {
-		return fmt.Errorf("oauth: marshal session: %w", err)
-	}
-	data, err := json.Marshal(storedRequest{
-		ID:                req.GetID(),
-		RequestedAt:       req.GetRequestedAt().UTC(),
-		ClientID:          req.GetClient().GetID(),
-		RequestedScope:    req.GetRequestedScopes(),
-		GrantedScope:      req.GetGrantedScopes(),
-		RequestedAudience: req.GetRequestedAudience(),
-		GrantedAudience:   req.GetGrantedAudience(),
-		Form:              form.Encode(),
-		Session:           sess,
-	})
-	if err != nil {
-		return fmt.Errorf("oauth: marshal request: %w", err)
+		return err
 	}
 	var subject string
 	if req.GetSession() != nil {
@@ -279,6 +265,7 @@ func (s *Store) toRequest(ctx context.Context, data []byte, session fosite.Sessi
 		if err := json.Unmarshal(sr.Session, session); err != nil {
 			return nil, fmt.Errorf("oauth: unmarshal session: %w", err)
 		}
+		fillEmpty(session)
 	}
 	// A token's client is looked up without fetching its metadata
 	// document: the token was issued to what was checked then.
