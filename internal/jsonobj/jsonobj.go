@@ -19,7 +19,29 @@ import (
 // Marshal returns m as encoding/json.Marshal does: keys sorted, strings
 // escaped for HTML, nil as null.
 func Marshal(m map[string]any) ([]byte, error) {
-	return Append(make([]byte, 0, 64*len(m)+2), m)
+	return Append(make([]byte, 0, sizeHint(m)), m)
+}
+
+// sizeHint is about the length of Marshal(m), so that the buffer is
+// allocated once: an access token in a token response is most of it.
+func sizeHint(m map[string]any) int {
+	n := 2
+	for k, v := range m {
+		n += len(k) + 4
+		switch v := v.(type) {
+		case string:
+			n += len(v) + 2
+		case []string:
+			for _, s := range v {
+				n += len(s) + 3
+			}
+		case map[string]any:
+			n += sizeHint(v)
+		default:
+			n += 24
+		}
+	}
+	return n
 }
 
 // Append appends Marshal(m) to b.
