@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -97,4 +98,14 @@ func BenchmarkMarshal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestMarshalAllocatesOnce: a token response, most of it the access
+// token, is written into one buffer sized beforehand.
+func TestMarshalAllocatesOnce(t *testing.T) {
+	resp := map[string]any{"access_token": strings.Repeat("eyJhbGciOiJSUzI1NiJ9", 50), "token_type": "bearer",
+		"expires_in": int64(899), "scope": "api:read api:write"}
+	if n := testing.AllocsPerRun(100, func() { _, _ = Marshal(resp) }); n > 1 {
+		t.Errorf("Marshal made %.0f allocations, want 1", n)
+	}
 }
