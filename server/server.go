@@ -89,8 +89,9 @@ const ClientCacheTTL = time.Second
 // waits for the writes of other token requests under way before it
 // commits (storage/groupcommit): one commit then serves several requests.
 // A lone request never waits, and a batch commits as soon as no request
-// is under way, so the delay is reached only near saturation, where a
-// request's time is spent queueing for the CPU anyway. At 10 ms rather
+// is under way and none is ready to run, so the delay is reached only
+// near saturation, where a request's time is spent queueing for the CPU
+// anyway. At 10 ms rather
 // than 3, a batch of RS256 client-credentials tokens at c=16 holds 8-9
 // requests instead of 5, and a token costs about 2.3 fewer WAL writes
 // and 0.5 fewer lock calls (README, Performance).

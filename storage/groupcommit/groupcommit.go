@@ -12,19 +12,32 @@
 // writes (Pending.Expect), a batch waits up to Options.Delay for them, as
 // PostgreSQL's commit_delay does while commit_siblings transactions are
 // active: a request's token session and audit event then share one commit,
-// and under load one commit serves many requests. A write with no request
-// expected never waits.
+// and under load one commit serves many requests. When none is about to
+// write, the committer still lets goroutines that are ready to run go
+// first (it yields, a few times, within the delay): under load, requests
+// wait for a CPU before they get as far as announcing their writes, and a
+// commit that does not wait for them serves few of them. A write with no
+// request expected and nothing else ready to run never waits.
 package groupcommit
 
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/storage"
 )
+
+// maxYields is how many times a batch lets ready goroutines run before
+// it commits with no request about to write. Each yield returns at once
+// when nothing else is ready; under load each lets the requests queued
+// for a CPU reach their writes. At c=64 (RS256 client credentials on two
+// cores) a commit then served about 22 tokens instead of 13, and a token
+// cost 1.2 fewer WAL writes (README, Performance).
+const maxYields = 8
 
 // ErrClosed is returned by Do after Close.
 var ErrClosed = errors.New("groupcommit: closed")
@@ -146,9 +159,10 @@ func (c *Committer) run() {
 
 // fill adds the queued writes to batch. When none is left while requests
 // are expected (they may hand over more writes before their Wait), it
-// waits for them, up to the delay.
+// waits for them, up to the delay; when none is expected, it first lets
+// ready goroutines run (maxYields), within the delay.
 func (c *Committer) fill(batch []*item, timer *time.Timer) []*item {
-	timing := false
+	timing, yields, start := false, 0, time.Now()
 	defer func() {
 		if timing {
 			timer.Stop()
@@ -164,7 +178,15 @@ func (c *Committer) fill(batch []*item, timer *time.Timer) []*item {
 			continue
 		default:
 		}
-		if c.delay == 0 || c.active.Load() == 0 {
+		if c.delay == 0 {
+			return batch
+		}
+		if c.active.Load() == 0 {
+			if yields < maxYields && time.Since(start) < c.delay {
+				yields++
+				runtime.Gosched()
+				continue
+			}
 			return batch
 		}
 		if !timing {

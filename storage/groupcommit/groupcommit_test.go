@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -332,5 +333,30 @@ func TestDeferredCancellation(t *testing.T) {
 	}
 	if err := p.Wait(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("second Wait: %v, want the first one's outcome", err)
+	}
+}
+
+// TestBatchTakesRunnableWrites: when no request has announced writes, a
+// batch still takes the writes of goroutines that are ready to run (as
+// requests queued for a CPU are under load) before it commits, so one
+// commit serves them all; with one CPU here, ten writers started together
+// share one commit.
+func TestBatchTakesRunnableWrites(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	s := &countingTx{Store: open(t, filepath.Join(t.TempDir(), "gatehouse.db"))}
+	c := groupcommit.New(s, groupcommit.Options{Delay: time.Second})
+	defer c.Close()
+	const writers = 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			if err := c.Do(t.Context(), func(ctx context.Context) error { return s.AppendAuditEvent(ctx, event(w)) }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := s.commits.Load(); n > 2 {
+		t.Errorf("%d writers started together took %d commits, want 1 or 2", writers, n)
 	}
 }
