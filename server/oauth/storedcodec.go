@@ -59,30 +59,26 @@ func marshalStored(req fosite.Requester, form string) ([]byte, error) {
 func appendSession(b []byte, sess fosite.Session) ([]byte, error) {
 	s, ok := sess.(*Session)
 	if !ok || s == nil || s.DefaultSession == nil {
-		raw, err := json.Marshal(sess)
-		if err != nil {
-			return nil, fmt.Errorf("oauth: marshal session: %w", err)
-		}
-		return append(b, raw...), nil
+		return appendMarshal(b, sess, "session")
 	}
 	b = append(b, '{')
+	var err error
 	if !emptyClaims(s.Claims) {
 		b = append(b, `"id_token_claims":`...)
-		if b, ok = appendJSON(b, s.Claims); !ok {
-			return nil, fmt.Errorf("oauth: marshal ID-token claims")
+		if b, err = appendMarshal(b, s.Claims, "ID-token claims"); err != nil {
+			return nil, err
 		}
 		b = append(b, ',')
 	}
 	if s.Headers != nil && len(s.Headers.Extra) > 0 {
 		b = append(b, `"headers":`...)
-		if b, ok = appendJSON(b, s.Headers); !ok {
-			return nil, fmt.Errorf("oauth: marshal JWT headers")
+		if b, err = appendMarshal(b, s.Headers, "JWT headers"); err != nil {
+			return nil, err
 		}
 		b = append(b, ',')
 	}
 	b = append(b, `"expires_at":`...)
-	b, err := appendExpiries(b, s.ExpiresAt)
-	if err != nil {
+	if b, err = appendExpiries(b, s.ExpiresAt); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"username":`...)
@@ -137,10 +133,14 @@ func fillEmpty(sess fosite.Session) {
 	}
 }
 
-// appendJSON appends v as encoding/json writes it; false when it cannot.
-func appendJSON(b []byte, v any) ([]byte, bool) {
+// appendMarshal appends v as encoding/json writes it; what names v in the
+// error.
+func appendMarshal(b []byte, v any, what string) ([]byte, error) {
 	raw, err := json.Marshal(v)
-	return append(b, raw...), err == nil
+	if err != nil {
+		return nil, fmt.Errorf("oauth: marshal %s: %w", what, err)
+	}
+	return append(b, raw...), nil
 }
 
 // emptyClaims reports whether c holds no claim at all. Every field of

@@ -178,8 +178,11 @@ func (c *Committer) run() {
 // waits for them, up to the delay; when none is expected, it first lets
 // ready goroutines run (maxYields), within the delay, under load.
 func (c *Committer) fill(batch []*item, timer *time.Timer) []*item {
-	timing, yields, start := false, 0, time.Now()
-	yield := c.load >= yieldAfter
+	timing, start := false, time.Now()
+	yields := 0 // left to this batch: none unless under load
+	if c.load >= yieldAfter {
+		yields = maxYields
+	}
 	defer func() {
 		if timing {
 			timer.Stop()
@@ -199,11 +202,13 @@ func (c *Committer) fill(batch []*item, timer *time.Timer) []*item {
 			return batch
 		}
 		if c.active.Load() == 0 {
-			if yield && yields < maxYields && time.Since(start) < c.delay {
-				yields++
+			if yields > 0 && time.Since(start) < c.delay {
+				yields--
 				t := time.Now()
 				runtime.Gosched()
-				yield = time.Since(t) <= maxYieldWait
+				if time.Since(t) > maxYieldWait {
+					yields = 0
+				}
 				continue
 			}
 			return batch
