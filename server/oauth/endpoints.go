@@ -69,8 +69,8 @@ func (h *Revoke) revokeExchanged(ctx context.Context, r *http.Request) (bool, er
 	if err != nil {
 		return false, nil // fosite authenticates again and answers
 	}
-	sig, err := h.Provider.signer.GetSignature(ctx, token)
-	if err != nil {
+	sig := accessTokenKey(token)
+	if sig == "" {
 		return false, nil
 	}
 	ar, err := h.Provider.store.GetAccessTokenSession(ctx, sig, NewSession())

@@ -1,6 +1,9 @@
 package oauth_test
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,8 +24,7 @@ func TestRequestIDsAreTimeOrdered(t *testing.T) {
 	s := newTokServer(t)
 	familyOf := func(t *testing.T, accessToken string) uuid.UUID {
 		t.Helper()
-		sig := accessToken[strings.LastIndexByte(accessToken, '.')+1:]
-		row, err := s.env.Store.GetTokenSession(t.Context(), storage.KindAccessToken, secret.SHA256Hex(sig))
+		row, err := s.env.Store.GetTokenSession(t.Context(), storage.KindAccessToken, storedAccessKey(t, accessToken))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,5 +57,53 @@ func TestRequestIDsAreTimeOrdered(t *testing.T) {
 	refreshed.want(t, http.StatusOK, "")
 	if id := familyOf(t, refreshed.str("access_token")); id != family {
 		t.Errorf("the refresh's request id %s, want its family's %s", id, family)
+	}
+}
+
+// storedAccessKey is the key an access token's session is stored under:
+// its jti, a UUIDv7, in hex, then the first half of the SHA-256 (in hex)
+// of its signature.
+func storedAccessKey(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWT: %q", token)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		JTI string `json:"jti"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	jti, err := uuid.Parse(claims.JTI)
+	if err != nil || jti.Version() != 7 {
+		t.Fatalf("jti %q is not a UUIDv7 (%v)", claims.JTI, err)
+	}
+	return hex.EncodeToString(jti[:]) + secret.SHA256Hex(parts[2])[:32]
+}
+
+// TestAccessTokenKeysAreTimeOrdered: an access token's jti is a UUIDv7 and
+// its session's key begins with it, so that the sessions of later tokens
+// sort after earlier ones: storage appends them to its primary-key index
+// instead of writing a random page of it, as the signature alone did.
+func TestAccessTokenKeysAreTimeOrdered(t *testing.T) {
+	t.Parallel()
+	s := newTokServer(t)
+	var last string
+	for i := range 3 {
+		got := s.post(t, "app", s.appSecret, url.Values{"grant_type": {"client_credentials"}})
+		got.want(t, http.StatusOK, "")
+		key := storedAccessKey(t, got.str("access_token"))
+		if _, err := s.env.Store.GetTokenSession(t.Context(), storage.KindAccessToken, key); err != nil {
+			t.Fatalf("the session is not stored under %s: %v", key, err)
+		}
+		if i > 0 && key <= last {
+			t.Errorf("key %s does not sort after the earlier token's %s", key, last)
+		}
+		last = key
 	}
 }

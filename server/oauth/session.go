@@ -107,6 +107,7 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	}
 	s.addBinding(extra)
 	return &jwt.JWTClaims{
+		JTI:     newJTI(), // ordered by time: see accessTokenKey
 		Subject: s.Subject,
 		Extra:   extra,
 	}

@@ -182,7 +182,7 @@ func (s *Store) create(ctx context.Context, kind storage.TokenKind, key, accessK
 	}
 	row := storage.TokenSession{
 		Kind:            kind,
-		Signature:       secret.SHA256Hex(key),
+		Signature:       storedTokenKey(kind, key),
 		RequestID:       req.GetID(),
 		ClientID:        req.GetClient().GetID(),
 		Subject:         subject,
@@ -228,7 +228,7 @@ func (s *Store) expiresAt(kind storage.TokenKind, req fosite.Requester) time.Tim
 // get loads the session of kind under key into session (which may be nil,
 // as during revocation). An inactive row is returned with inactiveErr.
 func (s *Store) get(ctx context.Context, kind storage.TokenKind, key string, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
-	row, err := s.db.GetTokenSession(ctx, kind, secret.SHA256Hex(key))
+	row, err := s.db.GetTokenSession(ctx, kind, storedTokenKey(kind, key))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fosite.ErrNotFound
 	}

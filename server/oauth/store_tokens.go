@@ -55,14 +55,14 @@ func (s *Store) GetAccessTokenSession(ctx context.Context, signature string, ses
 
 // DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
 func (s *Store) DeleteAccessTokenSession(ctx context.Context, signature string) error {
-	return mapErr(s.db.DeleteTokenSession(ctx, storage.KindAccessToken, secret.SHA256Hex(signature)))
+	return mapErr(s.db.DeleteTokenSession(ctx, storage.KindAccessToken, storedTokenKey(storage.KindAccessToken, signature)))
 }
 
 // CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
 func (s *Store) CreateRefreshTokenSession(ctx context.Context, signature, accessSignature string, req fosite.Requester) error {
 	var accessKey string
 	if accessSignature != "" {
-		accessKey = secret.SHA256Hex(accessSignature)
+		accessKey = storedTokenKey(storage.KindAccessToken, accessSignature)
 	}
 	return s.create(ctx, storage.KindRefreshToken, signature, accessKey, refreshGrant(ctx, req))
 }
