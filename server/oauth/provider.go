@@ -120,6 +120,7 @@ func NewProvider(o ProviderOptions) *Provider {
 			DefaultJWTStrategy: &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: cfg},
 			signer:             signer,
 			now:                time.Now,
+			hmacConfig:         cfg,
 		},
 		OpenIDConnectTokenStrategy: oidcStrategy,
 		Signer:                     signer,

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -106,4 +107,37 @@ func TestAccessTokenKeysAreTimeOrdered(t *testing.T) {
 		}
 		last = key
 	}
+
+	// Refresh tokens: the millisecond they were minted, then their MAC.
+	u := s.user(t)
+	got := s.post(t, "app", s.appSecret, codeForm(s.code(t, u, "openid", "offline_access")))
+	got.want(t, http.StatusOK, "")
+	last = ""
+	for i := range 3 {
+		rt := got.str("refresh_token")
+		key := storedRefreshKey(t, rt)
+		if _, err := s.env.Store.GetTokenSession(t.Context(), storage.KindRefreshToken, key); err != nil {
+			t.Fatalf("the refresh token's session is not stored under %s: %v", key, err)
+		}
+		if i > 0 && key <= last {
+			t.Errorf("key %s does not sort after the earlier refresh token's %s", key, last)
+		}
+		last = key
+		time.Sleep(2 * time.Millisecond) // a later millisecond
+		got = s.post(t, "app", s.appSecret, refreshForm(rt))
+		got.want(t, http.StatusOK, "")
+	}
+}
+
+// storedRefreshKey is the key a refresh token's session is stored under:
+// the six bytes of time its key begins with, in hex, then the start of
+// the SHA-256 (in hex) of its MAC.
+func storedRefreshKey(t *testing.T, token string) string {
+	t.Helper()
+	key, mac, ok := strings.Cut(strings.TrimPrefix(token, "ory_rt_"), ".")
+	raw, err := base64.RawURLEncoding.DecodeString(key)
+	if !ok || err != nil || len(raw) != 38 {
+		t.Fatalf("refresh token %q: key of %d bytes (%v), want 38", token, len(raw), err)
+	}
+	return hex.EncodeToString(raw[:6]) + secret.SHA256Hex(mac)[:52]
 }

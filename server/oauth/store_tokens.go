@@ -81,7 +81,7 @@ func (s *Store) GetRefreshTokenSession(ctx context.Context, signature string, se
 // is already inactive, so "no active row" is success: an error here would
 // abort the family revocation that follows.
 func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string) error {
-	err := s.db.DeactivateTokenSession(ctx, storage.KindRefreshToken, secret.SHA256Hex(signature))
+	err := s.db.DeactivateTokenSession(ctx, storage.KindRefreshToken, storedTokenKey(storage.KindRefreshToken, signature))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
@@ -92,7 +92,7 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string)
 // guard that lets exactly one of two concurrent refreshes win. Within the
 // reuse grace after a token's first use it lets a second use through too.
 func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
-	return mapErr(s.db.RotateRefreshToken(ctx, requestID, secret.SHA256Hex(signature), s.now().UTC(), s.refreshGrace))
+	return mapErr(s.db.RotateRefreshToken(ctx, requestID, storedTokenKey(storage.KindRefreshToken, signature), s.now().UTC(), s.refreshGrace))
 }
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage: every

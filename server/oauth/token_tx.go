@@ -72,7 +72,7 @@ func (t *Token) replayed(ctx context.Context, r *http.Request, ar fosite.AccessR
 			return err
 		}
 	case grant.ExactOne("refresh_token"):
-		sig := t.Provider.hmac.RefreshTokenSignature(ctx, r.PostForm.Get("refresh_token"))
+		sig := refreshTokenKey(r.PostForm.Get("refresh_token"))
 		req, lookupErr = t.Provider.store.GetRefreshTokenSession(ctx, sig, nil)
 		if !errors.Is(lookupErr, fosite.ErrInactiveToken) {
 			return err

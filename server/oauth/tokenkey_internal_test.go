@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/ory/fosite"
+	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/token/jwt"
 
@@ -147,5 +148,80 @@ func TestAccessTokenKeys(t *testing.T) {
 	v7 := uuid.Must(uuid.NewV7()).String() + ".sig"
 	if got := storedTokenKey(storage.KindRefreshToken, v7); got != secret.SHA256Hex(v7) {
 		t.Errorf("a refresh token's stored key %q, want the SHA-256 of its key", got)
+	}
+}
+
+// TestRefreshTokenKeys: a refresh token begins with the millisecond it
+// was minted and is stored under that time (in hex) and part of its
+// HMAC's SHA-256, so that keys of later tokens sort after earlier ones;
+// fosite validates it as any of its own, and a token fosite minted (as
+// Gatehouse did before) keeps fosite's key, stored as its SHA-256.
+func TestRefreshTokenKeys(t *testing.T) {
+	ctx := t.Context()
+	cfg := &fosite.Config{GlobalSecret: []byte("0123456789abcdef0123456789abcdef"), RefreshTokenLifespan: time.Hour}
+	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
+	s := &accessTokenStrategy{
+		DefaultJWTStrategy: &oauth2.DefaultJWTStrategy{HMACSHAStrategy: hmacStrategy, Config: cfg},
+		hmacConfig:         cfg,
+	}
+	req := tokenKeyRequest()
+	req.Session.SetExpiresAt(fosite.RefreshToken, time.Now().Add(time.Hour))
+
+	var last string
+	for i := range 3 {
+		time.Sleep(2 * time.Millisecond) // a later millisecond
+		tok, key, err := s.GenerateRefreshToken(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ValidateRefreshToken(ctx, req, tok); err != nil {
+			t.Fatalf("fosite refuses the refresh token: %v", err)
+		}
+		if got := s.RefreshTokenSignature(ctx, tok); got != key {
+			t.Fatalf("the token's key %q, want the key it was minted with %q", got, key)
+		}
+		sig := hmacStrategy.RefreshTokenSignature(ctx, tok)
+		raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(tok[:strings.IndexByte(tok, '.')], "ory_rt_"))
+		if err != nil || len(raw) != 38 {
+			t.Fatalf("token key part: %d bytes (%v), want 38", len(raw), err)
+		}
+		ms := int64(raw[0])<<40 | int64(raw[1])<<32 | int64(raw[2])<<24 | int64(raw[3])<<16 | int64(raw[4])<<8 | int64(raw[5])
+		if d := time.Since(time.UnixMilli(ms)); d < 0 || d > time.Minute {
+			t.Fatalf("the token begins with %v, not the time it was minted", time.UnixMilli(ms))
+		}
+		if want := hex.EncodeToString(raw[:6]) + "." + sig; key != want {
+			t.Fatalf("key %q, want %q", key, want)
+		}
+		stored := storedTokenKey(storage.KindRefreshToken, key)
+		if want := hex.EncodeToString(raw[:6]) + secret.SHA256Hex(sig)[:52]; stored != want {
+			t.Fatalf("stored key %q, want %q", stored, want)
+		}
+		if i > 0 && stored <= last {
+			t.Errorf("stored key %q does not sort after the earlier token's %q", stored, last)
+		}
+		last = stored
+	}
+
+	// A tampered token fails fosite's check.
+	tok, _, err := s.GenerateRefreshToken(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ValidateRefreshToken(ctx, req, tok[:len(tok)-2]+"AA"); err == nil {
+		t.Error("a tampered refresh token passed")
+	}
+
+	// Tokens fosite minted: fosite's key, stored as before.
+	old, oldSig, err := hmacStrategy.GenerateRefreshToken(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{old, "ory_rt_x", "a.b.c", ""} {
+		if got, want := s.RefreshTokenSignature(ctx, tok), hmacStrategy.RefreshTokenSignature(ctx, tok); got != want {
+			t.Errorf("key of %q: %q, want fosite's %q", tok, got, want)
+		}
+	}
+	if got := storedTokenKey(storage.KindRefreshToken, s.RefreshTokenSignature(ctx, old)); got != secret.SHA256Hex(oldSig) {
+		t.Errorf("a token fosite minted is stored under %q, want %q (as before)", got, secret.SHA256Hex(oldSig))
 	}
 }

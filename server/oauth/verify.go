@@ -29,6 +29,8 @@ type accessTokenStrategy struct {
 	*oauth2.DefaultJWTStrategy
 	signer *Signer
 	now    func() time.Time
+	// hmacConfig mints refresh tokens (GenerateRefreshToken).
+	hmacConfig hmacConfig
 	// verified remembers tokens whose signature checked out, with their
 	// time claims: resource servers introspect the same token again and
 	// again, and the signature check is most of what that costs.
