@@ -48,30 +48,20 @@ func dsn(path string) string {
 
 // driverName is go-sqlite3 with the settings no DSN option reaches: a
 // commit checkpoints the WAL only as a backstop (checkpoint.go).
-// writerDriverName, the writer's, also keeps statement and savepoint
-// journals in memory (temp_store MEMORY): every transaction after the
-// first of a shared commit is a savepoint (shared.go), whose journal
-// otherwise spills to a temporary file, and a refresh then wrote three
-// times as many pages there as to the WAL. An in-memory savepoint journal
-// is emptied when the savepoint is released, so it holds at most the
-// pages one transaction changes. The other connections keep the default,
-// so that a large sort spills to disk rather than to memory.
-const (
-	driverName       = "sqlite3_gatehouse"
-	writerDriverName = "sqlite3_gatehouse_writer"
-)
+//
+// Savepoint journals stay SQLite's default: in memory up to 64 KiB, then
+// in a temporary file. A refresh's savepoint in a shared commit spills
+// (three times as many page writes to that file as to the WAL), and
+// temp_store MEMORY removed them (12 % of a refresh's CPU), but it also
+// removes the bound: one transaction revoking a subject's tokens would
+// hold every page it changes in memory, and a subject can own millions of
+// rotated refresh rows.
+const driverName = "sqlite3_gatehouse"
 
 func init() {
-	autocheckpoint := fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpoint)
 	sql.Register(driverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(autocheckpoint, nil)
-			return err
-		},
-	})
-	sql.Register(writerDriverName, &sqlite3.SQLiteDriver{
-		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(autocheckpoint+"; PRAGMA temp_store = MEMORY", nil)
+			_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpoint), nil)
 			return err
 		},
 	})
@@ -107,7 +97,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	f.Close()
-	writer, err := sql.Open(writerDriverName, dsn(path))
+	writer, err := sql.Open(driverName, dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
