@@ -47,15 +47,10 @@ func dsn(path string) string {
 }
 
 // driverName is go-sqlite3 with the settings no DSN option reaches: a
-// commit checkpoints the WAL only as a backstop (checkpoint.go).
-//
-// Savepoint journals stay SQLite's default: in memory up to 64 KiB, then
-// in a temporary file. A refresh's savepoint in a shared commit spills
-// (three times as many page writes to that file as to the WAL), and
-// temp_store MEMORY removed them (12 % of a refresh's CPU), but it also
-// removes the bound: one transaction revoking a subject's tokens would
-// hold every page it changes in memory, and a subject can own millions of
-// rotated refresh rows.
+// commit checkpoints the WAL only as a backstop (checkpoint.go). The
+// journal spill threshold, which SQLite takes only before it initializes,
+// is set in spill.go; temp_store stays the default, since MEMORY would
+// remove that threshold and hold every page a large transaction changes.
 const driverName = "sqlite3_gatehouse"
 
 func init() {

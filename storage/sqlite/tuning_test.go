@@ -27,3 +27,11 @@ func TestSetWriterCacheSize(t *testing.T) {
 		t.Fatal("a zero cache size was accepted")
 	}
 }
+
+// TestJournalSpill: SQLite took the statement-journal spill threshold
+// (spill.go) before any connection initialized it.
+func TestJournalSpill(t *testing.T) {
+	if spillConfigured != 0 {
+		t.Fatalf("sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL) = %d, want 0 (SQLITE_OK)", spillConfigured)
+	}
+}
