@@ -154,10 +154,14 @@ func orderedJTI(payload string) (string, bool) {
 		return "", false
 	}
 	id, err := uuid.ParseBytes(v[:n])
-	if err != nil || id.Version() != 7 || id.Variant() != uuid.RFC4122 || id.String() != string(v[:n]) {
+	if err != nil || id.Version() != 7 || id.Variant() != uuid.RFC4122 {
 		return "", false
 	}
-	return id.String(), true
+	jti := id.String() // canonical: lower case, with dashes
+	if jti != string(v[:n]) {
+		return "", false
+	}
+	return jti, true
 }
 
 // storedTokenKey is the key a session of kind is stored under, 64
